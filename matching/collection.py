@@ -1,0 +1,285 @@
+"""A named, persisted collection of items (needs, proposals, profiles) and hybrid search over it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import store
+from .encoders import Encoder, get_encoder
+from .index import VectorIndex
+from .lexical import BM25Index
+from .ranking import DEFAULT_AGGREGATION, DEFAULT_LEXICAL_WEIGHT, aggregate
+from .reasons import Reason, explain
+
+logger = logging.getLogger(__name__)
+
+
+class Result(NamedTuple):
+    id: int
+    score: float
+    reasons: list[Reason]
+
+
+@dataclass
+class _Item:
+    texts: list[str]
+    meta: dict[str, Any]
+    rows: list[int]
+
+
+def _as_texts(texts: list[str] | str) -> list[str]:
+    items = [texts] if isinstance(texts, str) else list(texts)
+    return [t.strip() for t in items if t and t.strip()]
+
+
+def _values(v: Any) -> set[str]:
+    if v is None:
+        return set()
+    if isinstance(v, list | tuple | set | frozenset):
+        return {str(x) for x in v}
+    return {str(v)}
+
+
+class Matcher:
+    """Items keyed by the app's integer ids, each with one or more texts and filterable meta.
+
+    Thread-safe for concurrent searches; writes take a lock. Several processes can
+    share a directory: after `save()` in one, the others see `changed_on_disk()`
+    and call `reload()`.
+    """
+
+    def __init__(self, directory: Path | str, encoder: Encoder | str | None = None, *,
+                 lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
+                 aggregation: str = DEFAULT_AGGREGATION, hnsw_threshold: int = 50_000,
+                 on_stale: str = "rebuild") -> None:
+        self.directory = Path(directory)
+        self.encoder = encoder if isinstance(encoder, Encoder) else get_encoder(encoder)
+        self.lexical_weight, self.aggregation = lexical_weight, aggregation
+        self.hnsw_threshold = hnsw_threshold
+        self.needs_rebuild = False  # set when a corrupt index had to be dropped
+        self.version = 0
+        self._lock = threading.RLock()
+        self._reset()
+        self._fingerprint = store.fingerprint(self.directory)
+        try:
+            self.reload()
+        except store.StaleIndexError:
+            if on_stale == "raise":
+                raise
+            logger.exception("dropping unusable index in %s; the app must re-index", directory)
+            self.needs_rebuild = True
+
+    def _reset(self) -> None:
+        self._items: dict[int, _Item] = {}
+        self._row_item: list[int] = []  # row -> item id (-1 when free)
+        self._row_doc: list[int] = []
+        self._vectors = VectorIndex(self.encoder.dim, hnsw_threshold=self.hnsw_threshold)
+        self._lexicon = BM25Index()
+
+    # ------------------------------------------------------------ contents
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, item_id: int) -> bool:
+        return item_id in self._items
+
+    def ids(self) -> list[int]:
+        return sorted(self._items)
+
+    def meta(self, item_id: int) -> dict[str, Any]:
+        return dict(self._items[item_id].meta)
+
+    def upsert(self, item_id: int, texts: list[str] | str, meta: Mapping[str, Any] | None = None
+               ) -> None:
+        self.upsert_many([(item_id, texts, meta or {})])
+
+    def upsert_many(self, items: Iterable[tuple[int, list[str] | str, Mapping[str, Any]]],
+                    progress: bool = False) -> int:
+        """Add or replace many items, encoding all their texts in one batch."""
+        batch = [(int(i), _as_texts(t), dict(m or {})) for i, t, m in items]
+        for item_id, texts, _ in batch:
+            if not texts:
+                raise ValueError(f"item {item_id} has no text to index")
+        flat = [t for _, texts, _ in batch for t in texts]
+        vectors = self._encode_documents(flat, progress)
+        with self._lock:
+            offset = 0
+            for item_id, texts, meta in batch:
+                self._remove(item_id)
+                rows = list(range(len(self._row_item), len(self._row_item) + len(texts)))
+                self._row_item.extend([item_id] * len(texts))
+                self._row_doc.extend(range(len(texts)))
+                self._vectors.add(rows, vectors[offset : offset + len(texts)])
+                for row, text in zip(rows, texts, strict=True):
+                    self._lexicon.add(row, text)
+                self._items[item_id] = _Item(texts, meta, rows)
+                offset += len(texts)
+            self.version += 1
+        return len(batch)
+
+    def _encode_documents(self, texts: list[str], progress: bool) -> np.ndarray:
+        if not progress or len(texts) <= 256:
+            return self.encoder.encode_documents(texts)
+        from tqdm import tqdm  # noqa: PLC0415
+
+        out = np.empty((len(texts), self.encoder.dim), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for start in tqdm(range(0, len(texts), 256), desc="encoding", unit="batch"):
+            idx = order[start : start + 256]
+            out[idx] = self.encoder.encode_documents([texts[i] for i in idx])
+        return out
+
+    def remove(self, item_id: int) -> bool:
+        with self._lock:
+            found = self._remove(int(item_id))
+            if found:
+                self.version += 1
+            return found
+
+    def _remove(self, item_id: int) -> bool:
+        item = self._items.pop(item_id, None)
+        if item is None:
+            return False
+        self._vectors.remove(item.rows)
+        for row in item.rows:
+            self._lexicon.remove(row)
+            self._row_item[row] = -1
+        return True
+
+    # -------------------------------------------------------------- search
+    def _allowed_rows(self, filters: Mapping[str, Any] | None, exclude: set[int] | None
+                      ) -> np.ndarray | None:
+        if not filters and not exclude:
+            return None
+        ok_items = set()
+        for item_id, item in self._items.items():
+            if exclude and item_id in exclude:
+                continue
+            if filters and not all(
+                not _values(want) or _values(want) & _values(item.meta.get(key))
+                for key, want in filters.items()
+            ):
+                continue
+            ok_items.add(item_id)
+        row_item = np.asarray(self._row_item, dtype=np.int64)
+        return np.isin(row_item, np.fromiter(ok_items, dtype=np.int64, count=len(ok_items)))
+
+    def search(self, query_text: str, k: int = 20, filters: Mapping[str, Any] | None = None,
+               exclude_ids: set[int] | None = None, with_reasons: bool = True) -> list[Result]:
+        """Best k items for the query, best first; filters apply during the search.
+
+        A filter value may be a string or a list (any of); list-valued meta fields
+        (partnership_types, certifications) match when they share any value.
+        """
+        if not query_text or not query_text.strip() or k <= 0:
+            return []
+        qvec = self.encoder.encode_queries([query_text])[0]
+        with self._lock:
+            return self._search(query_text, qvec, k, filters, exclude_ids, with_reasons)
+
+    def _search(self, query: str, qvec: np.ndarray, k: int, filters: Mapping[str, Any] | None,
+                exclude: set[int] | None, with_reasons: bool) -> list[Result]:
+        n_rows = len(self._row_item)
+        if not self._items:
+            return []
+        allowed = self._allowed_rows(filters, exclude)
+        depth = max(100, 5 * k)
+        _, dense_rows = self._vectors.search(qvec[None, :], depth, allowed)
+        lexical = self._lexicon.scores(query, n_rows)
+        if allowed is not None:
+            lexical[~allowed] = 0.0
+        lex_top = np.argsort(-lexical)[:depth]
+        lex_top = lex_top[lexical[lex_top] > 0]
+        candidates = {self._row_item[r] for r in dense_rows[0] if r >= 0}
+        candidates.update(self._row_item[r] for r in lex_top)
+        candidates.discard(-1)
+        scale = float(lexical.max(initial=0.0))
+        scored: list[tuple[float, int, np.ndarray]] = []
+        for item_id in candidates:
+            item = self._items[item_id]
+            dense = self._vectors.get(item.rows) @ qvec
+            doc_scores = dense
+            if self.lexical_weight and scale > 0:
+                doc_scores = dense + self.lexical_weight * lexical[item.rows] / scale
+            scored.append((aggregate(doc_scores, self.aggregation), item_id, doc_scores))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        results = []
+        for score, item_id, doc_scores in scored[:k]:
+            reasons = (explain(query, self._items[item_id].texts, doc_scores.tolist(),
+                               self._lexicon) if with_reasons else [])
+            results.append(Result(item_id, float(score), reasons))
+        return results
+
+    # --------------------------------------------------------- persistence
+    def save(self) -> dict[str, Any]:
+        """Write the collection atomically; returns the manifest."""
+        with self._lock:
+            ids = sorted(self._items)
+            rows: list[int] = []
+            texts, metas, counts = [], [], []
+            for item_id in ids:
+                item = self._items[item_id]
+                rows.extend(item.rows)
+                texts.append(item.texts)
+                metas.append(item.meta)
+                counts.append(len(item.rows))
+            vectors = (self._vectors.get(rows) if rows
+                       else np.zeros((0, self.encoder.dim), np.float32))
+            items = {"ids": ids, "texts": texts, "meta": metas, "counts": counts}
+            manifest = store.write(self.directory, vectors.astype(np.float32),
+                                   np.arange(len(rows), dtype=np.int64), items,
+                                   self.encoder.name, self.encoder.dim)
+            self._fingerprint = store.fingerprint(self.directory)
+            return manifest
+
+    @property
+    def fingerprint(self) -> tuple[int, int, int]:
+        """What this instance last loaded or saved; compare with `store.fingerprint(dir)`."""
+        return self._fingerprint
+
+    def changed_on_disk(self) -> bool:
+        return store.fingerprint(self.directory) != self._fingerprint
+
+    def reload(self) -> bool:
+        """Load the saved collection (re-encoding it if another encoder built it)."""
+        with self._lock:
+            fp = store.fingerprint(self.directory)
+            data = store.read(self.directory)
+            if data is None:
+                return False
+            manifest, vectors, _rows, items = data
+            self._reset()
+            foreign = (manifest["encoder"], manifest["dim"]) != (self.encoder.name,
+                                                                 self.encoder.dim)
+            if foreign:
+                logger.warning("index in %s was built by %s/%s; re-encoding with %s",
+                               self.directory, manifest["encoder"], manifest["dim"],
+                               self.encoder.name)
+                self.upsert_many(zip(items["ids"], items["texts"], items["meta"], strict=True))
+            else:
+                offset = 0
+                for item_id, texts, meta, n in zip(items["ids"], items["texts"], items["meta"],
+                                                   items["counts"], strict=True):
+                    rows = list(range(offset, offset + n))
+                    self._row_item.extend([int(item_id)] * n)
+                    self._row_doc.extend(range(n))
+                    for row, text in zip(rows, texts, strict=True):
+                        self._lexicon.add(row, text)
+                    self._items[int(item_id)] = _Item(list(texts), dict(meta), rows)
+                    offset += n
+                self._vectors = VectorIndex.from_state(
+                    self.encoder.dim, vectors, np.arange(len(vectors), dtype=np.int64),
+                    hnsw_threshold=self.hnsw_threshold)
+            self._fingerprint = fp
+            self.version = int(manifest.get("generation", 0))
+            return True
+
+    def reload_if_changed(self) -> bool:
+        return self.reload() if self.changed_on_disk() else False

@@ -1,0 +1,83 @@
+"""Okapi BM25 over `text.tokens` with incremental add/remove (no rebuild)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+
+from .text import tokens
+
+
+class BM25Index:
+    """Inverted index keyed by integer row; rows are added and removed one at a time."""
+
+    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self._postings: dict[str, dict[int, int]] = {}
+        self._doc_len: dict[int, int] = {}
+        self._doc_terms: dict[int, tuple[str, ...]] = {}
+        self._total_len = 0
+        # Per-term numpy views of postings, rebuilt only for terms that changed.
+        self._cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self._doc_len)
+
+    def add(self, row: int, text: str) -> None:
+        if row in self._doc_len:
+            self.remove(row)
+        counts = Counter(tokens(text))
+        for term, tf in counts.items():
+            self._postings.setdefault(term, {})[row] = tf
+            self._cache.pop(term, None)
+        length = sum(counts.values())
+        self._doc_len[row] = length
+        self._doc_terms[row] = tuple(counts)
+        self._total_len += length
+
+    def remove(self, row: int) -> None:
+        if row not in self._doc_len:
+            return
+        for term in self._doc_terms.pop(row):
+            plist = self._postings.get(term)
+            if plist is not None:
+                plist.pop(row, None)
+                if not plist:
+                    del self._postings[term]
+            self._cache.pop(term, None)
+        self._total_len -= self._doc_len.pop(row)
+
+    def idf(self, term: str) -> float:
+        n = len(self._doc_len)
+        df = len(self._postings.get(term, ()))
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def _arrays(self, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        arr = self._cache.get(term)
+        if arr is None:
+            plist = self._postings.get(term, {})
+            rows = np.fromiter(plist.keys(), dtype=np.int64, count=len(plist))
+            tfs = np.fromiter(plist.values(), dtype=np.float32, count=len(plist))
+            lens = np.fromiter((self._doc_len[r] for r in plist), dtype=np.float32,
+                               count=len(plist))
+            arr = (rows, tfs, lens)
+            self._cache[term] = arr
+        return arr
+
+    def scores(self, query: str, n_rows: int) -> np.ndarray:
+        """Dense array of BM25 scores for rows 0..n_rows-1 (0 where nothing matched)."""
+        out = np.zeros(n_rows, dtype=np.float32)
+        if not self._doc_len:
+            return out
+        avg = self._total_len / len(self._doc_len) or 1.0
+        for term, qtf in Counter(tokens(query)).items():
+            if term not in self._postings:
+                continue
+            rows, tfs, lens = self._arrays(term)
+            denom = tfs + self.k1 * (1.0 - self.b + self.b * lens / avg)
+            contrib = self.idf(term) * tfs * (self.k1 + 1.0) / denom
+            keep = rows < n_rows
+            np.add.at(out, rows[keep], (contrib * qtf)[keep])
+        return out
