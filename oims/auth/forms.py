@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, URLField
+from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional
+
+from .. import reference as ref
+from ..i18n import current_locale
+
+
+def choices(items, blank: bool = False):
+    loc = current_locale()
+    out = [(c.code, c.label(loc)) for c in items]
+    return ([("", "—")] + out) if blank else out
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in"))
+
+
+class SignupForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("Confirm password"), validators=[DataRequired(), EqualTo("password", message=_l("Passwords do not match."))]
+    )
+    role = RadioField(_l("I want to"), choices=[("need_owner", _l("Post needs (company looking for partners)")),
+                                               ("proposer", _l("Propose (SME, university, institute, startup)"))],
+                      validators=[DataRequired()])
+    org_mode = RadioField(_l("Organisation"), choices=[("new", _l("Register a new organisation")),
+                                                      ("join", _l("Join an organisation already registered"))],
+                          default="new", validators=[DataRequired()])
+    join_org = SelectField(_l("Organisation to join"), coerce=str, validators=[Optional()], validate_choice=False)
+    org_name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=200)])
+    org_name_kana = StringField(_l("Name (kana)"), validators=[Optional(), Length(max=200)])
+    org_name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
+    org_kind = SelectField(_l("Kind of organisation"), validators=[Optional()], validate_choice=False)
+    org_prefecture = SelectField(_l("Prefecture"), validators=[Optional()], validate_choice=False)
+    org_industry = SelectField(_l("Industry (JSIC)"), validators=[Optional()], validate_choice=False)
+    org_employee_band = SelectField(_l("Employees"), validators=[Optional()], validate_choice=False)
+    org_website = URLField(_l("Website"), validators=[Optional(), URL(), Length(max=300)])
+
+    def fill_choices(self, join_orgs) -> None:
+        self.join_org.choices = [("", "—")] + [(str(o.id), o.name) for o in join_orgs]
+        self.org_kind.choices = choices([k for k in ref.ORG_KINDS if k.code != "support"], blank=True)
+        self.org_prefecture.choices = choices(ref.PREFECTURES, blank=True)
+        self.org_industry.choices = choices(ref.INDUSTRIES, blank=True)
+        self.org_employee_band.choices = choices(ref.EMPLOYEE_BANDS, blank=True)
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("Confirm password"), validators=[DataRequired(), EqualTo("password", message=_l("Passwords do not match."))]
+    )
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class SettingsForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
+    language = SelectField(_l("Language"), choices=[("ja", "日本語"), ("en", "English")])

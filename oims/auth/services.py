@@ -1,0 +1,199 @@
+"""Accounts: sign-up, authentication, password reset, joining organisations."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from .. import reference as ref
+from ..extensions import db
+from ..mail import enqueue, notify
+from ..models import Organisation, OrgJoinRequest, PasswordResetToken, User
+from ..models.base import utcnow
+from ..passwords import dummy_verify, hash_password, needs_rehash, policy_errors, verify_password
+from ..services import NotAllowed, ValidationFailed, audit
+
+SELF_SIGNUP_ROLES = {"need_owner": ref.OWNER_KINDS, "proposer": ref.PROPOSER_KINDS}
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def create_user(*, email: str, name: str, password: str, role: str, organisation: Organisation,
+                is_org_admin: bool = False, status: str = "active", language: str | None = None) -> User:
+    """Create a user after checking the password policy and e-mail uniqueness."""
+    email = normalise_email(email)
+    errors: dict[str, list[str]] = {}
+    if role not in ref.ROLE_BY_CODE:
+        errors["role"] = [_("Unknown role.")]
+    if find_user(email):
+        errors["email"] = [_("An account with this e-mail already exists.")]
+    if problems := policy_errors(password, email=email):
+        errors["password"] = problems
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role,
+                organisation=organisation, is_org_admin=is_org_admin, status=status, language=language)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def register(data: dict) -> User:
+    """Self sign-up for need owners and proposers.
+
+    Creating an organisation makes the user its administrator; joining one
+    leaves the account pending until the organisation's administrator or a
+    coordinator of its bureau approves.
+    """
+    role = data.get("role")
+    if role not in SELF_SIGNUP_ROLES:
+        raise ValidationFailed({"role": [_("Choose whether you post needs or propose.")]})
+    allowed_kinds = SELF_SIGNUP_ROLES[role]
+    if data.get("org_mode") == "join":
+        org = db.session.get(Organisation, int(data["join_org"])) if str(data.get("join_org") or "").isdigit() else None
+        if org is None or org.kind not in allowed_kinds:
+            raise ValidationFailed({"join_org": [_("Choose an organisation of a kind that fits your role.")]})
+        user = create_user(email=data["email"], name=data["name"], password=data["password"], role=role,
+                           organisation=org, status="pending")
+        req = OrgJoinRequest(user=user, organisation=org)
+        db.session.add(req)
+        db.session.flush()
+        for approver in join_approvers(org):
+            notify(approver, "join_request",
+                   lambda: _("%(name)s asks to join %(org)s", name=user.name, org=org.name),
+                   url_for("orgs.join_requests"), email_template="join_request",
+                   subject=lambda: _("[OIMS] Request to join your organisation"), requester=user, org=org)
+        audit(user, "org.join_requested", org)
+        return user
+
+    errors: dict[str, list[str]] = {}
+    if not (data.get("org_name") or "").strip():
+        errors["org_name"] = [_("Enter the organisation's name.")]
+    if data.get("org_kind") not in allowed_kinds:
+        errors["org_kind"] = [_("Choose a kind of organisation that fits your role.")]
+    if data.get("org_prefecture") not in ref.PREFECTURE_BY_CODE:
+        errors["org_prefecture"] = [_("Choose a prefecture.")]
+    if data.get("org_industry") not in ref.INDUSTRY_BY_CODE:
+        errors["org_industry"] = [_("Choose an industry.")]
+    if data.get("org_employee_band") not in ref.EMPLOYEE_BAND_BY_CODE:
+        errors["org_employee_band"] = [_("Choose the number of employees.")]
+    if errors:
+        # Check the user part too, so the form shows every problem at once.
+        if problems := policy_errors(data.get("password", ""), email=data.get("email", "")):
+            errors["password"] = problems
+        raise ValidationFailed(errors)
+    org = Organisation(name=data["org_name"].strip(), name_kana=data.get("org_name_kana") or "",
+                       name_en=data.get("org_name_en") or "", kind=data["org_kind"],
+                       industry=data["org_industry"], employee_band=data["org_employee_band"],
+                       website=data.get("org_website") or "")
+    org.set_prefecture(data["org_prefecture"])
+    db.session.add(org)
+    user = create_user(email=data["email"], name=data["name"], password=data["password"], role=role,
+                       organisation=org, is_org_admin=True)
+    audit(user, "org.created", org)
+    return user
+
+
+def join_approvers(org: Organisation) -> list[User]:
+    """Who may approve a request to join `org`: its admins and its bureau's coordinators."""
+    admins = db.session.scalars(select(User).where(
+        User.organisation_id == org.id, User.is_org_admin.is_(True), User.status == "active")).all()
+    coordinators = db.session.scalars(select(User).join(Organisation).where(
+        User.role == "coordinator", User.status == "active", Organisation.bureau == org.bureau)).all()
+    return list(admins) + list(coordinators)
+
+
+def can_decide_join(actor: User, req: OrgJoinRequest) -> bool:
+    if actor.is_admin:
+        return True
+    if actor.is_coordinator:
+        return actor.bureau == req.organisation.bureau
+    return actor.is_org_admin and actor.organisation_id == req.organisation_id and actor.is_active
+
+
+def decide_join(actor: User, req: OrgJoinRequest, approve: bool) -> None:
+    if not can_decide_join(actor, req):
+        raise NotAllowed()
+    if req.status != "pending":
+        raise ValidationFailed(_("This request was already decided."))
+    req.status = "approved" if approve else "rejected"
+    req.decided_by_id = actor.id
+    req.decided_at = utcnow()
+    req.user.status = "active" if approve else "disabled"
+    audit(actor, "org.join_" + req.status, req.organisation, user_id=req.user_id)
+    notify(req.user, "join_decided",
+           (lambda: _("Your request to join %(org)s was approved.", org=req.organisation.name)) if approve
+           else (lambda: _("Your request to join %(org)s was declined.", org=req.organisation.name)),
+           url_for("auth.login"), email_template="join_decided",
+           subject=lambda: _("[OIMS] Your request to join an organisation"), approved=approve, org=req.organisation)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_user(email)
+    if user is None:
+        dummy_verify(password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_password_reset(email: str) -> None:
+    """E-mail a single-use, expiring reset link. Says nothing about whether the
+    account exists (the caller shows the same message either way)."""
+    user = find_user(email)
+    if user is None or user.status == "disabled":
+        return
+    token = secrets.token_urlsafe(32)
+    minutes = current_app.config["OIMS_RESET_TOKEN_MINUTES"]
+    db.session.add(PasswordResetToken(user_id=user.id, token_hash=_token_hash(token),
+                                      expires_at=utcnow() + timedelta(minutes=minutes)))
+    link = current_app.config["OIMS_BASE_URL"].rstrip("/") + url_for("auth.reset_password", token=token)
+    locale = user.language or current_app.config["BABEL_DEFAULT_LOCALE"]
+    from flask_babel import force_locale
+
+    with force_locale(locale):
+        subject = _("[OIMS] Reset your password")
+    enqueue(user.email, subject, "password_reset", locale=locale, user=user, link=link, minutes=minutes)
+    audit(user, "auth.reset_requested", user)
+
+
+def valid_reset_token(token: str) -> PasswordResetToken | None:
+    row = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token)))
+    if row is None or row.used_at is not None or row.expires_at < utcnow():
+        return None
+    return row
+
+
+def reset_password(token: str, password: str) -> User:
+    row = valid_reset_token(token)
+    if row is None:
+        raise ValidationFailed(_("This reset link is invalid, expired or already used."))
+    change_password(row.user, password)
+    row.used_at = utcnow()
+    return row.user
+
+
+def change_password(user: User, password: str) -> None:
+    if problems := policy_errors(password, email=user.email):
+        raise ValidationFailed({"password": problems})
+    user.password_hash = hash_password(password)
+    user.renew_nonce()  # every other session and remember-me cookie ends
+    audit(user, "auth.password_changed", user)

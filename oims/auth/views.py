@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from ..extensions import db, limiter, login_manager
+from ..models import Organisation, User
+from ..models.base import utcnow
+from ..services import ValidationFailed, apply_errors, audit
+from . import bp, services
+from .forms import ChangePasswordForm, LoginForm, ResetPasswordForm, ResetRequestForm, SettingsForm, SignupForm
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    uid, _, nonce = user_id.partition(":")
+    if not uid.isdigit():
+        return None
+    user = db.session.get(User, int(uid))
+    if user is None or user.session_nonce != nonce:
+        return None
+    return user
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message_category = "warning"
+
+
+def _login_message():
+    return _("Please sign in to see this page.")
+
+
+login_manager.localize_callback = lambda msg: _login_message()
+login_manager.login_message = "login"
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths: refuses //host, scheme:, backslashes."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def _login_rate():
+    return current_app.config["OIMS_LOGIN_RATE"]
+
+
+def _email_key():
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate, methods=["POST"])
+@limiter.limit(_login_rate, methods=["POST"], key_func=_email_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("E-mail or password is wrong."))
+        elif user.status == "pending":
+            form.email.errors.append(_("Your account is waiting for approval by your organisation."))
+        elif user.status != "active":
+            form.email.errors.append(_("This account is disabled."))
+        else:
+            lang = session.get("lang")
+            session.clear()  # a new session on every login (no fixation)
+            if lang:
+                session["lang"] = lang
+            login_user(user, remember=form.remember.data)
+            user.last_login_at = utcnow()
+            audit(user, "auth.login", user)
+            db.session.commit()
+            return redirect(safe_next(request.args.get("next")) or url_for("main.dashboard"))
+        db.session.commit()  # keep a password rehash / nothing else
+    return render_template("auth/login.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("main.index"))
+
+
+def _joinable_orgs():
+    return db.session.scalars(
+        select(Organisation).where(Organisation.kind != "support").order_by(Organisation.name)
+    ).all()
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = SignupForm()
+    form.fill_choices(_joinable_orgs())
+    general: list[str] = []
+    if form.validate_on_submit():
+        try:
+            user = services.register(form.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            general = apply_errors(form, exc)
+        else:
+            db.session.commit()
+            if user.status == "pending":
+                flash(_("Thank you. Your request was sent to the organisation for approval; we will e-mail you."), "info")
+                return redirect(url_for("main.index"))
+            session.clear()
+            login_user(user)
+            flash(_("Welcome to OIMS. Please complete your organisation's profile."), "success")
+            return redirect(url_for("orgs.edit", org_id=user.organisation_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/signup.html", form=form, general_errors=general), status
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.start_password_reset(form.email.data)
+        db.session.commit()
+        flash(_("If the address belongs to an account, we have sent a link to reset the password."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    if services.valid_reset_token(token) is None:
+        flash(_("This reset link is invalid, expired or already used."), "danger")
+        return redirect(url_for("auth.reset_request"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your password was changed. Please sign in."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    form = SettingsForm(obj=current_user)
+    pw_form = ChangePasswordForm(prefix="pw")
+    if form.validate_on_submit() and "save_settings" in request.form:
+        current_user.name = form.name.data.strip()
+        current_user.language = form.language.data
+        session["lang"] = form.language.data
+        db.session.commit()
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("auth.settings"))
+    return render_template("auth/settings.html", form=form, pw_form=pw_form), (400 if request.method == "POST" else 200)
+
+
+@bp.post("/password")
+@login_required
+def change_password():
+    form = SettingsForm(obj=current_user, formdata=None)
+    pw_form = ChangePasswordForm(prefix="pw")
+    if pw_form.validate_on_submit():
+        from ..passwords import verify_password
+
+        if not verify_password(current_user.password_hash, pw_form.current.data):
+            pw_form.current.errors.append(_("The current password is wrong."))
+        else:
+            try:
+                services.change_password(current_user, pw_form.password.data)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                apply_errors(pw_form, exc)
+            else:
+                db.session.commit()
+                login_user(current_user._get_current_object())  # keep this session valid (new nonce)
+                flash(_("Your password was changed."), "success")
+                return redirect(url_for("auth.settings"))
+    return render_template("auth/settings.html", form=form, pw_form=pw_form), 400

@@ -1,0 +1,94 @@
+"""Configuration from OIMS_* environment variables with safe defaults.
+
+Every variable read here is documented in README.md ("Configuration").
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def load_secret_key(instance_path: str) -> str:
+    """Return OIMS_SECRET_KEY, or a random key kept in the instance folder.
+
+    The key is generated once and written with mode 0600, so sessions survive
+    restarts and every worker process of one deployment shares it.
+    """
+    if key := os.environ.get("OIMS_SECRET_KEY"):
+        return key
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: if two workers race, the loser reads the winner's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the configuration mapping for create_app()."""
+    db_url = os.environ.get("OIMS_DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "oims.sqlite3")
+    )
+    secure_cookies = _bool("OIMS_SECURE_COOKIES", False)
+    return {
+        "SECRET_KEY": load_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int("OIMS_REMEMBER_DAYS", 14)),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("OIMS_SESSION_HOURS", 12)),
+        "MAX_CONTENT_LENGTH": _int("OIMS_MAX_UPLOAD_MB", 10) * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": os.environ.get("OIMS_DEFAULT_LOCALE", "ja"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("OIMS_TIMEZONE", "Asia/Tokyo"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("OIMS_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_ENABLED": _bool("OIMS_RATELIMIT_ENABLED", True),
+        "OIMS_LOGIN_RATE": os.environ.get("OIMS_LOGIN_RATE", "10 per minute;50 per hour"),
+        "OIMS_API_RATE": os.environ.get("OIMS_API_RATE", "300 per minute"),
+        "OIMS_BASE_URL": os.environ.get("OIMS_BASE_URL", "http://127.0.0.1:5000"),
+        "OIMS_MAIL_FROM": os.environ.get("OIMS_MAIL_FROM", "OIMS <no-reply@oims.example.jp>"),
+        "OIMS_MAIL_BACKEND": os.environ.get("OIMS_MAIL_BACKEND", "log"),  # log | smtp
+        "OIMS_SMTP_HOST": os.environ.get("OIMS_SMTP_HOST", "127.0.0.1"),
+        "OIMS_SMTP_PORT": _int("OIMS_SMTP_PORT", 25),
+        "OIMS_SMTP_TLS": os.environ.get("OIMS_SMTP_TLS", "none"),  # none | starttls | ssl
+        "OIMS_SMTP_USER": os.environ.get("OIMS_SMTP_USER", ""),
+        "OIMS_SMTP_PASSWORD": os.environ.get("OIMS_SMTP_PASSWORD", ""),
+        "OIMS_MAIL_MAX_ATTEMPTS": _int("OIMS_MAIL_MAX_ATTEMPTS", 8),
+        "OIMS_RESET_TOKEN_MINUTES": _int("OIMS_RESET_TOKEN_MINUTES", 60),
+        "OIMS_PASSWORD_MIN_LENGTH": _int("OIMS_PASSWORD_MIN_LENGTH", 10),
+        "OIMS_UPLOAD_DIR": os.environ.get("OIMS_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
+        "OIMS_INDEX_DIR": os.environ.get("OIMS_INDEX_DIR", str(Path(instance_path) / "index")),
+        "OIMS_ENCODER": os.environ.get("OIMS_ENCODER", ""),
+        "OIMS_MATCHING_ENABLED": _bool("OIMS_MATCHING_ENABLED", True),
+        "OIMS_RESPONSE_DAYS": _int("OIMS_RESPONSE_DAYS", 14),
+        "OIMS_STALL_DAYS": _int("OIMS_STALL_DAYS", 30),
+        "OIMS_PAGE_SIZE": _int("OIMS_PAGE_SIZE", 20),
+        "OIMS_ARGON2_TIME_COST": _int("OIMS_ARGON2_TIME_COST", 3),
+        "OIMS_ARGON2_MEMORY_KIB": _int("OIMS_ARGON2_MEMORY_KIB", 65536),
+    }

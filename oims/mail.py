@@ -1,0 +1,150 @@
+"""The outbox: every e-mail is a row first, then a sender delivers it.
+
+Features call `enqueue()` inside their transaction, so a message exists
+exactly when the change that caused it was committed. `deliver_pending()`
+(the `flask oims send-mail` command and its periodic job) sends them; a
+failure is recorded and retried later with back-off, never lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Notification, OutboxMessage, User
+from .models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    locale: str = "ja",
+    attachments: list[tuple[str, str, bytes]] | None = None,
+    **context,
+) -> OutboxMessage:
+    """Render `templates/email/<template>.txt` (and `.html` when present) in
+    `locale` and add the message to the outbox (flushed, not committed)."""
+    with force_locale(locale):
+        body_text = render_template(f"email/{template}.txt", **context)
+        try:
+            body_html = render_template(f"email/{template}.html", **context)
+        except Exception:  # noqa: BLE001 - an HTML version is optional
+            body_html = ""
+    msg = OutboxMessage(
+        to=to,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        attachments=[
+            {"filename": n, "content_type": ct, "data": base64.b64encode(data).decode()}
+            for n, ct, data in (attachments or [])
+        ],
+    )
+    db.session.add(msg)
+    db.session.flush()
+    return msg
+
+
+def notify(user: User, kind: str, text: str, url: str = "", *, email_template: str | None = None,
+           subject: str | None = None, attachments=None, **context) -> Notification:
+    """In-app notification, plus an e-mail through the outbox when a template is given.
+
+    `text`/`subject` are callables or strings; callables are evaluated in the
+    recipient's language so each person reads their own.
+    """
+    locale = user.language or current_app.config.get("BABEL_DEFAULT_LOCALE", "ja")
+    with force_locale(locale):
+        text_value = text() if callable(text) else text
+        subject_value = subject() if callable(subject) else subject
+    note = Notification(user_id=user.id, kind=kind, text=text_value[:500], url=url)
+    db.session.add(note)
+    if email_template:
+        enqueue(user.email, subject_value or text_value, email_template, locale=locale,
+                attachments=attachments, user=user, url=url, text=text_value, **context)
+    db.session.flush()
+    return note
+
+
+def _to_email(msg: OutboxMessage) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = current_app.config["OIMS_MAIL_FROM"]
+    email["To"] = msg.to
+    email["Subject"] = msg.subject
+    email["Message-ID"] = f"<oims-{msg.id}@{current_app.config['OIMS_MAIL_FROM'].split('@')[-1].strip('>')}>"
+    email.set_content(msg.body_text)
+    if msg.body_html:
+        email.add_alternative(msg.body_html, subtype="html")
+    for att in msg.attachments or []:
+        maintype, _, subtype = att["content_type"].partition("/")
+        email.add_attachment(
+            base64.b64decode(att["data"]), maintype=maintype, subtype=subtype, filename=att["filename"]
+        )
+    return email
+
+
+def _smtp_send(email: EmailMessage) -> None:
+    cfg = current_app.config
+    host, port, tls = cfg["OIMS_SMTP_HOST"], cfg["OIMS_SMTP_PORT"], cfg["OIMS_SMTP_TLS"]
+    cls = smtplib.SMTP_SSL if tls == "ssl" else smtplib.SMTP
+    with cls(host, port, timeout=30) as smtp:
+        if tls == "starttls":
+            smtp.starttls()
+        if cfg["OIMS_SMTP_USER"]:
+            smtp.login(cfg["OIMS_SMTP_USER"], cfg["OIMS_SMTP_PASSWORD"])
+        smtp.send_message(email)
+
+
+def deliver_pending(limit: int = 200) -> tuple[int, int]:
+    """Send due outbox messages. Returns (sent, failed_this_round).
+
+    Each message is committed on its own, so a crash mid-batch neither loses
+    nor re-sends the messages already handled.
+    """
+    backend = current_app.config["OIMS_MAIL_BACKEND"]
+    max_attempts = current_app.config["OIMS_MAIL_MAX_ATTEMPTS"]
+    now = utcnow()
+    ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    sent = failed = 0
+    for msg_id in ids:
+        msg = db.session.get(OutboxMessage, msg_id)
+        if msg is None or msg.status != "pending":
+            continue
+        try:
+            email = _to_email(msg)
+            if backend == "smtp":
+                _smtp_send(email)
+            else:
+                log.info("E-mail (not sent, backend=%s) to %s: %s\n%s", backend, msg.to, msg.subject, msg.body_text)
+        except Exception as exc:  # noqa: BLE001 - any delivery failure is retried
+            msg.attempts += 1
+            msg.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            # Exponential back-off: 1, 2, 4 ... minutes, capped at 6 hours.
+            msg.next_attempt_at = utcnow() + timedelta(minutes=min(2 ** (msg.attempts - 1), 360))
+            if msg.attempts >= max_attempts:
+                msg.status = "failed"
+            failed += 1
+            log.warning("Delivery of outbox message %s failed: %s", msg.id, msg.last_error)
+        else:
+            msg.status = "sent"
+            msg.attempts += 1
+            msg.sent_at = utcnow()
+            sent += 1
+        db.session.commit()
+    return sent, failed

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import JSONList, UTCDateTime, utcnow
+from .orgs import Organisation
+
+NEED_STATUSES = ("draft", "review", "returned", "published", "closed", "withdrawn", "fulfilled")
+# The fields that make up a need's wording; versions snapshot these.
+NEED_TEXT_FIELDS = ("title", "summary", "background", "sought")
+NEED_SNAPSHOT_FIELDS = NEED_TEXT_FIELDS + (
+    "partnership_types", "keywords", "regions", "budget", "deadline", "desired_start", "anonymous",
+)
+
+
+class Need(db.Model):
+    __tablename__ = "need"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    background: Mapped[str] = mapped_column(Text, default="")
+    sought: Mapped[str] = mapped_column(Text, default="")
+    partnership_types: Mapped[list] = mapped_column(JSONList, default=list)
+    keywords: Mapped[list] = mapped_column(JSONList, default=list)
+    regions: Mapped[list] = mapped_column(JSONList, default=list)  # bureau codes; [] = nationwide
+    budget: Mapped[str] = mapped_column(String(200), default="")
+    deadline: Mapped[date] = mapped_column(Date, index=True)
+    desired_start: Mapped[str] = mapped_column(String(100), default="")
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    alias: Mapped[str] = mapped_column(String(100), default="")  # e.g. 大手製造業A社
+    alias_en: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    # Bureau responsible for the need: the owner's bureau at submission.
+    bureau: Mapped[str] = mapped_column(String(20), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    # NFKC-normalised, lower-cased text of the need for substring search,
+    # which works for Japanese without word boundaries.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    owner_org: Mapped[Organisation] = relationship()
+    versions: Mapped[list["NeedVersion"]] = relationship(
+        back_populates="need", order_by="NeedVersion.id", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Need {self.id} {self.status} {self.title[:20]!r}>"
+
+    def snapshot(self) -> dict:
+        data = {f: getattr(self, f) for f in NEED_SNAPSHOT_FIELDS}
+        data["deadline"] = self.deadline.isoformat() if self.deadline else None
+        return data
+
+    def matching_text(self) -> str:
+        """The text the matcher reads for this need."""
+        parts = [self.title, self.summary, self.background, self.sought, " ".join(self.keywords or [])]
+        return "\n".join(p for p in parts if p)
+
+
+class NeedVersion(db.Model):
+    """A snapshot of a need's wording before each change."""
+
+    __tablename__ = "need_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id"), index=True)
+    version: Mapped[int]
+    snapshot: Mapped[dict] = mapped_column(JSONList)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str] = mapped_column(String(40), default="edit")  # coordinator_edit|edit_after_publish|...
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    need: Mapped[Need] = relationship(back_populates="versions")
+
+    def __repr__(self) -> str:
+        return f"<NeedVersion need={self.need_id} v{self.version}>"
+
+
+class Attachment(db.Model):
+    """A file attached to a need or a proposal; bytes live in the upload folder."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("need.id"), index=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Attachment {self.id} {self.filename!r}>"

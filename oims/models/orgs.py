@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..reference import BUREAU_OF_PREFECTURE, INDUSTRY_ALIAS, PROPOSER_KINDS
+from .base import JSONList, UTCDateTime, utcnow
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    name_kana: Mapped[str] = mapped_column(String(200), default="")
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    prefecture: Mapped[str] = mapped_column(String(2), index=True)
+    bureau: Mapped[str] = mapped_column(String(20), index=True)
+    industry: Mapped[str] = mapped_column(String(1), default="E")
+    employee_band: Mapped[str] = mapped_column(String(10), default="1-20")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    profile: Mapped[str] = mapped_column(Text, default="")
+    technologies: Mapped[list] = mapped_column(JSONList, default=list)
+    certifications: Mapped[list] = mapped_column(JSONList, default=list)
+    patents: Mapped[list] = mapped_column(JSONList, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    users: Mapped[list["User"]] = relationship(back_populates="organisation")  # noqa: F821
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.name!r} {self.kind}>"
+
+    def set_prefecture(self, prefecture: str) -> None:
+        """Set the prefecture and the METI bureau derived from it."""
+        self.prefecture = prefecture
+        self.bureau = BUREAU_OF_PREFECTURE[prefecture]
+
+    @property
+    def is_proposer_kind(self) -> bool:
+        return self.kind in PROPOSER_KINDS
+
+    def display_name(self, locale: str | None = None) -> str:
+        if (locale or "ja").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+    def alias_base(self, locale: str | None = None) -> str:
+        """「大手製造業」-style description used for anonymous needs."""
+        ja, en = INDUSTRY_ALIAS.get(self.industry, ("企業", "company"))
+        big = self.kind == "large"
+        if (locale or "ja").startswith("en"):
+            return f"{'Major ' if big else 'Mid-size '}{en}"
+        return f"{'大手' if big else '中堅'}{ja}"
+
+    def capability_texts(self) -> list[str]:
+        """The documents that make up this organisation's matching profile."""
+        texts = [t for t in [self.profile] if t]
+        texts += [t for t in (self.technologies or []) if t]
+        texts += [t for t in (self.patents or []) if t]
+        return texts
+
+
+class OrgJoinRequest(db.Model):
+    """A user who asked to join an existing organisation, awaiting approval."""
+
+    __tablename__ = "org_join_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|approved|rejected
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
+    organisation: Mapped[Organisation] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<OrgJoinRequest {self.id} user={self.user_id} org={self.organisation_id} {self.status}>"

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import reference as ref
+from ..access import roles_required, staff_required
+from ..auth import services as auth_services
+from ..extensions import db
+from ..models import Organisation, OrgJoinRequest, User
+from ..services import NotAllowed, ValidationFailed, apply_errors, audit
+from . import bp
+from .forms import OrganisationForm, StaffUserForm
+from .policy import can_edit_org, can_view_org
+
+
+def _org_or_404(org_id: int) -> Organisation:
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        abort(404)
+    return org
+
+
+@bp.get("/")
+@staff_required
+def index():
+    q = select(Organisation).order_by(Organisation.bureau, Organisation.prefecture, Organisation.name)
+    kind = request.args.get("kind", "")
+    bureau = request.args.get("bureau", "")
+    if kind in ref.ORG_KIND_BY_CODE:
+        q = q.where(Organisation.kind == kind)
+    if bureau in ref.BUREAU_BY_CODE:
+        q = q.where(Organisation.bureau == bureau)
+    page = db.paginate(q, per_page=50, error_out=False)
+    return render_template("orgs/index.html", page=page, kind=kind, bureau=bureau)
+
+
+@bp.get("/<int:org_id>")
+@login_required
+def view(org_id: int):
+    org = _org_or_404(org_id)
+    if not can_view_org(current_user, org):
+        abort(404)  # do not confirm that another organisation exists
+    members = db.session.scalars(select(User).where(User.organisation_id == org.id).order_by(User.name)).all()
+    return render_template("orgs/view.html", org=org, members=members,
+                           can_edit=can_edit_org(current_user, org))
+
+
+@bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(org_id: int):
+    org = _org_or_404(org_id)
+    if not can_view_org(current_user, org):
+        abort(404)
+    if not can_edit_org(current_user, org):
+        abort(403)
+    form = OrganisationForm()
+    form.fill_choices()
+    if request.method == "GET":
+        form.load(org)
+    elif form.validate_on_submit():
+        form.save(org)
+        audit(current_user, "org.updated", org)
+        _after_org_saved(org)
+        db.session.commit()
+        flash(_("The organisation's profile was saved."), "success")
+        return redirect(url_for("orgs.view", org_id=org.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("orgs/edit.html", form=form, org=org), status
+
+
+def _after_org_saved(org: Organisation) -> None:
+    """Hook for the matcher: re-index the capability profile when it changes."""
+    try:
+        from ..matching_service import on_org_changed
+    except ImportError:
+        return
+    on_org_changed(org)
+
+
+@bp.get("/join-requests")
+@login_required
+def join_requests():
+    if not (current_user.is_staff or current_user.is_org_admin):
+        abort(403)
+    q = select(OrgJoinRequest).join(Organisation).where(OrgJoinRequest.status == "pending")
+    if current_user.is_coordinator:
+        q = q.where(Organisation.bureau == current_user.bureau)
+    elif not current_user.is_admin:
+        q = q.where(OrgJoinRequest.organisation_id == current_user.organisation_id)
+    items = db.session.scalars(q.order_by(OrgJoinRequest.id)).all()
+    return render_template("orgs/join_requests.html", items=items)
+
+
+@bp.post("/join-requests/<int:req_id>/<any(approve, reject):decision>")
+@login_required
+def decide_join(req_id: int, decision: str):
+    req = db.session.get(OrgJoinRequest, req_id)
+    if req is None or not auth_services.can_decide_join(current_user, req):
+        abort(404)
+    try:
+        auth_services.decide_join(current_user, req, decision == "approve")
+    except NotAllowed:
+        abort(403)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("orgs.join_requests"))
+    db.session.commit()
+    flash(_("Approved.") if decision == "approve" else _("Declined."), "success")
+    return redirect(url_for("orgs.join_requests"))
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_staff():
+    form = StaffUserForm()
+    support = db.session.scalars(select(Organisation).where(Organisation.kind == "support")
+                                 .order_by(Organisation.name)).all()
+    form.organisation.choices = [(str(o.id), o.name) for o in support]
+    general: list[str] = []
+    if form.validate_on_submit():
+        org = db.session.get(Organisation, int(form.organisation.data))
+        try:
+            user = auth_services.create_user(email=form.email.data, name=form.name.data,
+                                             password=form.password.data, role=form.role.data, organisation=org)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            general = apply_errors(form, exc)
+        else:
+            audit(current_user, "user.created", user, role=user.role)
+            db.session.commit()
+            flash(_("The account %(email)s was created.", email=user.email), "success")
+            return redirect(url_for("orgs.view", org_id=org.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("orgs/new_staff.html", form=form, general_errors=general), status
