@@ -1,0 +1,138 @@
+"""Who may see what: the one implementation of the visibility rules, used by
+pages, exports and the JSON API alike.
+
+- A proposer sees only its own organisation's proposals.
+- A need owner sees its own needs (all states) and only the proposals a
+  coordinator has forwarded.
+- Coordinators see the needs of their bureau (all states) and the proposals
+  made to them; published needs are visible to every signed-in user.
+- Admins see everything.
+- An anonymous need never shows its owner to a proposer until a meeting with
+  that proposer is agreed (`Proposal.owner_disclosed`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, exists, false, or_, select
+
+from .models import Need, Proposal, User
+
+PUBLIC_NEED_STATUSES = ("published", "closed", "fulfilled")
+
+
+# --- needs -----------------------------------------------------------------
+
+def need_filter(user: User):
+    """SQL condition: needs `user` may see."""
+    if user.is_admin:
+        return Need.id.isnot(None)
+    public = Need.status.in_(PUBLIC_NEED_STATUSES)
+    if user.is_coordinator:
+        return or_(Need.bureau == user.bureau, public)
+    own = Need.owner_org_id == user.organisation_id
+    if user.is_need_owner:
+        return or_(own, Need.status == "published")
+    # Proposers: published needs, plus closed ones they proposed to.
+    proposed = exists().where(Proposal.need_id == Need.id, Proposal.org_id == user.organisation_id)
+    return or_(Need.status == "published", and_(public, proposed), own)
+
+
+def visible_needs(user: User) -> Select:
+    return select(Need).where(need_filter(user))
+
+
+def can_view_need(user: User, need: Need) -> bool:
+    if user.is_admin:
+        return True
+    if need.owner_org_id == user.organisation_id:
+        return True
+    if user.is_coordinator:
+        return need.bureau == user.bureau or need.status in PUBLIC_NEED_STATUSES
+    if need.status == "published":
+        return True
+    if need.status in PUBLIC_NEED_STATUSES and user.is_proposer:
+        from .extensions import db
+
+        return bool(db.session.scalar(select(Proposal.id).where(
+            Proposal.need_id == need.id, Proposal.org_id == user.organisation_id).limit(1)))
+    return False
+
+
+def is_need_owner(user: User, need: Need) -> bool:
+    return need.owner_org_id == user.organisation_id and user.role in ("need_owner", "proposer")
+
+
+def can_manage_need(user: User, need: Need) -> bool:
+    """Coordinator duties on a need: review, publish, rank, invite, shortlist."""
+    return user.is_admin or (user.is_coordinator and need.bureau == user.bureau)
+
+
+# --- proposals ---------------------------------------------------------------
+
+def proposal_filter(user: User):
+    """SQL condition on Proposal (joined to Need where needed)."""
+    if user.is_admin:
+        return Proposal.id.isnot(None)
+    own = Proposal.org_id == user.organisation_id
+    if user.is_coordinator:
+        bureau_need = exists().where(Need.id == Proposal.need_id, Need.bureau == user.bureau)
+        return and_(Proposal.stage != "draft", bureau_need)
+    if user.is_need_owner:
+        owned_need = exists().where(Need.id == Proposal.need_id, Need.owner_org_id == user.organisation_id)
+        return or_(own, and_(owned_need, Proposal.forwarded_at.isnot(None)))
+    if user.is_proposer:
+        return own
+    return false()
+
+
+def visible_proposals(user: User) -> Select:
+    return select(Proposal).where(proposal_filter(user))
+
+
+def can_view_proposal(user: User, proposal: Proposal) -> bool:
+    if user.is_admin:
+        return True
+    if proposal.org_id == user.organisation_id:
+        return True
+    if user.is_coordinator:
+        return proposal.stage != "draft" and proposal.need.bureau == user.bureau
+    if user.is_need_owner:
+        return proposal.need.owner_org_id == user.organisation_id and proposal.forwarded_at is not None
+    return False
+
+
+def proposal_role(user: User, proposal: Proposal) -> str | None:
+    """How `user` stands to a proposal: proposer, owner, coordinator (or admin), or None."""
+    if proposal.org_id == user.organisation_id:
+        return "proposer"
+    if user.is_staff and can_manage_need(user, proposal.need):
+        return "coordinator"
+    if proposal.need.owner_org_id == user.organisation_id and proposal.forwarded_at is not None:
+        return "owner"
+    return None
+
+
+# --- anonymity -----------------------------------------------------------------
+
+def sees_owner(user: User | None, need: Need, proposal: Proposal | None = None) -> bool:
+    """Whether `user` may know who owns `need`."""
+    if not need.anonymous:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff or need.owner_org_id == user.organisation_id:
+        return True
+    if proposal is not None:
+        return proposal.owner_disclosed and proposal.org_id == user.organisation_id
+    from .extensions import db
+
+    return bool(db.session.scalar(select(Proposal.id).where(
+        Proposal.need_id == need.id, Proposal.org_id == user.organisation_id,
+        Proposal.owner_disclosed.is_(True)).limit(1)))
+
+
+def owner_label(need: Need, user: User | None, locale: str = "ja", proposal: Proposal | None = None) -> str:
+    """The name to show for a need's owner: the firm's name, or its alias."""
+    if sees_owner(user, need, proposal):
+        return need.owner_org.display_name(locale)
+    return (need.alias_en if locale.startswith("en") and need.alias_en else need.alias) or "—"

@@ -1,0 +1,125 @@
+"""Proposal stage transitions: who may move a proposal from which stage to
+which, and the one function that does it (event, audit, notification).
+
+Actors are relative to the proposal: "proposer" (its organisation), "owner"
+(the need's organisation, once forwarded) and "coordinator" (staff of the
+need's bureau, or an admin).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from .models import Proposal, ProposalEvent, User
+from .models.base import utcnow
+from .policy import proposal_role
+from .services import NotAllowed, ValidationFailed, audit
+
+P, O, C = "proposer", "owner", "coordinator"
+WITHDRAWABLE = ("draft", "submitted", "screening", "shortlisted", "meeting_requested")
+
+TRANSITIONS: dict[tuple[str, str], set[str]] = {
+    ("draft", "submitted"): {P},
+    ("submitted", "screening"): {C},
+    ("submitted", "declined"): {C},
+    ("screening", "shortlisted"): {C},
+    ("screening", "declined"): {C},
+    ("shortlisted", "meeting_requested"): {O, C},
+    ("shortlisted", "declined"): {O, C},
+    ("meeting_requested", "meeting_scheduled"): {P, O, C},
+    ("meeting_requested", "declined"): {O, C},
+    ("meeting_scheduled", "met"): {P, O, C},
+    ("meeting_scheduled", "ended"): {O, C},
+    ("met", "nda"): {P, O, C},
+    ("met", "poc"): {P, O, C},
+    ("met", "contract"): {P, O, C},
+    ("met", "ended"): {P, O, C},
+    ("nda", "poc"): {P, O, C},
+    ("nda", "contract"): {P, O, C},
+    ("nda", "ended"): {P, O, C},
+    ("poc", "contract"): {P, O, C},
+    ("poc", "ended"): {P, O, C},
+    ("contract", "ended"): {P, O, C},
+}
+for _stage in WITHDRAWABLE:
+    TRANSITIONS[(_stage, "withdrawn")] = {P}
+
+
+def allowed_targets(proposal: Proposal, user: User) -> list[str]:
+    role = proposal_role(user, proposal)
+    return [to for (frm, to), who in TRANSITIONS.items() if frm == proposal.stage and role in who]
+
+
+def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = "",
+                 on_date: date | None = None, notify_proposer: bool = True) -> ProposalEvent:
+    """Move `proposal` to `to_stage` or raise NotAllowed / ValidationFailed.
+
+    Records a ProposalEvent and an audit entry and tells the proposer's
+    users (in-app and e-mail). Flushes; the caller commits.
+    """
+    role = proposal_role(actor, proposal)
+    allowed = TRANSITIONS.get((proposal.stage, to_stage))
+    if allowed is None:
+        raise ValidationFailed(_("A proposal cannot move from this stage to that one."))
+    if role not in allowed:
+        raise NotAllowed()
+    from .extensions import db
+
+    event = ProposalEvent(proposal=proposal, from_stage=proposal.stage, to_stage=to_stage,
+                          actor_id=actor.id, note=note, on_date=on_date)
+    db.session.add(event)
+    proposal.stage = to_stage
+    proposal.last_activity_at = utcnow()
+    audit(actor, f"proposal.{to_stage}", proposal, from_stage=event.from_stage)
+    db.session.flush()
+    if notify_proposer:
+        _tell_proposer(proposal, to_stage, note)
+    return event
+
+
+def _tell_proposer(proposal: Proposal, to_stage: str, note: str) -> None:
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .mail import notify
+    from .reference import DECLINE_REASON_BY_CODE
+
+    stage_names = stage_labels()
+    recipients = db.session.scalars(select(User).where(
+        User.organisation_id == proposal.org_id, User.status == "active")).all()
+    for user in recipients:
+        def text(u=user):
+            return _("Your proposal “%(title)s” is now: %(stage)s",
+                     title=proposal.title, stage=stage_names()[to_stage])
+
+        reason = ""
+        if to_stage == "declined" and proposal.decline_reason in DECLINE_REASON_BY_CODE:
+            reason = DECLINE_REASON_BY_CODE[proposal.decline_reason]
+        notify(user, "proposal_stage", text, _proposal_url(proposal),
+               email_template="proposal_stage", subject=lambda: _("[OIMS] Proposal status update"),
+               proposal=proposal, stage=to_stage, note=note, reason=reason)
+
+
+def _proposal_url(proposal: Proposal) -> str:
+    try:
+        return url_for("proposals.view", proposal_id=proposal.id)
+    except Exception:  # noqa: BLE001 - proposals blueprint not registered (library use)
+        return ""
+
+
+def stage_labels():
+    """Translated stage names (call inside a request or force_locale)."""
+    def labels() -> dict[str, str]:
+        return {
+            "draft": _("Draft"), "submitted": _("Submitted"), "screening": _("Under screening"),
+            "shortlisted": _("Shortlisted (forwarded to the need owner)"),
+            "meeting_requested": _("Meeting requested"), "meeting_scheduled": _("Meeting scheduled"),
+            "met": _("Met"), "nda": _("NDA signed"), "poc": _("PoC under way"),
+            "contract": _("Joint development / contract"), "ended": _("Ended"),
+            "declined": _("Declined"), "withdrawn": _("Withdrawn"),
+        }
+
+    return labels
