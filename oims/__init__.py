@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     if config:
         app.config.from_mapping(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
 

@@ -46,6 +46,14 @@ def load_secret_key(instance_path: str) -> str:
     return key
 
 
+def normalise_db_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain PostgreSQL URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping for create_app()."""
     db_url = os.environ.get("OIMS_DATABASE_URL") or (

@@ -8,7 +8,6 @@ import os
 import re
 
 import pytest
-from sqlalchemy import text
 
 from oims import create_app
 from oims.extensions import db as _db
@@ -39,13 +38,9 @@ def base_config(tmp_path_factory, **overrides) -> dict:
 
 
 def _empty_tables() -> None:
-    tables = list(reversed(_db.metadata.sorted_tables))
-    if _db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for t in tables:
-            _db.session.execute(t.delete())
+    # DELETE is much faster than TRUNCATE on PostgreSQL for tables this small.
+    for t in reversed(_db.metadata.sorted_tables):
+        _db.session.execute(t.delete())
     _db.session.commit()
 
 
