@@ -1,0 +1,46 @@
+"""Dashboard panels for needs: owners, coordinators, proposers."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..main.dashboard import panel
+from ..models import Need
+from ..models.needs import NEED_STATUSES
+
+
+@panel(order=10)
+def owner_panel(user):
+    if not user.is_need_owner:
+        return None
+    rows = dict(db.session.execute(select(Need.status, func.count(Need.id)).where(
+        Need.owner_org_id == user.organisation_id).group_by(Need.status)).all())
+    from .services import status_labels
+
+    counts = [(s, rows.get(s, 0)) for s in NEED_STATUSES]
+    return "needs/_panel_owner.html", {"counts": counts, "labels": status_labels(), "total": sum(rows.values())}
+
+
+@panel(order=10)
+def coordinator_panel(user):
+    if not user.is_staff:
+        return None
+    from .services import review_queue
+
+    return "needs/_panel_coordinator.html", {"queue": review_queue(user)[:5], "count": len(review_queue(user))}
+
+
+@panel(order=10)
+def proposer_panel(user):
+    if not user.is_proposer:
+        return None
+    from ..i18n import current_locale
+    from ..policy import owner_label
+    from .services import search_needs
+
+    page = search_needs(user, "", {}, "newest", 1, per_page=5)
+    return "needs/_panel_proposer.html", {
+        "needs": page.items, "total": page.total,
+        "labels": {n.id: owner_label(n, user, current_locale()) for n in page.items},
+    }

@@ -1,0 +1,593 @@
+"""Needs: creation, lifecycle, versions, search, reminders.
+
+Every function flushes and never commits; the caller (a view, the API, a
+CLI command) commits once. Refusals are `NotAllowed` (the actor may not do
+this) or `ValidationFailed` (the input or the state is wrong, with messages).
+
+Lifecycle: draft → review → published | returned (→ review again) →
+closed (deadline) | withdrawn | fulfilled.
+"""
+
+from __future__ import annotations
+
+import difflib
+import string
+import unicodedata
+from datetime import date, datetime, timedelta
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import Text, cast, func, or_, select
+
+from .. import reference as ref
+from ..extensions import db
+from ..mail import notify
+from ..models import AuditLog, Need, NeedVersion, Proposal, User
+from ..models.base import utcnow
+from ..models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
+from ..models.proposals import INACTIVE_STAGES
+from ..policy import can_manage_need, owner_label, visible_needs
+from ..services import NotAllowed, ValidationFailed, audit
+from .uploads import rescrub_for_anonymity, save_upload, send_attachment  # noqa: F401 - re-exported
+
+LIMITS = {"title": 200, "summary": 2000, "background": 5000, "sought": 5000, "budget": 200,
+          "desired_start": 100, "keyword": 50, "comment": 2000}
+MAX_KEYWORDS = 15
+EDITABLE_BY_OWNER = ("draft", "returned", "published")
+EDITABLE_BY_COORDINATOR = ("review", "published")
+WITHDRAWABLE = ("draft", "review", "returned", "published")
+REMINDER_DAYS = (7, 1)
+
+
+# --- helpers -----------------------------------------------------------------------
+
+def normalise(text: str) -> str:
+    """NFKC + lower case: full-width letters, half-width kana and case all match."""
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def search_terms(q: str) -> list[str]:
+    return [t for t in normalise(q).split() if t][:10]
+
+
+def keyword_tag(keyword: str) -> str:
+    return f"[{normalise(keyword).strip()}]"
+
+
+def refresh_search_text(need: Need) -> None:
+    """Rebuild Need.search_text. Anonymous needs carry their alias, never the
+    owner's name, so searching for the firm cannot find them."""
+    org = need.owner_org
+    if need.anonymous:
+        who = [need.alias, need.alias_en]
+    else:
+        who = [org.name, org.name_en, org.name_kana] if org else []
+    parts = [need.title, need.summary, need.background, need.sought, " ".join(need.keywords or []),
+             " ".join(w for w in who if w), " ".join(keyword_tag(k) for k in need.keywords or [])]
+    need.search_text = normalise("\n".join(p for p in parts if p))
+
+
+def is_owner_user(user: User, need: Need) -> bool:
+    return user.organisation_id == need.owner_org_id and user.role in ("need_owner", "proposer")
+
+
+def _users_of_org(org_id: int) -> list[User]:
+    return list(db.session.scalars(select(User).where(
+        User.organisation_id == org_id, User.status == "active").order_by(User.id)))
+
+
+def _coordinators_of(bureau: str) -> list[User]:
+    from ..models import Organisation
+
+    return list(db.session.scalars(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
+        User.role == "coordinator", User.status == "active", Organisation.bureau == bureau).order_by(User.id)))
+
+
+def proposer_users(need: Need, *, drafts_only: bool = False) -> list[User]:
+    """Active users of organisations with an active (or, with drafts_only, a draft) proposal."""
+    cond = Proposal.stage == "draft" if drafts_only else Proposal.stage.notin_(INACTIVE_STAGES)
+    org_ids = select(Proposal.org_id).where(Proposal.need_id == need.id, cond)
+    return list(db.session.scalars(select(User).where(
+        User.organisation_id.in_(org_ids), User.status == "active").order_by(User.id)))
+
+
+def _need_url(need: Need) -> str:
+    try:
+        return url_for("needs.view", need_id=need.id)
+    except Exception:  # noqa: BLE001 - outside a request with no SERVER_NAME
+        return f"/needs/{need.id}"
+
+
+def _tell(users, need: Need, kind: str, text_fn, subject_fn, template: str, **context) -> None:
+    """Notify each user in their language; the owner is named as each may see it."""
+    for user in users:
+        locale = user.language or current_app.config.get("BABEL_DEFAULT_LOCALE", "ja")
+        owner = owner_label(need, user, locale)
+        notify(user, kind, lambda u=user, o=owner: text_fn(need, o), _need_url(need),
+               email_template=template, subject=lambda o=owner: subject_fn(need, o),
+               need=need, owner=owner, **context)
+
+
+# --- validation --------------------------------------------------------------------------
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        for sep in ("、", "，", ",", "\n", ";"):
+            value = value.replace(sep, ",")
+        value = value.split(",")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _as_date(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        return "invalid"
+
+
+def clean_need_data(data: dict, *, partial: bool = False, current: Need | None = None) -> dict:
+    """Validate need fields (from a form or JSON); return clean values or raise
+    ValidationFailed with a message per field. `partial`: only the keys given."""
+    errors: dict[str, list[str]] = {}
+    out: dict = {}
+
+    def err(field, message):
+        errors.setdefault(field, []).append(message)
+
+    def has(key):
+        return key in data or not partial
+
+    for field in ("title", "summary", "background", "sought", "budget", "desired_start"):
+        if not has(field):
+            continue
+        value = str(data.get(field) or "").strip()
+        if field in ("title", "summary") and not value:
+            err(field, _("This field is required."))
+        elif len(value) > LIMITS[field]:
+            err(field, _("At most %(max)d characters (now %(n)d).", max=LIMITS[field], n=len(value)))
+        out[field] = value
+    if has("partnership_types"):
+        types = _as_list(data.get("partnership_types"))
+        if not types:
+            err("partnership_types", _("Choose at least one partnership type."))
+        elif any(t not in ref.PARTNERSHIP_BY_CODE for t in types):
+            err("partnership_types", _("Unknown partnership type."))
+        out["partnership_types"] = list(dict.fromkeys(types))
+    if has("keywords"):
+        kws = list(dict.fromkeys(_as_list(data.get("keywords"))))
+        if len(kws) > MAX_KEYWORDS:
+            err("keywords", _("At most %(max)d keywords.", max=MAX_KEYWORDS))
+        elif any(len(k) > LIMITS["keyword"] for k in kws):
+            err("keywords", _("Each keyword may have at most %(max)d characters.", max=LIMITS["keyword"]))
+        out["keywords"] = kws
+    if has("regions"):
+        regions = _as_list(data.get("regions"))
+        if any(r not in ref.BUREAU_BY_CODE for r in regions):
+            err("regions", _("Unknown region."))
+        out["regions"] = list(dict.fromkeys(regions))
+    if has("deadline"):
+        deadline = _as_date(data.get("deadline"))
+        if deadline is None:
+            err("deadline", _("This field is required."))
+        elif deadline == "invalid":
+            err("deadline", _("Enter a date as YYYY-MM-DD."))
+        elif deadline <= date.today() and not (current is not None and current.deadline == deadline):
+            err("deadline", _("The proposal deadline must be in the future."))
+        elif deadline > date.today() + timedelta(days=730):
+            err("deadline", _("The proposal deadline may be at most two years ahead."))
+        else:
+            out["deadline"] = deadline
+    if has("anonymous"):
+        value = data.get("anonymous")
+        out["anonymous"] = value in (True, "y", "on", "true", "1", 1) if not isinstance(value, bool) else value
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+# --- aliases --------------------------------------------------------------------------------
+
+def _letters():
+    for letter in string.ascii_uppercase:
+        yield letter
+    for a in string.ascii_uppercase:
+        for b in string.ascii_uppercase:
+            yield a + b
+
+
+def assign_alias(need: Need) -> None:
+    """「大手製造業A社」: the owner's industry and size plus a letter that is the
+    same for all of one owner's anonymous needs and differs between owners."""
+    if need.alias:
+        return
+    org = need.owner_org
+    base_ja, base_en = org.alias_base("ja"), org.alias_base("en")
+    mine = db.session.scalar(select(Need.alias).where(
+        Need.owner_org_id == org.id, Need.alias != "", Need.id != need.id).limit(1))
+    if mine and mine.startswith(base_ja) and mine.endswith("社"):
+        letter = mine[len(base_ja):-1]
+    else:
+        taken = set(db.session.scalars(select(Need.alias).where(
+            Need.alias.startswith(base_ja, autoescape=True), Need.owner_org_id != org.id)))
+        letter = next(x for x in _letters() if f"{base_ja}{x}社" not in taken)
+    need.alias = f"{base_ja}{letter}社"
+    need.alias_en = f"{base_en} {letter}"
+
+
+# --- creating and editing ------------------------------------------------------------------
+
+def create_need(owner_user: User, data: dict) -> Need:
+    if owner_user.role != "need_owner" or owner_user.organisation.kind not in ref.OWNER_KINDS:
+        raise NotAllowed()
+    clean = clean_need_data(data)
+    org = owner_user.organisation
+    need = Need(owner_org_id=org.id, owner_org=org, created_by_id=owner_user.id, status="draft",
+                bureau=org.bureau, **clean)
+    db.session.add(need)
+    if need.anonymous:
+        assign_alias(need)
+    refresh_search_text(need)
+    db.session.flush()
+    audit(owner_user, "need.created", need)
+    return need
+
+
+def _record_version(need: Need, actor: User, reason: str) -> NeedVersion:
+    version = NeedVersion(need=need, version=need.version, snapshot=need.snapshot(),
+                          changed_by_id=actor.id, reason=reason)
+    db.session.add(version)
+    need.version += 1
+    return version
+
+
+def _apply(need: Need, clean: dict) -> list[str]:
+    changed = []
+    for key, value in clean.items():
+        if getattr(need, key) != value:
+            setattr(need, key, value)
+            changed.append(key)
+    return changed
+
+
+def update_need(need: Need, data: dict, actor: User, *, partial: bool = False) -> list[str]:
+    """Change a need's fields; returns the names of the changed fields.
+
+    The owner edits drafts, returned and published needs; the bureau's
+    coordinator edits needs under review and published ones. Changes after
+    publication are versioned and its proposers are told.
+    """
+    owner = is_owner_user(actor, need)
+    manager = can_manage_need(actor, need)
+    if not ((owner and need.status in EDITABLE_BY_OWNER) or (manager and need.status in EDITABLE_BY_COORDINATOR)):
+        raise NotAllowed()
+    clean = clean_need_data(data, partial=partial, current=need)
+    if need.status == "published" and "anonymous" in clean and clean["anonymous"] != need.anonymous:
+        if not clean["anonymous"]:
+            # Proposers saw it anonymously; the owner is revealed through a meeting.
+            raise ValidationFailed({"anonymous": [_("A published anonymous need cannot be made public.")]})
+    changes = {k: v for k, v in clean.items() if getattr(need, k) != v}
+    if not changes:
+        return []
+    was_anonymous = need.anonymous
+    version = None
+    if need.status in ("review", "published"):
+        reason = "edit_after_publish" if need.status == "published" else "coordinator_edit"
+        version = _record_version(need, actor, reason)
+    changed = _apply(need, changes)
+    if need.anonymous and not was_anonymous:
+        assign_alias(need)
+        rescrub_for_anonymity(need)
+    refresh_search_text(need)
+    db.session.flush()
+    audit(actor, "need.updated", need, fields=changed, version=need.version)
+    if need.status == "published" and version is not None:
+        _tell_changed(need, changed)
+    return changed
+
+
+def _tell_changed(need: Need, changed: list[str]) -> None:
+    _tell(proposer_users(need), need, "need_changed",
+          lambda n, o: _("The need “%(title)s” (%(owner)s) you proposed to was changed.", title=n.title, owner=o),
+          lambda n, o: _("[OIMS] A need you proposed to was changed"),
+          "need_changed", fields=changed)
+
+
+# --- lifecycle ----------------------------------------------------------------------------------
+
+def _require(cond: bool) -> None:
+    if not cond:
+        raise NotAllowed()
+
+
+def _state_error(need: Need) -> ValidationFailed:
+    return ValidationFailed(_("This is not possible while the need is “%(status)s”.",
+                              status=status_labels()[need.status]))
+
+
+def submit_for_review(need: Need, actor: User) -> Need:
+    _require(is_owner_user(actor, need))
+    if need.status not in ("draft", "returned"):
+        raise _state_error(need)
+    if need.deadline <= date.today():
+        raise ValidationFailed({"deadline": [_("The proposal deadline must be in the future.")]})
+    need.status = "review"
+    need.submitted_at = utcnow()
+    need.bureau = need.owner_org.bureau
+    db.session.flush()
+    audit(actor, "need.submitted", need)
+    _tell(_coordinators_of(need.bureau), need, "need_submitted",
+          lambda n, o: _("New need for review: “%(title)s” (%(owner)s)", title=n.title, owner=o),
+          lambda n, o: _("[OIMS] A need was submitted for review"), "need_submitted")
+    return need
+
+
+def publish(need: Need, coordinator: User, edits: dict | None = None) -> Need:
+    _require(can_manage_need(coordinator, need))
+    if need.status != "review":
+        raise _state_error(need)
+    if need.deadline <= date.today() and not (edits and "deadline" in edits):
+        raise ValidationFailed({"deadline": [_("The proposal deadline must be in the future.")]})
+    if edits:
+        clean = clean_need_data(edits, partial=True, current=need)
+        if any(clean[k] != getattr(need, k) for k in clean):
+            _record_version(need, coordinator, "coordinator_edit")
+            changed = _apply(need, clean)
+            if need.anonymous and not need.alias:
+                assign_alias(need)
+            refresh_search_text(need)
+            audit(coordinator, "need.edited_by_coordinator", need, fields=changed)
+    need.status = "published"
+    need.published_at = utcnow()
+    need.published_by_id = coordinator.id
+    db.session.flush()
+    audit(coordinator, "need.published", need)
+    _tell(_users_of_org(need.owner_org_id), need, "need_published",
+          lambda n, o: _("Your need “%(title)s” was published.", title=n.title),
+          lambda n, o: _("[OIMS] Your need was published"), "need_published",
+          edited=bool(coordinator_edits(need)))
+    return need
+
+
+def return_need(need: Need, coordinator: User, comment: str) -> Need:
+    _require(can_manage_need(coordinator, need))
+    if need.status != "review":
+        raise _state_error(need)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationFailed({"comment": [_("Say what the owner should change.")]})
+    if len(comment) > LIMITS["comment"]:
+        raise ValidationFailed({"comment": [_("At most %(max)d characters (now %(n)d).",
+                                              max=LIMITS["comment"], n=len(comment))]})
+    need.status = "returned"
+    need.review_comment = comment
+    db.session.flush()
+    audit(coordinator, "need.returned", need)
+    _tell(_users_of_org(need.owner_org_id), need, "need_returned",
+          lambda n, o: _("Your need “%(title)s” was returned with comments.", title=n.title),
+          lambda n, o: _("[OIMS] Your need was returned with comments"), "need_returned", comment=comment)
+    return need
+
+
+def withdraw(need: Need, actor: User) -> Need:
+    _require(is_owner_user(actor, need) or (actor.is_admin))
+    if need.status not in WITHDRAWABLE:
+        raise _state_error(need)
+    was_published = need.status == "published"
+    need.status = "withdrawn"
+    need.closed_at = utcnow()
+    db.session.flush()
+    audit(actor, "need.withdrawn", need)
+    if was_published:
+        _tell(proposer_users(need), need, "need_withdrawn",
+              lambda n, o: _("The need “%(title)s” (%(owner)s) was withdrawn.", title=n.title, owner=o),
+              lambda n, o: _("[OIMS] A need you proposed to was withdrawn"), "need_withdrawn")
+    return need
+
+
+def mark_fulfilled(need: Need, actor: User) -> Need:
+    _require(is_owner_user(actor, need) or can_manage_need(actor, need))
+    if need.status not in ("published", "closed"):
+        raise _state_error(need)
+    need.status = "fulfilled"
+    need.closed_at = need.closed_at or utcnow()
+    db.session.flush()
+    audit(actor, "need.fulfilled", need)
+    return need
+
+
+def close_expired(today: date | None = None) -> int:
+    """Close published needs whose deadline has passed; returns how many."""
+    today = today or date.today()
+    needs = db.session.scalars(select(Need).where(Need.status == "published", Need.deadline < today)).all()
+    for need in needs:
+        need.status = "closed"
+        need.closed_at = utcnow()
+        audit(None, "need.closed", need, reason="deadline")
+    db.session.flush()
+    return len(needs)
+
+
+def remind_deadlines(today: date | None = None) -> int:
+    """Tell owners and drafting proposers that a published need's deadline is
+    near (7 days and 1 day before). Each reminder is sent once, whenever the
+    command runs; returns the number of needs reminded."""
+    today = today or date.today()
+    needs = db.session.scalars(select(Need).where(
+        Need.status == "published", Need.deadline >= today,
+        Need.deadline <= today + timedelta(days=max(REMINDER_DAYS)))).all()
+    count = 0
+    for need in needs:
+        days_left = (need.deadline - today).days
+        threshold = min(d for d in REMINDER_DAYS if days_left <= d)
+        action = f"need.reminded_{threshold}"
+        done = db.session.scalar(select(AuditLog.id).where(
+            AuditLog.action == action, AuditLog.object_type == "need", AuditLog.object_id == need.id).limit(1))
+        if done:
+            continue
+        users = _users_of_org(need.owner_org_id) + proposer_users(need, drafts_only=True)
+        _tell(users, need, "need_deadline",
+              lambda n, o, d=days_left: _("The proposal deadline of “%(title)s” is in %(days)d day(s) (%(date)s).",
+                                          title=n.title, days=d, date=n.deadline.isoformat()),
+              lambda n, o: _("[OIMS] A proposal deadline is approaching"), "need_deadline", days_left=days_left)
+        audit(None, action, need, days_left=days_left)
+        count += 1
+    db.session.flush()
+    return count
+
+
+# --- versions ------------------------------------------------------------------------------------
+
+def versions_for(need: Need, viewer: User) -> list[NeedVersion]:
+    """Versions `viewer` may see: all for the owner and staff; for others
+    only the changes made after publication."""
+    versions = list(need.versions)
+    if is_owner_user(viewer, need) or can_manage_need(viewer, need):
+        return versions
+    return [v for v in versions if v.reason == "edit_after_publish"]
+
+
+def coordinator_edits(need: Need) -> list[NeedVersion]:
+    return [v for v in need.versions if v.reason == "coordinator_edit"]
+
+
+def _field_text(snapshot: dict, field: str) -> str:
+    value = snapshot.get(field)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "✓" if value else "—"
+    return "" if value is None else str(value)
+
+
+def diff_snapshots(old: dict, new: dict) -> list[dict]:
+    """Per changed field: name, old/new text and line-level diff ops."""
+    out = []
+    for field in NEED_SNAPSHOT_FIELDS:
+        a, b = _field_text(old, field), _field_text(new, field)
+        if a == b:
+            continue
+        ops = []
+        matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                ops.append(("equal", a[i1:i2]))
+            else:
+                if i2 > i1:
+                    ops.append(("delete", a[i1:i2]))
+                if j2 > j1:
+                    ops.append(("insert", b[j1:j2]))
+        out.append({"field": field, "old": a, "new": b, "ops": ops, "text": field in NEED_TEXT_FIELDS})
+    return out
+
+
+def version_diffs(need: Need, versions: list[NeedVersion]) -> list[dict]:
+    """For each version: what changed from it to the next one (or to now)."""
+    all_versions = list(need.versions)
+    out = []
+    for v in versions:
+        idx = all_versions.index(v)
+        nxt = all_versions[idx + 1].snapshot if idx + 1 < len(all_versions) else need.snapshot()
+        out.append({"version": v, "to_version": v.version + 1, "changes": diff_snapshots(v.snapshot, nxt)})
+    return out
+
+
+# --- search ------------------------------------------------------------------------------------------
+
+SORTS = ("newest", "deadline")
+
+
+def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str = "newest", page: int = 1,
+                 per_page: int | None = None):
+    """Needs `user` may see matching `q` (space-separated terms, all must
+    occur; Japanese works as substrings) and `filters`:
+
+    - partnership: a partnership type code
+    - keyword: a keyword (exact, normalised)
+    - region: a bureau code; needs preferring that region or nationwide
+    - deadline_before: date; deadline on or before it
+    - new: truthy; published after `since` (default: user.last_needs_visit_at)
+    - status: for staff and owners, a status (default: published)
+    Returns a Flask-SQLAlchemy pagination.
+    """
+    filters = filters or {}
+    query = visible_needs(user)
+    status = filters.get("status") or "published"
+    if status != "all":
+        query = query.where(Need.status == status)
+    for term in search_terms(q):
+        query = query.where(Need.search_text.contains(term, autoescape=True))
+    if (pt := filters.get("partnership")) in ref.PARTNERSHIP_BY_CODE:
+        query = query.where(cast(Need.partnership_types, Text).contains(f'"{pt}"'))
+    if kw := (filters.get("keyword") or "").strip():
+        query = query.where(Need.search_text.contains(keyword_tag(kw), autoescape=True))
+    if (region := filters.get("region")) in ref.BUREAU_BY_CODE:
+        regions_text = cast(Need.regions, Text)
+        query = query.where(or_(regions_text.contains(f'"{region}"'), regions_text.in_(("[]", "null")),
+                                Need.regions.is_(None)))
+    if isinstance(deadline_before := _as_date(filters.get("deadline_before")), date):
+        query = query.where(Need.deadline <= deadline_before)
+    if filters.get("new"):
+        since = filters.get("since") or user.last_needs_visit_at
+        if since is not None:
+            query = query.where(Need.published_at > since)
+    if sort == "deadline":
+        query = query.order_by(Need.deadline.asc(), Need.id.desc())
+    else:
+        query = query.order_by(func.coalesce(Need.published_at, Need.created_at).desc(), Need.id.desc())
+    per_page = per_page or current_app.config.get("OIMS_PAGE_SIZE", 20)
+    return db.paginate(query, page=max(int(page or 1), 1), per_page=per_page, error_out=False)
+
+
+def my_needs(user: User) -> list[Need]:
+    return list(db.session.scalars(select(Need).where(Need.owner_org_id == user.organisation_id)
+                                   .order_by(Need.updated_at.desc(), Need.id.desc())))
+
+
+def review_queue(user: User) -> list[Need]:
+    query = select(Need).where(Need.status == "review")
+    if not user.is_admin:
+        query = query.where(Need.bureau == user.bureau)
+    return list(db.session.scalars(query.order_by(Need.submitted_at.asc(), Need.id.asc())))
+
+
+def proposal_counts(need_ids: list[int]) -> dict[int, int]:
+    if not need_ids:
+        return {}
+    rows = db.session.execute(select(Proposal.need_id, func.count(Proposal.id)).where(
+        Proposal.need_id.in_(need_ids), Proposal.stage.notin_(("draft",) + INACTIVE_STAGES))
+        .group_by(Proposal.need_id))
+    return dict(rows.all())
+
+
+def has_active_proposal(user: User, need: Need) -> bool:
+    return bool(db.session.scalar(select(Proposal.id).where(
+        Proposal.need_id == need.id, Proposal.org_id == user.organisation_id,
+        Proposal.stage.notin_(INACTIVE_STAGES)).limit(1)))
+
+
+def status_labels() -> dict[str, str]:
+    return {"draft": _("Draft"), "review": _("Under review"), "returned": _("Returned with comments"),
+            "published": _("Published"), "closed": _("Closed"), "withdrawn": _("Withdrawn"),
+            "fulfilled": _("Fulfilled")}
+
+
+def field_labels() -> dict[str, str]:
+    return {"title": _("Title"), "summary": _("Public summary"), "background": _("Background and problem"),
+            "sought": _("Technology or capability sought"), "partnership_types": _("Partnership types"),
+            "keywords": _("Fields / keywords"), "regions": _("Preferred regions"),
+            "budget": _("Expected scale / budget"), "deadline": _("Proposal deadline"),
+            "desired_start": _("Desired start"), "anonymous": _("Post anonymously")}
+
+
+__all__ = [
+    "create_need", "update_need", "submit_for_review", "publish", "return_need", "withdraw", "close_expired",
+    "mark_fulfilled", "search_needs", "remind_deadlines", "save_upload", "send_attachment",
+]

@@ -1,0 +1,332 @@
+"""Need pages. Each route: find the need and check it may be seen (404),
+then check the action is allowed (403), then call one service and commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..access import roles_required, staff_required
+from ..extensions import db
+from ..i18n import current_locale
+from ..models import Attachment, Need
+from ..models.base import utcnow
+from ..policy import can_manage_need, can_view_need, owner_label, sees_owner
+from ..services import NotAllowed, ValidationFailed, apply_errors
+from . import bp, services
+from .forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
+from .uploads import attachments_of, delete_attachment, display_name, save_upload, send_attachment
+
+
+def _need_or_404(need_id: int) -> Need:
+    need = db.session.get(Need, need_id)
+    if need is None or not can_view_need(current_user, need):
+        abort(404)  # the same answer whether it does not exist or may not be seen
+    return need
+
+
+def _files(field) -> list:
+    return [f for f in (field.data or []) if f and getattr(f, "filename", "")]
+
+
+def can_edit(user, need: Need) -> bool:
+    return ((services.is_owner_user(user, need) and need.status in services.EDITABLE_BY_OWNER)
+            or (can_manage_need(user, need) and need.status in services.EDITABLE_BY_COORDINATOR))
+
+
+def _page_context(need: Need) -> dict:
+    user = current_user
+    owner = services.is_owner_user(user, need)
+    manager = can_manage_need(user, need)
+    atts = attachments_of(need)
+    return {
+        "need": need,
+        "owner_name": owner_label(need, user, current_locale()),
+        "sees_owner": sees_owner(user, need),
+        "is_owner": owner,
+        "is_manager": manager,
+        "can_edit": can_edit(user, need),
+        "can_submit": owner and need.status in ("draft", "returned"),
+        "can_withdraw": (owner or user.is_admin) and need.status in services.WITHDRAWABLE,
+        "can_fulfil": (owner or manager) and need.status in ("published", "closed"),
+        "can_review": manager and need.status == "review",
+        "can_propose": (user.is_proposer and need.status == "published" and not owner
+                        and user.organisation.is_proposer_kind),
+        "has_proposal": services.has_active_proposal(user, need),
+        "attachments": [(a, display_name(a, user)) for a in atts],
+        "can_attach": owner and need.status in services.EDITABLE_BY_OWNER,
+        "versions": services.versions_for(need, user),
+        "coordinator_edits": services.version_diffs(need, services.coordinator_edits(need)) if (owner or manager) else [],
+        "status_labels": services.status_labels(),
+        "field_labels": services.field_labels(),
+        "attach_form": AttachmentForm(),
+    }
+
+
+def _view_page(need: Need, status: int = 200, errors: list[str] | None = None):
+    return render_template("needs/view.html", errors=errors or [], **_page_context(need)), status
+
+
+# --- lists ----------------------------------------------------------------------------
+
+@bp.get("/")
+@login_required
+def browse():
+    form = SearchForm(request.args)
+    form.fill_choices(services.status_labels(), current_user.is_staff or current_user.is_need_owner)
+    prev = session.get("needs_prev_visit")
+    if prev is None:  # first visit in this session: remember the one before
+        last = current_user.last_needs_visit_at
+        prev = session["needs_prev_visit"] = last.isoformat() if last else ""
+    current_user.last_needs_visit_at = utcnow()
+    db.session.commit()
+    filters = {
+        "partnership": form.partnership.data, "keyword": form.keyword.data or "", "region": form.region.data,
+        "deadline_before": form.deadline_before.data if not form.deadline_before.errors else None,
+        "new": form.new.data, "since": datetime.fromisoformat(prev) if prev else None,
+        "status": form.status.data if form.status.choices else "published",
+    }
+    form.validate()
+    page = services.search_needs(current_user, form.q.data or "", filters, form.sort.data or "newest",
+                                 request.args.get("page", 1, type=int))
+    labels = {n.id: owner_label(n, current_user, current_locale()) for n in page.items}
+    return render_template("needs/browse.html", form=form, page=page, owner_labels=labels,
+                           status_labels=services.status_labels(), since=filters["since"])
+
+
+@bp.get("/mine")
+@roles_required("need_owner")
+def mine():
+    needs = services.my_needs(current_user)
+    counts = services.proposal_counts([n.id for n in needs])
+    return render_template("needs/mine.html", needs=needs, counts=counts, status_labels=services.status_labels())
+
+
+@bp.get("/review")
+@staff_required
+def review_queue():
+    needs = services.review_queue(current_user)
+    return render_template("needs/review_queue.html", needs=needs,
+                           owner_labels={n.id: n.owner_org.display_name(current_locale()) for n in needs})
+
+
+# --- create and edit ------------------------------------------------------------------------
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("need_owner")
+def new():
+    if current_user.is_admin:
+        abort(403)
+    form = NeedForm()
+    form.fill_choices()
+    general: list[str] = []
+    if form.validate_on_submit():
+        try:
+            need = services.create_need(current_user, form.values())
+            for f in _files(form.attachments):
+                save_upload(f, need=need, actor=current_user)
+            if request.form.get("action") == "submit":
+                services.submit_for_review(need, current_user)
+        except NotAllowed:
+            db.session.rollback()
+            abort(403)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            general = apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The need was submitted for review.") if need.status == "review"
+                  else _("The need was saved as a draft."), "success")
+            return redirect(url_for("needs.view", need_id=need.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("needs/edit.html", form=form, need=None, general=general), status
+
+
+@bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(need_id: int):
+    need = _need_or_404(need_id)
+    if not can_edit(current_user, need):
+        abort(403)
+    form = NeedForm()
+    form.fill_choices()
+    general: list[str] = []
+    if request.method == "GET":
+        form.load(need)
+    elif form.validate_on_submit():
+        try:
+            changed = services.update_need(need, form.values(), current_user)
+            for f in _files(form.attachments):
+                save_upload(f, need=need, actor=current_user)
+            if request.form.get("action") == "submit" and need.status in ("draft", "returned"):
+                services.submit_for_review(need, current_user)
+        except NotAllowed:
+            db.session.rollback()
+            abort(403)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            general = apply_errors(form, exc)
+        else:
+            db.session.commit()
+            if need.status == "review" and request.form.get("action") == "submit":
+                flash(_("The need was submitted for review."), "success")
+            else:
+                flash(_("The need was saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for("needs.view", need_id=need.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("needs/edit.html", form=form, need=need, general=general), status
+
+
+# --- detail ------------------------------------------------------------------------------
+
+@bp.get("/<int:need_id>")
+@login_required
+def view(need_id: int):
+    need = _need_or_404(need_id)
+    return _view_page(need)
+
+
+@bp.get("/<int:need_id>/versions")
+@login_required
+def versions(need_id: int):
+    need = _need_or_404(need_id)
+    visible = services.versions_for(need, current_user)
+    return render_template("needs/versions.html", need=need, diffs=list(reversed(services.version_diffs(need, visible))),
+                           field_labels=services.field_labels(),
+                           owner_name=owner_label(need, current_user, current_locale()))
+
+
+# --- lifecycle actions ------------------------------------------------------------------------
+
+def _act(need_id: int, allowed, action, done_message: str):
+    need = _need_or_404(need_id)
+    if not allowed(need):
+        abort(403)
+    try:
+        action(need)
+    except NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        need = _need_or_404(need_id)
+        return _view_page(need, 400, [m for ms in exc.errors.values() for m in ms])
+    db.session.commit()
+    flash(done_message, "success")
+    return redirect(url_for("needs.view", need_id=need.id))
+
+
+@bp.post("/<int:need_id>/submit")
+@login_required
+def submit(need_id: int):
+    return _act(need_id, lambda n: services.is_owner_user(current_user, n),
+                lambda n: services.submit_for_review(n, current_user), _("The need was submitted for review."))
+
+
+@bp.post("/<int:need_id>/withdraw")
+@login_required
+def withdraw(need_id: int):
+    return _act(need_id, lambda n: services.is_owner_user(current_user, n) or current_user.is_admin,
+                lambda n: services.withdraw(n, current_user), _("The need was withdrawn."))
+
+
+@bp.post("/<int:need_id>/fulfil")
+@login_required
+def fulfil(need_id: int):
+    return _act(need_id, lambda n: services.is_owner_user(current_user, n) or can_manage_need(current_user, n),
+                lambda n: services.mark_fulfilled(n, current_user), _("The need was marked as fulfilled."))
+
+
+@bp.route("/<int:need_id>/review", methods=["GET", "POST"])
+@staff_required
+def review(need_id: int):
+    """The coordinator's page: edit the wording, then publish, or return with comments."""
+    need = _need_or_404(need_id)
+    if not can_manage_need(current_user, need):
+        abort(403)
+    form = NeedForm(prefix="pub")
+    form.fill_choices()
+    return_form = ReturnForm(prefix="ret")
+    general: list[str] = []
+    if need.status != "review":
+        if request.method == "POST":
+            return _view_page(need, 400, [services._state_error(need).errors[""][0]])
+        return redirect(url_for("needs.view", need_id=need.id))
+    if request.method == "GET":
+        form.load(need)
+    elif request.form.get("action") == "return":
+        if return_form.validate_on_submit():
+            try:
+                services.return_need(need, current_user, return_form.comment.data)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                general = apply_errors(return_form, exc)
+            else:
+                db.session.commit()
+                flash(_("The need was returned to its owner with your comments."), "success")
+                return redirect(url_for("needs.review_queue"))
+        form.load(need)
+    elif form.validate_on_submit():
+        try:
+            services.publish(need, current_user, form.values())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            general = apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The need was published."), "success")
+            return redirect(url_for("needs.view", need_id=need.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("needs/review.html", need=need, form=form, return_form=return_form, general=general,
+                           owner_name=need.owner_org.display_name(current_locale())), status
+
+
+# --- attachments ------------------------------------------------------------------------------
+
+@bp.post("/<int:need_id>/attachments")
+@login_required
+def upload(need_id: int):
+    need = _need_or_404(need_id)
+    if not (services.is_owner_user(current_user, need) and need.status in services.EDITABLE_BY_OWNER):
+        abort(403)
+    form = AttachmentForm()
+    files = _files(form.attachments)
+    if not form.validate_on_submit() or not files:
+        return _view_page(need, 400, [_("Choose a file to upload.")])
+    try:
+        for f in files:
+            save_upload(f, need=need, actor=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        need = _need_or_404(need_id)
+        return _view_page(need, 400, [m for ms in exc.errors.values() for m in ms])
+    db.session.commit()
+    flash(_("The file was attached."), "success")
+    return redirect(url_for("needs.view", need_id=need.id))
+
+
+@bp.post("/<int:need_id>/attachments/<int:att_id>/delete")
+@login_required
+def delete_upload(need_id: int, att_id: int):
+    need = _need_or_404(need_id)
+    att = db.session.get(Attachment, att_id)
+    if att is None or att.need_id != need.id:
+        abort(404)
+    if not (services.is_owner_user(current_user, need) and need.status in services.EDITABLE_BY_OWNER):
+        abort(403)
+    delete_attachment(att)
+    db.session.commit()
+    flash(_("The attachment was removed."), "success")
+    return redirect(url_for("needs.view", need_id=need.id))
+
+
+@bp.get("/attachments/<int:att_id>")
+@login_required
+def download(att_id: int):
+    att = db.session.get(Attachment, att_id)
+    if att is None or att.need_id is None:
+        abort(404)
+    return send_attachment(att, current_user)
