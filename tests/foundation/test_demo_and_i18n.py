@@ -35,11 +35,11 @@ def test_every_string_has_a_japanese_translation():
 
 
 def test_create_user_cli(runner, db):
-    result = runner.invoke(args=["oims", "create-user", "--email", "staff@example.jp", "--name", "職員",
+    result = runner.invoke(args=["oims", "create-user", "--email", "kanto.coord@example.jp", "--name", "職員",
                                  "--role", "coordinator", "--org", "関東経済産業局 テスト", "--prefecture", "11"],
                            input="bureau-staff-pass-9\nbureau-staff-pass-9\n")
     assert result.exit_code == 0, result.output
-    user = db.session.scalar(select(models.User).where(models.User.email == "staff@example.jp"))
+    user = db.session.scalar(select(models.User).where(models.User.email == "kanto.coord@example.jp"))
     assert user.role == "coordinator" and user.organisation.kind == "support" and user.bureau == "kanto"
     weak = runner.invoke(args=["oims", "create-user", "--email", "weak@example.jp", "--name", "x",
                                "--role", "admin", "--org", "関東経済産業局 テスト"], input="123\n123\n")
