@@ -14,7 +14,7 @@ from .cache import maybe_cached
 from .collection import Matcher
 from .encoders import EncoderUnavailable, get_encoder
 from .evaluation import read_qrels, summary
-from .ranking import AGGREGATIONS, DEFAULT_AGGREGATION, DEFAULT_LEXICAL_WEIGHT
+from .ranking import AGGREGATIONS, Weights
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +58,11 @@ def read_jsonl(path: Path | str, kind: str) -> list[dict[str, Any]]:
 
 
 def rank(corpus: list[dict[str, Any]], queries: list[dict[str, Any]], top_k: int,
-         encoder_name: str | None, lexical_weight: float, aggregation: str,
+         encoder_name: str | None, weights: Weights | None = None,
          progress: bool = True) -> dict[str, list[tuple[str, float]]]:
     encoder = maybe_cached(get_encoder(encoder_name))
     with tempfile.TemporaryDirectory(prefix="oims-rank-") as tmp:
-        matcher = Matcher(Path(tmp), encoder, lexical_weight=lexical_weight,
-                          aggregation=aggregation)
+        matcher = Matcher(Path(tmp), encoder, weights=weights)
         matcher.upsert_many(((i, doc["texts"], {}) for i, doc in enumerate(corpus)),
                             progress=progress)
         qtexts = [" ".join(q["texts"]) for q in queries]
@@ -96,8 +95,9 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--queries", required=True, type=Path)
         s.add_argument("--top-k", type=int, default=100)
         s.add_argument("--encoder", default=None, help="default: $OIMS_ENCODER or e5-small")
-        s.add_argument("--lexical-weight", type=float, default=DEFAULT_LEXICAL_WEIGHT)
-        s.add_argument("--aggregation", choices=AGGREGATIONS, default=DEFAULT_AGGREGATION)
+        s.add_argument("--lexical-weight", type=float, default=Weights().lexical)
+        s.add_argument("--prf-weight", type=float, default=Weights().prf)
+        s.add_argument("--aggregation", choices=AGGREGATIONS, default=Weights().aggregation)
         s.add_argument("--quiet", action="store_true", help="no progress bars")
         if name == "rank":
             s.add_argument("--out", required=True, type=Path)
@@ -117,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         qrels = read_qrels(args.qrels) if args.command == "evaluate" else None
         top_k = max(args.top_k, len(corpus)) if qrels is not None and len(corpus) <= 1000 \
             else args.top_k
-        run = rank(corpus, queries, top_k, args.encoder, args.lexical_weight, args.aggregation,
-                   progress=not args.quiet)
+        weights = Weights(args.lexical_weight, args.prf_weight, args.aggregation)
+        run = rank(corpus, queries, top_k, args.encoder, weights, progress=not args.quiet)
     except (InputError, ValueError, EncoderUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -15,10 +15,20 @@ from . import store
 from .encoders import Encoder, get_encoder
 from .index import VectorIndex
 from .lexical import BM25Index
-from .ranking import DEFAULT_AGGREGATION, DEFAULT_LEXICAL_WEIGHT, aggregate
+from .ranking import Weights, aggregate, zscore
 from .reasons import Reason, explain
 
 logger = logging.getLogger(__name__)
+
+
+def _top(values: np.ndarray, ok: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the n largest positive-or-finite values among allowed rows."""
+    masked = np.where(ok, values, -np.inf)
+    n = min(n, int(np.isfinite(masked).sum()))
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    top = np.argpartition(-masked, n - 1)[:n]
+    return top[np.isfinite(masked[top])]
 
 
 class Result(NamedTuple):
@@ -56,12 +66,11 @@ class Matcher:
     """
 
     def __init__(self, directory: Path | str, encoder: Encoder | str | None = None, *,
-                 lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
-                 aggregation: str = DEFAULT_AGGREGATION, hnsw_threshold: int = 50_000,
+                 weights: Weights | None = None, hnsw_threshold: int = 50_000,
                  on_stale: str = "rebuild") -> None:
         self.directory = Path(directory)
         self.encoder = encoder if isinstance(encoder, Encoder) else get_encoder(encoder)
-        self.lexical_weight, self.aggregation = lexical_weight, aggregation
+        self.weights = weights or Weights()
         self.hnsw_threshold = hnsw_threshold
         self.needs_rebuild = False  # set when a corrupt index had to be dropped
         self.version = 0
@@ -186,35 +195,50 @@ class Matcher:
 
     def _search(self, query: str, qvec: np.ndarray, k: int, filters: Mapping[str, Any] | None,
                 exclude: set[int] | None, with_reasons: bool) -> list[Result]:
-        n_rows = len(self._row_item)
         if not self._items:
             return []
+        n_rows = len(self._row_item)
+        w = self.weights
         allowed = self._allowed_rows(filters, exclude)
-        depth = max(100, 5 * k)
-        _, dense_rows = self._vectors.search(qvec[None, :], depth, allowed)
-        lexical = self._lexicon.scores(query, n_rows)
+        ok = np.asarray(self._row_item, dtype=np.int64) >= 0
         if allowed is not None:
-            lexical[~allowed] = 0.0
-        lex_top = np.argsort(-lexical)[:depth]
-        lex_top = lex_top[lexical[lex_top] > 0]
-        candidates = {self._row_item[r] for r in dense_rows[0] if r >= 0}
-        candidates.update(self._row_item[r] for r in lex_top)
-        candidates.discard(-1)
-        scale = float(lexical.max(initial=0.0))
+            ok &= allowed
+        depth = max(100, 5 * k)
+        lexical = self._lexicon.scores(query, n_rows)
+        if self._vectors.approximate:
+            # Candidates from the graph and from BM25; cosines exact for those only.
+            _, ann_rows = self._vectors.search(qvec[None, :], depth, allowed)
+            cand = np.union1d(ann_rows[0][ann_rows[0] >= 0], _top(lexical, ok, depth))
+            dense = self._vectors.scores_for_rows(qvec, n_rows, cand)
+            mean, std = self._vectors.sample_stats(qvec)
+            z_dense = zscore(dense, mean, std)
+        else:
+            dense = self._vectors.scores_for_rows(qvec, n_rows)
+            z_dense = zscore(dense)
+        fused = z_dense + (w.lexical * zscore(lexical) if w.lexical else 0.0)
+        if w.prf:
+            # Pseudo-relevance feedback: the best first-pass document's key terms.
+            first = int(np.argmax(np.where(ok, fused, -np.inf)))
+            prf = self._lexicon.scores(self._lexicon.expansion_terms(first), n_rows)
+            if self._vectors.approximate:
+                extra = np.setdiff1d(_top(prf, ok, depth), cand)
+                dense[extra] = self._vectors.scores_for_rows(qvec, n_rows, extra)[extra]
+                fused = zscore(dense, mean, std) + w.lexical * zscore(lexical)
+            fused = fused + w.prf * zscore(prf)
+        fused = np.where(ok & np.isfinite(dense) | ok & (lexical > 0), fused, -np.inf)
+        top_rows = _top(fused, ok & np.isfinite(fused), max(depth, 3 * k))
+        candidates = {self._row_item[r] for r in top_rows.tolist()}
         scored: list[tuple[float, int, np.ndarray]] = []
         for item_id in candidates:
-            item = self._items[item_id]
-            dense = self._vectors.get(item.rows) @ qvec
-            doc_scores = dense
-            if self.lexical_weight and scale > 0:
-                doc_scores = dense + self.lexical_weight * lexical[item.rows] / scale
-            scored.append((aggregate(doc_scores, self.aggregation), item_id, doc_scores))
+            doc_scores = fused[self._items[item_id].rows]
+            doc_scores = np.where(np.isfinite(doc_scores), doc_scores, -10.0)
+            scored.append((aggregate(doc_scores, w.aggregation), item_id, doc_scores))
         scored.sort(key=lambda x: (-x[0], x[1]))
         results = []
         for score, item_id, doc_scores in scored[:k]:
             reasons = (explain(query, self._items[item_id].texts, doc_scores.tolist(),
                                self._lexicon) if with_reasons else [])
-            results.append(Result(item_id, float(score), reasons))
+            results.append(Result(item_id, round(float(score), 6), reasons))
         return results
 
     # --------------------------------------------------------- persistence

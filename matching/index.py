@@ -25,7 +25,7 @@ def _faiss():  # noqa: ANN202 - the module has no stubs
 
 class VectorIndex:
     def __init__(self, dim: int, kind: str = "auto", hnsw_threshold: int = 50_000,
-                 hnsw_m: int = 32, ef_construction: int = 80, ef_search: int = 128) -> None:
+                 hnsw_m: int = 32, ef_construction: int = 128, ef_search: int = 256) -> None:
         if kind not in {"auto", "exact", "flat", "hnsw"}:
             raise ValueError(f"unknown index kind {kind!r}")
         self.dim, self.kind = dim, kind
@@ -190,6 +190,31 @@ class VectorIndex:
             scores[qi, : len(order)] = sims[order]
             rows[qi, : len(order)] = self._row_of_pos[pos[order]]
         return scores, rows
+
+    def scores_for_rows(self, query: np.ndarray, n_rows: int,
+                        rows: np.ndarray | None = None) -> np.ndarray:
+        """Exact cosines indexed by row (NaN where a row is absent or not requested)."""
+        out = np.full(n_rows, np.nan, dtype=np.float32)
+        if rows is None:
+            rop = self._row_of_pos[: self._n]
+            live = (rop >= 0) & (rop < n_rows)
+            sims = self._vecs[: self._n].astype(np.float32, copy=False) @ query
+            out[rop[live]] = sims[live]
+        else:
+            rows = np.asarray([r for r in np.asarray(rows).tolist() if r in self._pos_of_row],
+                              dtype=np.int64)
+            if len(rows):
+                out[rows] = self.get(rows) @ query
+        return out
+
+    def sample_stats(self, query: np.ndarray, size: int = 2000) -> tuple[float, float]:
+        """Mean and std of the query's cosines, estimated from a fixed sample of the store."""
+        step = max(1, self._n // size)
+        rop = self._row_of_pos[: self._n : step]
+        sims = self._vecs[: self._n : step][rop >= 0].astype(np.float32) @ query
+        if len(sims) < 2:
+            return 0.0, 1.0
+        return float(sims.mean()), float(sims.std() or 1.0)
 
     # ----------------------------------------------------------- persistence
     def state(self) -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ from .text import tokens
 class BM25Index:
     """Inverted index keyed by integer row; rows are added and removed one at a time."""
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, k1: float = 1.2, b: float = 1.0) -> None:
         self.k1, self.b = k1, b
         self._postings: dict[str, dict[int, int]] = {}
         self._doc_len: dict[int, int] = {}
@@ -66,13 +66,20 @@ class BM25Index:
             self._cache[term] = arr
         return arr
 
-    def scores(self, query: str, n_rows: int) -> np.ndarray:
+    def expansion_terms(self, row: int, n: int = 40) -> Counter[str]:
+        """The row's n most distinctive terms (tf * idf): a pseudo-relevance-feedback query."""
+        terms = self._doc_terms.get(row, ())
+        weighted = sorted(((self._postings[t][row] * self.idf(t), t) for t in terms), reverse=True)
+        return Counter({t: 1 for _, t in weighted[:n]})
+
+    def scores(self, query: str | Counter[str], n_rows: int) -> np.ndarray:
         """Dense array of BM25 scores for rows 0..n_rows-1 (0 where nothing matched)."""
         out = np.zeros(n_rows, dtype=np.float32)
         if not self._doc_len:
             return out
         avg = self._total_len / len(self._doc_len) or 1.0
-        for term, qtf in Counter(tokens(query)).items():
+        counts = query if isinstance(query, Counter) else Counter(tokens(query))
+        for term, qtf in counts.items():
             if term not in self._postings:
                 continue
             rows, tfs, lens = self._arrays(term)
