@@ -1,0 +1,39 @@
+"""Dashboard panels: a proposer's proposals by stage; new submissions to screen
+for coordinators (their bureau) and admins (all bureaus)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..main.dashboard import panel
+from ..models import Need, Proposal
+from ..models.proposals import PROPOSAL_STAGES
+from ..policy import proposal_filter
+
+
+@panel(order=30)
+def proposer_panel(user):
+    if not user.is_proposer:
+        return None
+    own = Proposal.org_id == user.organisation_id
+    counts = dict(db.session.execute(
+        select(Proposal.stage, func.count(Proposal.id)).where(own).group_by(Proposal.stage)).all())
+    recent = db.session.scalars(select(Proposal).where(own)
+                                .order_by(Proposal.last_activity_at.desc(), Proposal.id.desc()).limit(5)).all()
+    by_stage = [(stage, counts[stage]) for stage in PROPOSAL_STAGES if counts.get(stage)]
+    return "proposals/_panel_proposer.html", {"by_stage": by_stage, "recent": recent,
+                                               "total": sum(counts.values())}
+
+
+@panel(order=25)
+def screening_panel(user):
+    if not user.is_staff:
+        return None
+    waiting = (select(Proposal).join(Need, Need.id == Proposal.need_id)
+               .where(proposal_filter(user), Proposal.stage == "submitted"))
+    count = db.session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
+    oldest = db.session.scalars(waiting.order_by(Proposal.submitted_at.asc(), Proposal.id).limit(8)).all()
+    screening = db.session.scalar(select(func.count(Proposal.id)).where(
+        proposal_filter(user), Proposal.stage == "screening")) or 0
+    return "proposals/_panel_screening.html", {"count": count, "oldest": oldest, "screening": screening}

@@ -1,0 +1,94 @@
+"""The timestamped receipt of a submitted proposal.
+
+On submission the server writes down exactly what was disclosed — the need,
+the proposing organisation, every text field, the SHA-256 of every attachment
+and the server time in UTC — as canonical JSON, and keeps its SHA-256. The
+proposer can download the JSON file; `sha256sum` of that file equals the hash
+shown on the page, so it can later prove what it disclosed and when.
+
+Canonical form: UTF-8 JSON, keys sorted, no insignificant whitespace,
+non-ASCII characters kept as they are (no \\u escapes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+RECEIPT_FORMAT = "oims-proposal-receipt/1"
+TEXT_FIELDS = ("title", "summary", "solution", "track_record", "team", "schedule", "cost")
+
+
+def canonical_json(payload: dict) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def sha256_hex(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO-8601 in UTC with a Z suffix, to the second (e.g. 2026-11-30T05:34:04Z)."""
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def receipt_payload(proposal, attachments, issued_at: datetime) -> dict:
+    """What the receipt certifies. `attachments` are Attachment rows."""
+    payload = {
+        "format": RECEIPT_FORMAT,
+        "proposal_id": proposal.id,
+        "need_id": proposal.need_id,
+        "org_id": proposal.org_id,
+        "answers": list(proposal.answers or []),
+        "attachments": sorted(
+            ({"filename": a.filename, "sha256": a.sha256, "size": a.size} for a in attachments),
+            key=lambda a: (a["sha256"], a["filename"]),
+        ),
+        "submitted_at": utc_iso(issued_at),
+    }
+    for field in TEXT_FIELDS:
+        payload[field] = getattr(proposal, field) or ""
+    return payload
+
+
+def issue_receipt(proposal, attachments, issued_at: datetime) -> str:
+    """Write the receipt onto the proposal; return its hash."""
+    proposal.receipt_content = canonical_json(receipt_payload(proposal, attachments, issued_at))
+    proposal.receipt_hash = sha256_hex(proposal.receipt_content)
+    return proposal.receipt_hash
+
+
+def verify_receipt(content: str, expected_hash: str) -> bool:
+    """True when `content` is canonical JSON whose SHA-256 is `expected_hash`."""
+    try:
+        canonical = canonical_json(json.loads(content))
+    except ValueError:
+        return False
+    return canonical == content and sha256_hex(content) == expected_hash.lower()
+
+
+def receipt_time(proposal) -> datetime | None:
+    """The server time the receipt certifies (None without a receipt)."""
+    if not proposal.receipt_content:
+        return None
+    stamp = json.loads(proposal.receipt_content)["submitted_at"]
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def receipt_text(proposal) -> str:
+    """A plain-text rendering (for people and printing); the JSON is the proof."""
+    data = json.loads(proposal.receipt_content)
+    lines = [
+        "OIMS proposal receipt / 提案受付証明",
+        f"SHA-256: {proposal.receipt_hash}",
+        f"submitted_at (UTC): {data['submitted_at']}",
+        f"proposal_id: {data['proposal_id']}  need_id: {data['need_id']}  org_id: {data['org_id']}",
+        "",
+        "The SHA-256 above is computed over the following canonical JSON (UTF-8, one line):",
+        "上記 SHA-256 は次の正規化 JSON（UTF-8、1 行）から計算されています：",
+        "",
+        proposal.receipt_content,
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,344 @@
+"""Proposal operations: verb-named functions that check the rules, change the
+rows and flush. The calling view commits once (or rolls back on an error).
+
+Stage changes go through `oims.workflow.change_stage`, which writes the event
+and the audit entry and tells the proposer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import workflow
+from ..extensions import db
+from ..mail import notify
+from ..models import Attachment, Need, Organisation, Proposal, User
+from ..models.base import utcnow
+from ..models.proposals import INACTIVE_STAGES
+from ..policy import proposal_role
+from ..reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
+from ..services import NotAllowed, ValidationFailed, audit
+from . import receipts
+
+# Limits of the text fields (the columns allow at least as much).
+MAX_LENGTHS = {
+    "title": 200, "summary": 2000, "solution": 10000, "track_record": 5000, "team": 2000,
+    "schedule": 300, "cost": 300,
+}
+TEXT_FIELDS = tuple(MAX_LENGTHS)
+REQUIRED_FOR_DRAFT = ("title",)
+REQUIRED_FOR_SUBMISSION = ("title", "summary", "solution")
+MAX_ANSWERS, MAX_ANSWER_LENGTH = 30, 300
+MAX_DECLINE_NOTE = 2000
+EDITABLE_STAGES = ("draft", "submitted")
+
+
+class DuplicateProposal(ValidationFailed):
+    """The organisation already has an active proposal for the need."""
+
+    def __init__(self, existing: Proposal | None = None):
+        self.existing = existing
+        super().__init__(_("Your organisation already has an active proposal for this need. "
+                           "Edit or withdraw that one instead of making a second."))
+
+
+# --- rules -----------------------------------------------------------------------
+
+def today_local() -> date:
+    """Today's date in the service's time zone (deadlines are calendar dates there)."""
+    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo"))
+    return datetime.now(tz).date()
+
+
+def accepts_proposals(need: Need) -> bool:
+    """Published and the deadline (inclusive) not yet passed."""
+    return need.status == "published" and need.deadline is not None and today_local() <= need.deadline
+
+
+def may_propose(user: User) -> bool:
+    """Proposer accounts of SMEs, universities, institutes and startups."""
+    return user.is_authenticated and user.role == "proposer" and user.organisation.kind in PROPOSER_KINDS
+
+
+def active_proposal(need_id: int, org_id: int) -> Proposal | None:
+    return db.session.scalar(select(Proposal).where(
+        Proposal.need_id == need_id, Proposal.org_id == org_id,
+        Proposal.stage.notin_(INACTIVE_STAGES)).limit(1))
+
+
+def is_editable(proposal: Proposal) -> bool:
+    return proposal.stage in EDITABLE_STAGES and accepts_proposals(proposal.need)
+
+
+def can_edit(user: User, proposal: Proposal) -> bool:
+    return proposal_role(user, proposal) == "proposer" and is_editable(proposal)
+
+
+def can_withdraw(user: User, proposal: Proposal) -> bool:
+    return "withdrawn" in workflow.allowed_targets(proposal, user)
+
+
+def check_transition(proposal: Proposal, to_stage: str, actor: User) -> None:
+    """Refuse early, before any input is looked at: NotAllowed when the actor's
+    role never makes this move here, ValidationFailed when the stage does not
+    allow it now."""
+    role = proposal_role(actor, proposal)
+    ever = set().union(*(who for (_frm, to), who in workflow.TRANSITIONS.items() if to == to_stage))
+    if role not in ever:
+        raise NotAllowed()
+    allowed = workflow.TRANSITIONS.get((proposal.stage, to_stage))
+    if allowed is None:
+        raise ValidationFailed(_("This is not possible at the proposal's current stage (%(stage)s).",
+                                 stage=workflow.stage_labels()()[proposal.stage]))
+    if role not in allowed:
+        raise NotAllowed()
+
+
+def _check_open(need: Need) -> None:
+    if need.status != "published":
+        raise ValidationFailed(_("This need is not open for proposals."))
+    if not accepts_proposals(need):
+        raise ValidationFailed(_("The deadline for proposals to this need (%(date)s) has passed.",
+                                 date=need.deadline.isoformat()))
+
+
+def _check_may_propose(need: Need, actor: User) -> None:
+    if not may_propose(actor):
+        raise NotAllowed()
+    if need.owner_org_id == actor.organisation_id:
+        raise ValidationFailed(_("You cannot propose to your own organisation's need."))
+
+
+# --- input -----------------------------------------------------------------------
+
+def answer_options(need: Need) -> list[str]:
+    """The parts of a need a proposal can say it answers: its keywords, then the
+    sentences (or lines) of what it seeks."""
+    options: list[str] = []
+    for kw in need.keywords or []:
+        kw = (kw or "").strip()
+        if kw and kw not in options:
+            options.append(kw[:MAX_ANSWER_LENGTH])
+    sought = (need.sought or "").strip()
+    lines = [line.strip(" ・-•\t") for line in sought.splitlines() if line.strip(" ・-•\t")]
+    if len(lines) <= 1:
+        lines = [s.strip() + "。" for s in re.split(r"[。]", sought) if s.strip()]
+    for line in lines:
+        line = line[:MAX_ANSWER_LENGTH]
+        if line not in options:
+            options.append(line)
+    return options
+
+
+def clean_answers(values) -> list[str]:
+    out: list[str] = []
+    for value in values or []:
+        value = (value or "").strip()
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def _clean(data: dict, required: tuple[str, ...]) -> dict:
+    """Trimmed text fields and answers, or ValidationFailed listing every problem."""
+    errors: dict[str, list[str]] = {}
+    clean: dict = {}
+    for field, limit in MAX_LENGTHS.items():
+        value = (data.get(field) or "").strip().replace("\r\n", "\n")
+        if len(value) > limit:
+            errors.setdefault(field, []).append(
+                _("Too long: at most %(max)d characters (now %(n)d).", max=limit, n=len(value)))
+        if field in required and not value:
+            errors.setdefault(field, []).append(_("This field is required."))
+        clean[field] = value
+    answers = clean_answers(data.get("answers"))
+    if len(answers) > MAX_ANSWERS:
+        errors.setdefault("answers", []).append(
+            _("Choose or write at most %(max)d points.", max=MAX_ANSWERS))
+    if any(len(a) > MAX_ANSWER_LENGTH for a in answers):
+        errors.setdefault("answers", []).append(
+            _("Each point may have at most %(max)d characters.", max=MAX_ANSWER_LENGTH))
+    clean["answers"] = answers
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+# --- operations --------------------------------------------------------------------
+
+def create_proposal(need: Need, data: dict, *, actor: User, submit: bool = False,
+                    attach: Callable[[Proposal], None] | None = None) -> Proposal:
+    """A new proposal of the actor's organisation to `need`, as a draft or
+    submitted at once. `attach(proposal)` stores uploaded files before the
+    receipt is made. Raises NotAllowed, ValidationFailed or DuplicateProposal."""
+    _check_may_propose(need, actor)
+    _check_open(need)
+    existing = active_proposal(need.id, actor.organisation_id)
+    if existing is not None:
+        raise DuplicateProposal(existing)
+    clean = _clean(data, REQUIRED_FOR_SUBMISSION if submit else REQUIRED_FOR_DRAFT)
+    proposal = Proposal(need=need, need_id=need.id, org_id=actor.organisation_id,
+                        created_by_id=actor.id, stage="draft", **clean)
+    db.session.add(proposal)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        # Another request of the same organisation won the race; the partial
+        # unique index refused this one. The transaction is dead: roll back
+        # here (the session must work again to build the message).
+        db.session.rollback()
+        raise DuplicateProposal() from exc
+    audit(actor, "proposal.created", proposal, need_id=need.id)
+    if attach is not None:
+        attach(proposal)
+    if submit:
+        submit_proposal(proposal, actor=actor)
+    return proposal
+
+
+def update_proposal(proposal: Proposal, data: dict, *, actor: User, submit: bool = False,
+                    attach: Callable[[Proposal], None] | None = None) -> Proposal:
+    """Change a draft or submitted proposal before the deadline (and submit a
+    draft when `submit`). A submitted proposal gets a new receipt for its new
+    content; the previous hash is kept in the audit log."""
+    if proposal_role(actor, proposal) != "proposer":
+        raise NotAllowed()
+    _check_editable(proposal)
+    required = REQUIRED_FOR_SUBMISSION if (submit or proposal.stage == "submitted") else REQUIRED_FOR_DRAFT
+    clean = _clean(data, required)
+    for field, value in clean.items():
+        setattr(proposal, field, value)
+    proposal.last_activity_at = utcnow()
+    db.session.flush()
+    if attach is not None:
+        attach(proposal)
+    if proposal.stage == "submitted":
+        previous = proposal.receipt_hash
+        _issue_receipt(proposal)
+        audit(actor, "proposal.edited", proposal, previous_receipt_hash=previous,
+              receipt_hash=proposal.receipt_hash)
+    else:
+        audit(actor, "proposal.edited", proposal)
+    if submit and proposal.stage == "draft":
+        submit_proposal(proposal, actor=actor)
+    return proposal
+
+
+def _check_editable(proposal: Proposal) -> None:
+    if proposal.stage not in EDITABLE_STAGES:
+        raise ValidationFailed(_("This proposal can no longer be changed: it is already being screened "
+                                 "or has been closed."))
+    need = proposal.need
+    if need.status != "published" or not accepts_proposals(need):
+        raise ValidationFailed(_("The deadline for proposals to this need (%(date)s) has passed; "
+                                 "the proposal can no longer be changed.", date=need.deadline.isoformat()))
+
+
+def submit_proposal(proposal: Proposal, *, actor: User) -> Proposal:
+    """draft → submitted: check completeness, issue the receipt, tell the
+    coordinators of the need's bureau (the proposer is told by the workflow)."""
+    if proposal_role(actor, proposal) != "proposer":
+        raise NotAllowed()
+    if proposal.stage != "draft":
+        raise ValidationFailed(_("Only a draft can be submitted."))
+    _check_open(proposal.need)
+    _clean({f: getattr(proposal, f) for f in TEXT_FIELDS} | {"answers": proposal.answers},
+           REQUIRED_FOR_SUBMISSION)
+    now = utcnow()
+    proposal.submitted_at = now
+    receipts.issue_receipt(proposal, proposal_attachments(proposal), now)
+    workflow.change_stage(proposal, "submitted", actor)
+    _tell_coordinators(proposal)
+    return proposal
+
+
+def _issue_receipt(proposal: Proposal) -> None:
+    """A new receipt for the current content of a submitted proposal, timestamped
+    now (`submitted_at` stays the first submission: the KPI clock)."""
+    receipts.issue_receipt(proposal, proposal_attachments(proposal), utcnow())
+
+
+def withdraw_proposal(proposal: Proposal, *, actor: User, note: str = "") -> Proposal:
+    note = (note or "").strip()
+    if proposal_role(actor, proposal) != "proposer":
+        raise NotAllowed()
+    if len(note) > MAX_DECLINE_NOTE:
+        raise ValidationFailed({"note": [_("Too long: at most %(max)d characters (now %(n)d).",
+                                           max=MAX_DECLINE_NOTE, n=len(note))]})
+    if proposal.stage not in workflow.WITHDRAWABLE:
+        raise ValidationFailed(_("A proposal cannot be withdrawn once a meeting has been agreed."))
+    workflow.change_stage(proposal, "withdrawn", actor, note=note)
+    return proposal
+
+
+def start_screening(proposal: Proposal, *, actor: User) -> Proposal:
+    check_transition(proposal, "screening", actor)
+    workflow.change_stage(proposal, "screening", actor)
+    return proposal
+
+
+def decline_proposal(proposal: Proposal, *, actor: User, reason: str, note: str = "") -> Proposal:
+    """Decline with a reason from the fixed list plus free text; both reach
+    the proposer through the workflow's notification and e-mail."""
+    check_transition(proposal, "declined", actor)
+    note = (note or "").strip()
+    errors: dict[str, list[str]] = {}
+    if reason not in DECLINE_REASON_BY_CODE:
+        errors["reason"] = [_("Choose a reason from the list.")]
+    if reason == "other" and not note:
+        errors["note"] = [_("Explain the reason when you choose “Other”.")]
+    if len(note) > MAX_DECLINE_NOTE:
+        errors["note"] = [_("Too long: at most %(max)d characters (now %(n)d).", max=MAX_DECLINE_NOTE, n=len(note))]
+    if errors:
+        raise ValidationFailed(errors)
+    proposal.decline_reason = reason
+    proposal.decline_note = note
+    workflow.change_stage(proposal, "declined", actor, note=note)
+    return proposal
+
+
+def record_owner_view(proposal: Proposal, viewer: User) -> None:
+    """Every view of a forwarded proposal by the need owner is audited."""
+    audit(viewer, "proposal.viewed_by_owner", proposal, need_id=proposal.need_id)
+    db.session.flush()
+
+
+# --- queries and notifications ---------------------------------------------------------
+
+def proposal_attachments(proposal: Proposal) -> list[Attachment]:
+    if proposal.id is None:
+        return []
+    return list(db.session.scalars(
+        select(Attachment).where(Attachment.proposal_id == proposal.id).order_by(Attachment.id)))
+
+
+def bureau_coordinators(bureau: str) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(Organisation, User.organisation_id == Organisation.id)
+        .where(User.role == "coordinator", User.status == "active", Organisation.bureau == bureau)
+        .order_by(User.id)))
+
+
+def _tell_coordinators(proposal: Proposal) -> None:
+    need = proposal.need
+    org = db.session.get(Organisation, proposal.org_id)
+    try:
+        url = url_for("proposals.view", proposal_id=proposal.id)
+    except RuntimeError:  # no request or app context with a server name
+        url = ""
+    for user in bureau_coordinators(need.bureau):
+        def text(org=org):
+            return _("New proposal to screen: “%(title)s” from %(org)s",
+                     title=proposal.title, org=org.name)
+
+        notify(user, "proposal_submitted", text, url, email_template="proposal_submitted",
+               subject=lambda: _("[OIMS] New proposal to screen"),
+               proposal=proposal, need=need, org=org)

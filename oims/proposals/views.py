@@ -1,0 +1,329 @@
+"""Proposal pages. Each route finds the object, checks access (404 when the
+user may not see it, 403 when it may see it but not do this), then calls one
+service and commits once."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from .. import workflow
+from ..access import roles_required
+from ..extensions import db
+from ..i18n import current_locale
+from ..models import Need, Organisation, Proposal, ProposalEvent, User
+from ..models.proposals import PROPOSAL_STAGES
+from ..policy import can_manage_need, can_view_need, can_view_proposal, is_need_owner, owner_label, \
+    proposal_role, visible_proposals
+from ..services import NotAllowed, ValidationFailed, apply_errors
+from . import attachments as proposal_files
+from . import bp, receipts, services
+from .forms import DeclineForm, ProposalForm, WithdrawForm
+
+STAGE_CLASSES = {
+    "draft": "text-bg-light border", "submitted": "text-bg-primary", "screening": "text-bg-info",
+    "shortlisted": "text-bg-warning", "meeting_requested": "text-bg-warning",
+    "meeting_scheduled": "text-bg-success", "met": "text-bg-success", "nda": "text-bg-success",
+    "poc": "text-bg-success", "contract": "text-bg-success", "ended": "text-bg-secondary",
+    "declined": "text-bg-danger", "withdrawn": "text-bg-secondary",
+}
+
+
+@bp.app_template_filter("proposal_stage")
+def proposal_stage_label(stage: str) -> str:
+    return workflow.stage_labels()().get(stage, stage)
+
+
+@bp.app_template_filter("proposal_stage_class")
+def proposal_stage_class(stage: str) -> str:
+    return STAGE_CLASSES.get(stage, "text-bg-light")
+
+
+# --- helpers ------------------------------------------------------------------------
+
+def _proposal_or_404(proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or not can_view_proposal(current_user, proposal):
+        abort(404)  # never confirm that another organisation's proposal exists
+    return proposal
+
+
+def _need_or_404(need_id: int | None) -> Need:
+    need = db.session.get(Need, need_id) if need_id else None
+    if need is None or not can_view_need(current_user, need):
+        abort(404)
+    return need
+
+
+def _render_view(proposal: Proposal, status: int = 200, *, general_errors=(), decline_form=None,
+                 withdraw_form=None):
+    role = proposal_role(current_user, proposal)
+    if role is None and current_user.is_admin:
+        role = "coordinator"
+    targets = workflow.allowed_targets(proposal, current_user)
+    if decline_form is None:
+        decline_form = DeclineForm(formdata=None)
+    decline_form.fill_choices()
+    events = db.session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id == proposal.id)
+                                .order_by(ProposalEvent.id)).all()
+    actors = {}
+    if current_user.is_staff:  # people's names in the history are for staff only
+        ids = {e.actor_id for e in events if e.actor_id}
+        actors = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return render_template(
+        "proposals/view.html", proposal=proposal, need=proposal.need, role=role,
+        org=db.session.get(Organisation, proposal.org_id),
+        owner_name=owner_label(proposal.need, current_user, current_locale(), proposal),
+        events=events, actors=actors, attachments=services.proposal_attachments(proposal),
+        can_edit=services.can_edit(current_user, proposal),
+        can_submit=role == "proposer" and proposal.stage == "draft" and services.accepts_proposals(proposal.need),
+        can_withdraw="withdrawn" in targets, can_screen="screening" in targets,
+        can_decline="declined" in targets, decline_form=decline_form,
+        withdraw_form=withdraw_form or WithdrawForm(formdata=None),
+        general_errors=list(general_errors), show_receipt=bool(proposal.receipt_hash) and role != "owner",
+        receipt_time=receipts.receipt_time(proposal),
+    ), status
+
+
+def _form_page(template: str, form: ProposalForm, need: Need, status: int, **ctx):
+    return render_template(
+        template, form=form, need=need, owner_name=owner_label(need, current_user, current_locale()),
+        accepting=services.accepts_proposals(need), **ctx), status
+
+
+# --- creating and editing -------------------------------------------------------------------
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("proposer")
+def new():
+    need = _need_or_404(request.args.get("need_id", type=int))
+    if not services.may_propose(current_user):
+        abort(403)
+    existing = services.active_proposal(need.id, current_user.organisation_id)
+    if existing is not None and request.method == "GET":
+        flash(_("Your organisation already has an active proposal for this need."), "info")
+        return redirect(url_for("proposals.view", proposal_id=existing.id))
+    options = services.answer_options(need)
+    form = ProposalForm()
+    form.fill_choices(options)
+    general: list[str] = []
+    if request.method == "POST":
+        if form.validate_on_submit():
+            submit = request.form.get("action") == "submit"
+            try:
+                proposal = services.create_proposal(
+                    need, form.service_data(options), actor=current_user, submit=submit,
+                    attach=lambda p: proposal_files.save_all(form.attachments.data, p, actor=current_user))
+            except NotAllowed:
+                db.session.rollback()
+                abort(403)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                general = apply_errors(form, exc)
+                existing = getattr(exc, "existing", None)
+            else:
+                db.session.commit()
+                flash(_("Your proposal was submitted. Keep the receipt below as proof of what you sent and when.")
+                      if submit else _("Your proposal was saved as a draft. Submit it before the deadline."),
+                      "success")
+                return redirect(url_for("proposals.view", proposal_id=proposal.id))
+        return _form_page("proposals/new.html", form, need, 400, general_errors=general, existing=existing)
+    return _form_page("proposals/new.html", form, need, 200, general_errors=general, existing=None)
+
+
+@bp.route("/<int:proposal_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    if proposal_role(current_user, proposal) != "proposer":
+        abort(403)
+    need = proposal.need
+    options = services.answer_options(need)
+    form = ProposalForm()
+    form.fill_choices(options)
+    general: list[str] = []
+    if request.method == "GET":
+        if not services.is_editable(proposal):
+            flash(_("This proposal can no longer be changed."), "warning")
+            return redirect(url_for("proposals.view", proposal_id=proposal.id))
+        form.load(proposal, options)
+        return _form_page("proposals/edit.html", form, need, 200, proposal=proposal, general_errors=general,
+                          attachments=services.proposal_attachments(proposal))
+    if form.validate_on_submit():
+        submit = request.form.get("action") == "submit"
+        try:
+            def attach(p):
+                proposal_files.remove(request.form.getlist("remove_attachment", type=int), p, actor=current_user)
+                proposal_files.save_all(form.attachments.data, p, actor=current_user)
+
+            services.update_proposal(proposal, form.service_data(options), actor=current_user, submit=submit,
+                                     attach=attach)
+        except NotAllowed:
+            db.session.rollback()
+            abort(403)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            general = apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your proposal was submitted. Keep the receipt below as proof of what you sent and when.")
+                  if submit else _("Your changes were saved."), "success")
+            return redirect(url_for("proposals.view", proposal_id=proposal.id))
+    return _form_page("proposals/edit.html", form, need, 400, proposal=proposal, general_errors=general,
+                      attachments=services.proposal_attachments(proposal))
+
+
+# --- viewing ----------------------------------------------------------------------------
+
+@bp.get("/<int:proposal_id>")
+@login_required
+def view(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    if proposal_role(current_user, proposal) == "owner":
+        services.record_owner_view(proposal, current_user)
+        db.session.commit()
+    return _render_view(proposal)
+
+
+@bp.get("/<int:proposal_id>/receipt")
+@login_required
+def receipt(proposal_id: int):
+    """The receipt as the exact JSON that was hashed (default) or as text."""
+    proposal = _proposal_or_404(proposal_id)
+    if proposal_role(current_user, proposal) == "owner":
+        abort(403)
+    if not proposal.receipt_hash:
+        abort(404)
+    if request.args.get("format") == "txt":
+        body, mimetype, ext = receipts.receipt_text(proposal), "text/plain", "txt"
+    else:
+        body, mimetype, ext = proposal.receipt_content, "application/json", "json"
+    response = Response(body.encode("utf-8"), mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="oims-proposal-{proposal.id}-receipt-{proposal.receipt_hash[:12]}.{ext}"')
+    response.headers["X-Content-SHA256"] = proposal.receipt_hash
+    return response
+
+
+@bp.get("/<int:proposal_id>/files/<int:attachment_id>")
+@login_required
+def attachment(proposal_id: int, attachment_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    att = next((a for a in services.proposal_attachments(proposal) if a.id == attachment_id), None)
+    if att is None:
+        abort(404)
+    return proposal_files.send(att, current_user)
+
+
+@bp.get("/mine")
+@roles_required("proposer")
+def mine():
+    stage = request.args.get("stage", "")
+    base = visible_proposals(current_user).where(Proposal.org_id == current_user.organisation_id)
+    query = base.order_by(Proposal.last_activity_at.desc(), Proposal.id.desc())
+    if stage in PROPOSAL_STAGES:
+        query = query.where(Proposal.stage == stage)
+    page = db.paginate(query, per_page=30, error_out=False)
+    counts = dict(db.session.execute(
+        select(Proposal.stage, func.count(Proposal.id)).where(Proposal.org_id == current_user.organisation_id)
+        .group_by(Proposal.stage)).all())
+    labels = {p.id: owner_label(p.need, current_user, current_locale(), p) for p in page.items}
+    return render_template("proposals/mine.html", page=page, stage=stage, counts=counts, owner_labels=labels,
+                           stages=PROPOSAL_STAGES)
+
+
+@bp.get("/need/<int:need_id>")
+@login_required
+def for_need(need_id: int):
+    """Proposals to one need: all (but drafts) for its coordinators, the
+    forwarded ones for its owner. The brokerage pages add ranking on top."""
+    need = _need_or_404(need_id)
+    if not (can_manage_need(current_user, need) or is_need_owner(current_user, need)):
+        abort(403)
+    stage = request.args.get("stage", "")
+    query = visible_proposals(current_user).where(Proposal.need_id == need.id)
+    counts = dict(db.session.execute(
+        select(Proposal.stage, func.count(Proposal.id))
+        .where(Proposal.id.in_(query.with_only_columns(Proposal.id))).group_by(Proposal.stage)).all())
+    if stage in PROPOSAL_STAGES:
+        query = query.where(Proposal.stage == stage)
+    query = query.order_by(Proposal.submitted_at.asc().nulls_last(), Proposal.id)
+    page = db.paginate(query, per_page=50, error_out=False)
+    orgs = {o.id: o for o in db.session.scalars(
+        select(Organisation).where(Organisation.id.in_({p.org_id for p in page.items})))} if page.items else {}
+    return render_template("proposals/for_need.html", need=need, page=page, stage=stage, counts=counts,
+                           orgs=orgs, stages=PROPOSAL_STAGES)
+
+
+# --- stage actions -------------------------------------------------------------------------
+
+def _action(proposal: Proposal, run, success: str, **forms):
+    try:
+        run()
+    except NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        messages = []
+        for form in forms.values():
+            messages = apply_errors(form, exc)
+        if not forms:
+            messages = [m for ms in exc.errors.values() for m in ms]
+        return _render_view(proposal, 400, general_errors=messages, **forms)
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for("proposals.view", proposal_id=proposal.id))
+
+
+@bp.post("/<int:proposal_id>/submit")
+@login_required
+def submit(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    if proposal_role(current_user, proposal) != "proposer":
+        abort(403)
+    return _action(proposal, lambda: services.submit_proposal(proposal, actor=current_user),
+                   _("Your proposal was submitted. Keep the receipt below as proof of what you sent and when."))
+
+
+@bp.post("/<int:proposal_id>/withdraw")
+@login_required
+def withdraw(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    if proposal_role(current_user, proposal) != "proposer":
+        abort(403)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        return _render_view(proposal, 400, withdraw_form=form)
+    return _action(proposal, lambda: services.withdraw_proposal(proposal, actor=current_user,
+                                                                note=form.note.data or ""),
+                   _("Your proposal was withdrawn."), withdraw_form=form)
+
+
+@bp.post("/<int:proposal_id>/screen")
+@login_required
+def start_screening(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    return _action(proposal, lambda: services.start_screening(proposal, actor=current_user),
+                   _("Screening started. The proposer has been told."))
+
+
+@bp.post("/<int:proposal_id>/decline")
+@login_required
+def decline(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    try:
+        services.check_transition(proposal, "declined", current_user)
+    except NotAllowed:
+        abort(403)
+    except ValidationFailed as exc:
+        return _render_view(proposal, 400, general_errors=[m for ms in exc.errors.values() for m in ms])
+    form = DeclineForm()
+    form.fill_choices()
+    if not form.validate_on_submit():
+        return _render_view(proposal, 400, decline_form=form)
+    return _action(proposal, lambda: services.decline_proposal(
+        proposal, actor=current_user, reason=form.reason.data or "", note=form.note.data or ""),
+        _("The proposal was declined. The proposer has been told the reason."), decline_form=form)
