@@ -1,0 +1,380 @@
+"""The /api/v1 endpoints. Thin: check the token's user may see the object
+(404) and may act (403), then call the same services and policy functions as
+the pages. Errors are RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, g, jsonify, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..errors import problem
+from ..extensions import db
+from ..i18n import current_locale
+from ..models import Meeting, Need, Organisation, Proposal
+from ..policy import can_manage_need, can_view_need, can_view_proposal, proposal_filter, visible_proposals
+from ..services import NotAllowed, ValidationFailed
+from . import bp
+from .auth import token_required
+from .openapi import MAX_ID
+from .serializers import meeting_json, need_json, org_ref, owner_json, proposal_json
+from .validation import bad_text, validate
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, title: str, detail: str = "", errors: dict | None = None):
+        super().__init__(detail or title)
+        self.status, self.title, self.detail, self.errors = status, title, detail, errors
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    db.session.rollback()
+    extra = {"errors": exc.errors} if exc.errors else {}
+    return problem(exc.status, exc.title, exc.detail, **extra)
+
+
+@bp.errorhandler(NotAllowed)
+def _not_allowed(exc: NotAllowed):
+    db.session.rollback()
+    return problem(403, _("Forbidden"), _("Your account may not do this."))
+
+
+@bp.errorhandler(ValidationFailed)
+def _invalid(exc: ValidationFailed):
+    db.session.rollback()
+    return problem(422, _("Invalid values"), _("Some values were refused; see “errors”."), errors=exc.errors)
+
+
+# --- helpers -------------------------------------------------------------------------
+
+def _user():
+    return g.api_user
+
+
+def _bad_request(name: str, message: str) -> ApiError:
+    return ApiError(400, _("Bad request"), _("Query parameter “%(name)s”: %(message)s", name=name,
+                                             message=message), {name: [message]})
+
+
+def _arg(name: str, choices=None, max_length: int = 200) -> str:
+    value = request.args.get(name, "")
+    if bad_text(value) or len(value) > max_length:
+        raise _bad_request(name, _("Contains characters that cannot be stored."))
+    if value and choices is not None and value not in choices:
+        raise _bad_request(name, _("Must be one of: %(values)s.", values=", ".join(choices)))
+    return value
+
+
+def _int_arg(name: str, default: int | None, lo: int = 1, hi: int = MAX_ID) -> int | None:
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
+        raise _bad_request(name, _("Give a whole number from %(lo)d to %(hi)d.", lo=lo, hi=hi))
+    return int(raw)
+
+
+def _date_arg(name: str) -> date | None:
+    raw = _arg(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise _bad_request(name, _("Enter a date as YYYY-MM-DD.")) from None
+
+
+def _body(schema: str, required: bool = True) -> dict:
+    if not request.get_data() and not required:
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, _("Bad request"), _("Send a JSON object with Content-Type: application/json."))
+    errors = validate(body, schema)
+    if errors:
+        raise ApiError(422, _("Invalid values"), _("Some values were refused; see “errors”."), errors)
+    return body
+
+
+def _get(model, obj_id: int):
+    obj = db.session.get(model, obj_id) if 1 <= obj_id <= MAX_ID else None
+    if obj is None:
+        raise ApiError(404, _("Not found"), _("No such object, or you may not see it."))
+    return obj
+
+
+def _need(need_id: int) -> Need:
+    need = _get(Need, need_id)
+    if not can_view_need(_user(), need):
+        raise ApiError(404, _("Not found"), _("No such object, or you may not see it."))
+    return need
+
+
+def _proposal(proposal_id: int) -> Proposal:
+    proposal = _get(Proposal, proposal_id)
+    if not can_view_proposal(_user(), proposal):
+        raise ApiError(404, _("Not found"), _("No such object, or you may not see it."))
+    return proposal
+
+
+def _page_args() -> tuple[int, int]:
+    default = min(current_app.config.get("OIMS_PAGE_SIZE", 20), 100)
+    return _int_arg("page", 1, 1, 100000), _int_arg("per_page", default, 1, 100)
+
+
+def _paged(pagination, items: list[dict]) -> dict:
+    args = request.args.to_dict()
+    view_args = request.view_args or {}
+
+    def link(page: int) -> str:
+        return url_for(request.endpoint, **view_args, **dict(args, page=page), _external=True)
+
+    return {
+        "items": items, "page": pagination.page, "per_page": pagination.per_page, "total": pagination.total or 0,
+        "pages": pagination.pages,
+        "links": {"self": link(pagination.page), "next": link(pagination.page + 1) if pagination.has_next else None,
+                  "prev": link(pagination.page - 1) if pagination.page > 1 else None},
+    }
+
+
+def _created(body: dict, location: str):
+    resp = jsonify(body)
+    resp.status_code = 201
+    resp.headers["Location"] = location
+    return resp
+
+
+# --- needs ------------------------------------------------------------------------------
+
+@bp.get("/needs")
+@token_required
+def list_needs():
+    from ..needs.services import search_needs
+    from ..models.needs import NEED_STATUSES
+    from .openapi import BUREAUS, PARTNERSHIPS
+
+    user = _user()
+    page, per_page = _page_args()
+    filters = {"status": _arg("status", list(NEED_STATUSES) + ["all"]) or "published",
+               "partnership": _arg("partnership", PARTNERSHIPS), "keyword": _arg("keyword", max_length=50),
+               "region": _arg("region", BUREAUS), "deadline_before": _date_arg("deadline_before")}
+    sort = _arg("sort", ["newest", "deadline"]) or "newest"
+    result = search_needs(user, _arg("q"), filters, sort, page, per_page=per_page)
+    locale = current_locale()
+    return jsonify(_paged(result, [need_json(n, user, locale) for n in result.items]))
+
+
+@bp.post("/needs")
+@token_required
+def create_need():
+    from ..needs.services import create_need as create
+
+    body = _body("NeedCreate")
+    need = create(_user(), body)
+    db.session.commit()
+    return _created(need_json(need, _user(), current_locale()), url_for("api.get_need", need_id=need.id,
+                                                                         _external=True))
+
+
+@bp.get("/needs/<int:need_id>")
+@token_required
+def get_need(need_id: int):
+    return jsonify(need_json(_need(need_id), _user(), current_locale()))
+
+
+@bp.patch("/needs/<int:need_id>")
+@token_required
+def update_need(need_id: int):
+    from ..needs.services import update_need as update
+
+    need = _need(need_id)
+    body = _body("NeedUpdate")
+    update(need, body, _user(), partial=True)
+    db.session.commit()
+    return jsonify(need_json(need, _user(), current_locale()))
+
+
+# --- proposals ----------------------------------------------------------------------------
+
+@bp.get("/proposals")
+@token_required
+def list_proposals():
+    from ..models.proposals import PROPOSAL_STAGES
+
+    page, per_page = _page_args()
+    query = visible_proposals(_user())
+    if (need_id := _int_arg("need_id", None)) is not None:
+        query = query.where(Proposal.need_id == need_id)
+    if stage := _arg("stage", list(PROPOSAL_STAGES)):
+        query = query.where(Proposal.stage == stage)
+    result = db.paginate(query.order_by(Proposal.id.desc()), page=page, per_page=per_page, error_out=False)
+    locale = current_locale()
+    return jsonify(_paged(result, [proposal_json(p, locale) for p in result.items]))
+
+
+@bp.post("/proposals")
+@token_required
+def create_proposal():
+    from ..proposals.services import DuplicateProposal
+    from ..proposals.services import create_proposal as create
+
+    body = _body("ProposalCreate")
+    need = db.session.get(Need, body["need_id"])
+    if need is None or not can_view_need(_user(), need):
+        raise ApiError(422, _("Invalid values"), _("Some values were refused; see “errors”."),
+                       {"need_id": [_("No such need, or you may not see it.")]})
+    data = {k: v for k, v in body.items() if k not in ("need_id", "submit")}
+    try:
+        proposal = create(need, data, actor=_user(), submit=bool(body.get("submit")))
+    except DuplicateProposal as exc:
+        raise ApiError(409, _("Conflict"), str(exc)) from None
+    db.session.commit()
+    return _created(proposal_json(proposal, current_locale()),
+                    url_for("api.get_proposal", proposal_id=proposal.id, _external=True))
+
+
+@bp.get("/proposals/<int:proposal_id>")
+@token_required
+def get_proposal(proposal_id: int):
+    return jsonify(proposal_json(_proposal(proposal_id), current_locale()))
+
+
+@bp.post("/proposals/<int:proposal_id>/withdraw")
+@token_required
+def withdraw_proposal(proposal_id: int):
+    from ..proposals.services import withdraw_proposal as withdraw
+
+    proposal = _proposal(proposal_id)
+    body = _body("Withdrawal", required=False)
+    try:
+        withdraw(proposal, actor=_user(), note=body.get("note", ""))
+    except ValidationFailed as exc:
+        if "note" in exc.errors:
+            raise
+        raise ApiError(409, _("Conflict"), str(exc)) from None
+    db.session.commit()
+    return jsonify(proposal_json(proposal, current_locale()))
+
+
+# --- meetings -----------------------------------------------------------------------------
+
+@bp.get("/meetings")
+@token_required
+def list_meetings():
+    page, per_page = _page_args()
+    visible_ids = select(Proposal.id).where(proposal_filter(_user()))
+    query = select(Meeting).where(Meeting.proposal_id.in_(visible_ids)).order_by(Meeting.id.desc())
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return jsonify(_paged(result, [meeting_json(m) for m in result.items]))
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@token_required
+def get_meeting(meeting_id: int):
+    meeting = _get(Meeting, meeting_id)
+    proposal = db.session.get(Proposal, meeting.proposal_id)
+    if proposal is None or not can_view_proposal(_user(), proposal):
+        raise ApiError(404, _("Not found"), _("No such object, or you may not see it."))
+    return jsonify(meeting_json(meeting))
+
+
+# --- matches ------------------------------------------------------------------------------
+
+def _matching():
+    try:
+        from .. import matching_service
+    except ImportError:  # the matcher is not part of this installation
+        return None
+    return matching_service
+
+
+def _unavailable() -> ApiError:
+    return ApiError(503, _("Matching unavailable"),
+                    _("The matcher is not available right now (disabled, or its index is being built)."))
+
+
+def _search(fn_name: str, *args, **kwargs):
+    ms = _matching()
+    fn = getattr(ms, fn_name, None) if ms else None
+    if fn is None:
+        raise _unavailable()
+    try:
+        results = fn(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - any matcher failure is "unavailable", never a 500
+        current_app.logger.warning("matching call %s failed", fn_name, exc_info=True)
+        raise _unavailable() from None
+    if results is None:
+        raise _unavailable()
+    return results
+
+
+def _reasons(reasons) -> list[str]:
+    return [str(r) for r in (reasons or [])][:5]
+
+
+@bp.get("/needs/<int:need_id>/matches")
+@token_required
+def match_need(need_id: int):
+    user = _user()
+    need = _need(need_id)
+    if not can_manage_need(user, need):
+        raise ApiError(403, _("Forbidden"), _("Only the coordinators of the need's bureau see its rankings."))
+    kind = _arg("kind", ["proposals", "organisations"]) or "proposals"
+    limit = _int_arg("limit", 20, 1, 100)
+    locale = current_locale()
+    items = []
+    if kind == "proposals":
+        for pid, score, reasons, _parts in _search("rank_proposals", need, k=limit):
+            p = db.session.get(Proposal, pid)
+            if p is None or p.need_id != need.id or not can_view_proposal(user, p):
+                continue
+            items.append({"rank": len(items) + 1, "score": float(score), "reasons": _reasons(reasons),
+                          "proposal_id": p.id, "organisation": org_ref(p.org, locale), "title": p.title,
+                          "stage": p.stage})
+    else:
+        for r in _search("recommend_orgs", need, k=limit):
+            org = db.session.get(Organisation, r.id)
+            if org is None:
+                continue
+            items.append({"rank": len(items) + 1, "score": float(r.score), "reasons": _reasons(r.reasons),
+                          "organisation": org_ref(org, locale), "prefecture": org.prefecture, "kind": org.kind})
+    return jsonify({"kind": kind, "items": items})
+
+
+@bp.get("/matches/needs")
+@token_required
+def match_my_organisation():
+    user = _user()
+    limit = _int_arg("limit", 10, 1, 100)
+    locale = current_locale()
+    items = []
+    for r in _search("needs_for_org", user.organisation, k=limit):
+        need = db.session.get(Need, r.id)
+        if need is None or need.status != "published" or not can_view_need(user, need):
+            continue
+        items.append({"rank": len(items) + 1, "score": float(r.score), "reasons": _reasons(r.reasons),
+                      "need_id": need.id, "title": need.title, "owner": owner_json(need, user, locale)})
+    return jsonify({"kind": "needs", "items": items})
+
+
+# --- KPI ------------------------------------------------------------------------------------
+
+@bp.get("/kpi")
+@token_required
+def kpi():
+    from ..insight.kpi import load_facts, report
+    from ..insight.services import BadArguments, kpi_scope, may_view_kpi, org_labeller
+
+    user = _user()
+    if not may_view_kpi(user):
+        raise ApiError(403, _("Forbidden"), _("KPIs are for coordinators, administrators and need owners."))
+    for name in ("from", "to", "bureau", "top_n"):
+        _arg(name)
+    try:
+        scope, top_n = kpi_scope(user, request.args)
+    except BadArguments as exc:
+        raise ApiError(400, _("Bad request"), str(exc), {k: [v] for k, v in exc.errors.items()}) from None
+    return jsonify(report(load_facts(scope), top_n, org_labeller(current_locale())))

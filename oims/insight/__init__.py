@@ -1,0 +1,7 @@
+"""Insight: the KPI dashboard, its charts and the CSV exports."""
+
+from flask import Blueprint
+
+bp = Blueprint("insight", __name__, url_prefix="/insight")
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,363 @@
+"""KPI figures: one query that loads the facts of a scope, then pure functions
+that compute every table from those facts (no Flask, easy to check by hand).
+
+Definitions (shown on the dashboard too):
+
+- Period: `start`..`end` inclusive, as dates in the bureau's time zone.
+- Need cohort: needs in scope *published* in the period.
+- Proposal cohort: proposals (not drafts) in scope *submitted* in the period;
+  each is followed to the furthest stage it ever reached, whenever that was.
+- A proposal's level is the furthest milestone seen in its current stage,
+  its stage events (from and to) or a held meeting: 1 submitted,
+  2 shortlisted, 3 met, 4 NDA/PoC, 5 deal (contract). The funnel counts
+  proposals at that level or beyond, so every step is a subset of the last.
+- Time measures are per need of the need cohort: days from publication to
+  its first proposal, first shortlisting and first meeting (ProposalEvent
+  times), median over the needs that got there.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from statistics import median
+from typing import Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import Meeting, Need, Organisation, Proposal, ProposalEvent
+
+MILESTONES = ("submitted", "shortlisted", "met", "nda_poc", "deal")
+LEVEL = {"submitted": 1, "shortlisted": 2, "met": 3, "nda_poc": 4, "deal": 5}
+STAGE_LEVEL = {
+    "submitted": 1, "screening": 1, "shortlisted": 2, "meeting_requested": 2, "meeting_scheduled": 2,
+    "met": 3, "nda": 4, "poc": 4, "contract": 5,
+}
+DIMENSIONS = ("bureau", "prefecture", "industry", "kind", "partnership")
+DEFAULT_TOP_N = 10
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to count. `bureau` None = every bureau; `owner_org_id` limits to
+    one need owner's needs; `forwarded_only` keeps only proposals forwarded to
+    the owner (what a need owner may see)."""
+
+    start: date | None = None
+    end: date | None = None
+    bureau: str | None = None
+    owner_org_id: int | None = None
+    forwarded_only: bool = False
+    tz: str = "Asia/Tokyo"
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        zone: tzinfo = ZoneInfo(self.tz)
+        lo = datetime.combine(self.start, time(), zone).astimezone(timezone.utc) if self.start else None
+        hi = (datetime.combine(self.end + timedelta(days=1), time(), zone).astimezone(timezone.utc)
+              if self.end else None)
+        return lo, hi
+
+    def in_period(self, moment: datetime | None) -> bool:
+        if moment is None:
+            return False
+        lo, hi = self.bounds()
+        return (lo is None or moment >= lo) and (hi is None or moment < hi)
+
+
+@dataclass
+class NeedFact:
+    id: int
+    bureau: str
+    owner_org_id: int
+    owner_prefecture: str
+    owner_industry: str
+    partnership_types: tuple[str, ...]
+    published_at: datetime | None
+
+
+@dataclass
+class ProposalFact:
+    id: int
+    need_id: int
+    need_bureau: str
+    org_kind: str
+    org_prefecture: str
+    org_bureau: str
+    submitted_at: datetime | None
+    stage: str
+    forwarded_at: datetime | None = None
+    responded_at: datetime | None = None
+    response_due: date | None = None
+    shortlist_rank: int | None = None
+    invited: bool = False
+    level: int = 1
+    first_shortlist_at: datetime | None = None
+    first_met_at: datetime | None = None
+
+
+@dataclass
+class Facts:
+    scope: Scope
+    needs: dict[int, NeedFact] = field(default_factory=dict)  # every need in scope
+    proposals: list[ProposalFact] = field(default_factory=list)  # every non-draft proposal in scope
+
+    @property
+    def need_cohort(self) -> list[NeedFact]:
+        return [n for n in self.needs.values() if self.scope.in_period(n.published_at)]
+
+    @property
+    def proposal_cohort(self) -> list[ProposalFact]:
+        return [p for p in self.proposals if self.scope.in_period(p.submitted_at)]
+
+
+# --- loading -------------------------------------------------------------------
+
+def load_facts(scope: Scope) -> Facts:
+    """The one database read behind every KPI table."""
+    owner = aliased(Organisation)
+    q = select(Need, owner.prefecture, owner.industry).join(owner, owner.id == Need.owner_org_id)
+    if scope.bureau:
+        q = q.where(Need.bureau == scope.bureau)
+    if scope.owner_org_id is not None:
+        q = q.where(Need.owner_org_id == scope.owner_org_id)
+    facts = Facts(scope)
+    for need, pref, industry in db.session.execute(q):
+        facts.needs[need.id] = NeedFact(need.id, need.bureau, need.owner_org_id, pref, industry,
+                                        tuple(need.partnership_types or ()), need.published_at)
+    if not facts.needs:
+        return facts
+
+    need_ids = list(facts.needs)
+    props: dict[int, ProposalFact] = {}
+    for chunk in _chunks(need_ids):
+        pq = (select(Proposal, Organisation.kind, Organisation.prefecture, Organisation.bureau)
+              .join(Organisation, Organisation.id == Proposal.org_id)
+              .where(Proposal.need_id.in_(chunk), Proposal.stage != "draft"))
+        if scope.forwarded_only:
+            pq = pq.where(Proposal.forwarded_at.isnot(None))
+        for p, kind, pref, bureau in db.session.execute(pq):
+            props[p.id] = ProposalFact(
+                p.id, p.need_id, facts.needs[p.need_id].bureau, kind, pref, bureau, p.submitted_at, p.stage,
+                p.forwarded_at, p.responded_at, p.response_due, p.shortlist_rank, p.invitation_id is not None,
+                STAGE_LEVEL.get(p.stage, 1))
+    ids = list(props)
+    for chunk in _chunks(ids):
+        for ev in db.session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id.in_(chunk))
+                                     .order_by(ProposalEvent.created_at, ProposalEvent.id)):
+            fact = props[ev.proposal_id]
+            fact.level = max(fact.level, STAGE_LEVEL.get(ev.from_stage, 1), STAGE_LEVEL.get(ev.to_stage, 1))
+            if ev.to_stage == "shortlisted" and fact.first_shortlist_at is None:
+                fact.first_shortlist_at = ev.created_at
+            if ev.to_stage == "met" and fact.first_met_at is None:
+                fact.first_met_at = ev.created_at
+        for pid in db.session.scalars(select(Meeting.proposal_id).where(
+                Meeting.proposal_id.in_(chunk), Meeting.status == "held")):
+            props[pid].level = max(props[pid].level, LEVEL["met"])
+    facts.proposals = sorted(props.values(), key=lambda p: p.id)
+    return facts
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+# --- pure computations ----------------------------------------------------------
+
+def rate(part: int | float, whole: int | float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _days(a: datetime | None, b: datetime | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return (b - a).total_seconds() / 86400
+
+
+def _median(values: list[float]) -> float | None:
+    return round(median(values), 1) if values else None
+
+
+def milestone_counts(proposals: list[ProposalFact]) -> dict[str, int]:
+    return {m: sum(1 for p in proposals if p.level >= LEVEL[m]) for m in MILESTONES}
+
+
+def funnel(facts: Facts) -> list[dict]:
+    """Rows: stage, count, rate against the previous row (needs → proposals has
+    no rate: it is proposals per need, given separately)."""
+    needs = facts.need_cohort
+    counts = milestone_counts(facts.proposal_cohort)
+    rows = [{"stage": "needs", "count": len(needs), "rate": None},
+            {"stage": "proposals", "count": counts["submitted"], "rate": None}]
+    prev = counts["submitted"]
+    for m in MILESTONES[1:]:
+        rows.append({"stage": m, "count": counts[m], "rate": rate(counts[m], prev)})
+        prev = counts[m]
+    return rows
+
+
+def summary(facts: Facts) -> dict:
+    needs = facts.need_cohort
+    cohort = facts.proposal_cohort
+    with_proposal = {p.need_id for p in facts.proposals}
+    answered = sum(1 for n in needs if n.id in with_proposal)
+    deals = sum(1 for p in cohort if p.level >= LEVEL["deal"])
+    return {
+        "needs": len(needs), "proposals": len(cohort),
+        "proposals_per_need": round(len(cohort) / len(needs), 2) if needs else None,
+        "needs_with_proposal": answered, "needs_with_proposal_rate": rate(answered, len(needs)),
+        "deal_rate": rate(deals, len(cohort)),
+    }
+
+
+def _need_keys(dim: str, need: NeedFact) -> tuple[str, ...]:
+    if dim == "bureau":
+        return (need.bureau,)
+    if dim == "prefecture":
+        return (need.owner_prefecture,)
+    if dim == "industry":
+        return (need.owner_industry,)
+    if dim == "partnership":
+        return need.partnership_types or ("",)
+    return ()  # "kind" is the proposer's: needs are not counted there
+
+
+def breakdown(facts: Facts, dim: str) -> list[dict]:
+    """The funnel per value of a dimension: bureau (the need's), prefecture and
+    industry (the need owner's), kind (the proposer's organisation kind) and
+    partnership (the need's partnership types; a need may count under several)."""
+    if dim not in DIMENSIONS:
+        raise ValueError(dim)
+    need_count: Counter = Counter()
+    for n in facts.need_cohort:
+        for k in _need_keys(dim, n):
+            need_count[k] += 1
+    groups: dict[str, list[ProposalFact]] = defaultdict(list)
+    for p in facts.proposal_cohort:
+        keys = (p.org_kind,) if dim == "kind" else _need_keys(dim, facts.needs[p.need_id])
+        for k in keys:
+            groups[k].append(p)
+    rows = []
+    for key in set(need_count) | set(groups):
+        c = milestone_counts(groups.get(key, []))
+        rows.append({
+            "key": key, "needs": need_count.get(key, 0) if dim != "kind" else None,
+            "proposals": c["submitted"], "shortlisted": c["shortlisted"], "meetings": c["met"],
+            "nda_poc": c["nda_poc"], "deals": c["deal"], "meeting_rate": rate(c["met"], c["submitted"]),
+        })
+    rows.sort(key=lambda r: (-r["proposals"], -(r["needs"] or 0), r["key"]))
+    return rows
+
+
+def time_measures(facts: Facts) -> list[dict]:
+    """Median (and count of needs measured) of days from publication to the
+    first proposal, the first shortlisting and the first meeting."""
+    by_need: dict[int, list[ProposalFact]] = defaultdict(list)
+    for p in facts.proposals:
+        by_need[p.need_id].append(p)
+    measures: dict[str, list[float]] = {"first_proposal": [], "first_shortlist": [], "first_meeting": []}
+    pick: dict[str, Callable[[ProposalFact], datetime | None]] = {
+        "first_proposal": lambda p: p.submitted_at,
+        "first_shortlist": lambda p: p.first_shortlist_at,
+        "first_meeting": lambda p: p.first_met_at,
+    }
+    for need in facts.need_cohort:
+        if need.published_at is None:
+            continue
+        for name, fn in pick.items():
+            moments = [m for m in (fn(p) for p in by_need.get(need.id, [])) if m is not None]
+            if moments:
+                measures[name].append(_days(need.published_at, min(moments)))
+    return [{"measure": name, "needs": len(vals), "median_days": _median(vals)}
+            for name, vals in measures.items()]
+
+
+def response_rates(facts: Facts, label: Callable[[int], str] = str) -> dict:
+    """Forwarded proposals of the cohort and how their need owners answered:
+    overall and per owner organisation (`label` names an organisation)."""
+    tz = ZoneInfo(facts.scope.tz)
+
+    def figures(items: list[ProposalFact]) -> dict:
+        fwd = [p for p in items if p.forwarded_at is not None]
+        done = [p for p in fwd if p.responded_at is not None]
+        on_time = [p for p in done if p.response_due and p.responded_at.astimezone(tz).date() <= p.response_due]
+        return {"forwarded": len(fwd), "responded": len(done), "response_rate": rate(len(done), len(fwd)),
+                "on_time": len(on_time), "on_time_rate": rate(len(on_time), len(fwd)),
+                "median_days": _median([_days(p.forwarded_at, p.responded_at) for p in done])}
+
+    cohort = facts.proposal_cohort
+    per_owner: dict[int, list[ProposalFact]] = defaultdict(list)
+    for p in cohort:
+        if p.forwarded_at is not None:
+            per_owner[facts.needs[p.need_id].owner_org_id].append(p)
+    rows = [{"owner_org_id": oid, "owner": label(oid), **figures(items)} for oid, items in per_owner.items()]
+    rows.sort(key=lambda r: (-r["forwarded"], r["owner"]))
+    return {"overall": figures(cohort), "owners": rows}
+
+
+def regional(facts: Facts) -> list[dict]:
+    """Where proposals come from: the proposers' prefectures, most first."""
+    cohort = facts.proposal_cohort
+    groups: dict[str, list[ProposalFact]] = defaultdict(list)
+    for p in cohort:
+        groups[p.org_prefecture].append(p)
+    rows = []
+    for pref, items in groups.items():
+        c = milestone_counts(items)
+        rows.append({"prefecture": pref, "proposals": c["submitted"], "share": rate(c["submitted"], len(cohort)),
+                     "meetings": c["met"], "deals": c["deal"]})
+    rows.sort(key=lambda r: (-r["proposals"], r["prefecture"]))
+    for i, row in enumerate(rows, 1):
+        row["rank"] = i
+    return rows
+
+
+def cross_regional(facts: Facts) -> dict:
+    """Proposals whose proposer's bureau differs from the need's bureau."""
+    cohort = facts.proposal_cohort
+    cross = [p for p in cohort if p.org_bureau != p.need_bureau]
+    met = [p for p in cohort if p.level >= LEVEL["met"]]
+    cross_met = [p for p in cross if p.level >= LEVEL["met"]]
+    flows: dict[tuple[str, str], list[ProposalFact]] = defaultdict(list)
+    for p in cross:
+        flows[(p.org_bureau, p.need_bureau)].append(p)
+    rows = [{"from_bureau": a, "to_bureau": b, "proposals": len(items),
+             "meetings": sum(1 for p in items if p.level >= LEVEL["met"])} for (a, b), items in flows.items()]
+    rows.sort(key=lambda r: (-r["proposals"], r["from_bureau"], r["to_bureau"]))
+    return {"proposals": len(cohort), "cross_proposals": len(cross), "cross_share": rate(len(cross), len(cohort)),
+            "meetings": len(met), "cross_meetings": len(cross_met), "cross_meeting_share": rate(len(cross_met), len(met)),
+            "flows": rows}
+
+
+def matcher_usefulness(facts: Facts, top_n: int = DEFAULT_TOP_N) -> dict:
+    """Share of the cohort's meetings that came from a coordinator's invitation
+    or from a shortlisting at rank ≤ top_n of the matcher's ranking."""
+    met = [p for p in facts.proposal_cohort if p.level >= LEVEL["met"]]
+    invited = [p for p in met if p.invited]
+    top = [p for p in met if p.shortlist_rank is not None and p.shortlist_rank <= top_n]
+    either = [p for p in met if p.invited or (p.shortlist_rank is not None and p.shortlist_rank <= top_n)]
+    return {"top_n": top_n, "meetings": len(met),
+            "from_invitation": len(invited), "from_invitation_share": rate(len(invited), len(met)),
+            "from_top_n": len(top), "from_top_n_share": rate(len(top), len(met)),
+            "from_either": len(either), "from_either_share": rate(len(either), len(met))}
+
+
+def report(facts: Facts, top_n: int = DEFAULT_TOP_N, owner_label: Callable[[int], str] = str) -> dict:
+    """Every KPI table of a scope, as plain data (also the API's /kpi body)."""
+    lo, hi = facts.scope.start, facts.scope.end
+    return {
+        "period": {"from": lo.isoformat() if lo else None, "to": hi.isoformat() if hi else None},
+        "bureau": facts.scope.bureau,
+        "summary": summary(facts),
+        "funnel": funnel(facts),
+        "breakdowns": {dim: breakdown(facts, dim) for dim in DIMENSIONS},
+        "time_measures": time_measures(facts),
+        "response": response_rates(facts, owner_label),
+        "regional": regional(facts),
+        "cross_regional": cross_regional(facts),
+        "matcher": matcher_usefulness(facts, top_n),
+    }
