@@ -33,7 +33,7 @@ def need_filter(user: User):
     if user.is_need_owner:
         return or_(own, Need.status == "published")
     # Proposers: published needs, plus closed ones they proposed to.
-    proposed = exists().where(Proposal.need_id == Need.id, Proposal.org_id == user.organisation_id)
+    proposed = exists().where(Proposal.need_id == Need.id, Proposal.org_id == user.organisation_id).correlate_except(Proposal)
     return or_(Need.status == "published", and_(public, proposed), own)
 
 
@@ -75,10 +75,10 @@ def proposal_filter(user: User):
         return Proposal.id.isnot(None)
     own = Proposal.org_id == user.organisation_id
     if user.is_coordinator:
-        bureau_need = exists().where(Need.id == Proposal.need_id, Need.bureau == user.bureau)
+        bureau_need = exists().where(Need.id == Proposal.need_id, Need.bureau == user.bureau).correlate_except(Need)
         return and_(Proposal.stage != "draft", bureau_need)
     if user.is_need_owner:
-        owned_need = exists().where(Need.id == Proposal.need_id, Need.owner_org_id == user.organisation_id)
+        owned_need = exists().where(Need.id == Proposal.need_id, Need.owner_org_id == user.organisation_id).correlate_except(Need)
         return or_(own, and_(owned_need, Proposal.forwarded_at.isnot(None)))
     if user.is_proposer:
         return own
