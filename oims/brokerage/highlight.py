@@ -1,0 +1,26 @@
+"""Mark the matched terms of a reason sentence (escaped, then <mark>ed)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from markupsafe import Markup, escape
+
+
+def highlight(text: str, terms) -> Markup:
+    """`text` with every occurrence of `terms` wrapped in <mark>.
+
+    The matcher reports terms in NFKC form, so the text is normalised the same way."""
+    text = unicodedata.normalize("NFKC", text or "")
+    terms = sorted({t for t in (terms or []) if t and t.strip()}, key=len, reverse=True)
+    if not terms:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(escape(text[last:m.start()]))
+        out.append(Markup("<mark>") + escape(m.group(0)) + Markup("</mark>"))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)

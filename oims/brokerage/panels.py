@@ -1,0 +1,47 @@
+"""Dashboard panels: needs for a proposer, stalled cases for a coordinator,
+forwarded proposals awaiting a need owner's answer."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..main.dashboard import panel
+from ..models import Need, Proposal
+from .. import matching_service as ms
+from . import services
+
+
+@panel(order=30)
+def needs_for_you(user):
+    if not user.is_proposer or not user.organisation.is_proposer_kind:
+        return None
+    svc = ms.service()
+    if not svc.enabled:
+        return None
+    items = services.needs_for_org(user.organisation)
+    return "brokerage/_panel_needs_for_you.html", {"cases": items or [], "status": svc.status(),
+                                                   "unavailable": items is None}
+
+
+@panel(order=35)
+def stalled(user):
+    if not user.is_staff:
+        return None
+    return "brokerage/_panel_stalled.html", {"cases": services.stalled_cases(user)[:20]}
+
+
+@panel(order=36)
+def awaiting_answer(user):
+    if not user.is_need_owner:
+        return None
+    items = db.session.scalars(
+        select(Proposal).join(Need, Need.id == Proposal.need_id)
+        .where(Need.owner_org_id == user.organisation_id, Proposal.forwarded_at.isnot(None),
+               Proposal.responded_at.is_(None), Proposal.stage == "shortlisted")
+        .order_by(Proposal.response_due)).all()
+    if not items:
+        return None
+    return "brokerage/_panel_awaiting.html", {"cases": items, "today": date.today()}
