@@ -114,7 +114,7 @@ def stage_labels():
     """Translated stage names (call inside a request or force_locale)."""
     def labels() -> dict[str, str]:
         return {
-            "draft": _("Draft"), "submitted": _("Submitted"), "screening": _("Under screening"),
+            "draft": _("Draft"), "submitted": _("Proposal submitted"), "screening": _("Under screening"),
             "shortlisted": _("Shortlisted (forwarded to the need owner)"),
             "meeting_requested": _("Meeting requested"), "meeting_scheduled": _("Meeting scheduled"),
             "met": _("Met"), "nda": _("NDA signed"), "poc": _("PoC under way"),

@@ -1,0 +1,144 @@
+"""Who may see which proposal, from each role's side, and the owner-view audit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from oims.models import AuditLog
+
+from .conftest import audits
+
+PAGES = ("/proposals/{id}", "/proposals/{id}/receipt", "/proposals/{id}/edit")
+
+
+def test_proposer_never_sees_another_orgs_proposal(world, as_user):
+    theirs = world.factory.proposal(world.need, world.other, stage="submitted", title="他社の秘密の提案")
+    client = as_user(world.proposer)
+    for page in PAGES:
+        assert client.get(page.format(id=theirs.id)).status_code == 404
+    for action in ("withdraw", "submit", "screen", "decline"):
+        assert client.post(f"/proposals/{theirs.id}/{action}").status_code == 404
+    assert "他社の秘密の提案" not in client.get("/proposals/mine").get_data(as_text=True)
+    assert "他社の秘密の提案" not in client.get("/dashboard").get_data(as_text=True)
+    assert client.get(f"/proposals/need/{world.need.id}").status_code == 403
+
+
+def test_colleagues_see_their_organisations_proposals(world, as_user):
+    colleague = world.factory.user("proposer", org=world.proposer.organisation)
+    p = world.factory.proposal(world.need, world.proposer, stage="draft", title="同僚の下書き")
+    client = as_user(colleague)
+    assert client.get(f"/proposals/{p.id}").status_code == 200
+    assert "同僚の下書き" in client.get("/proposals/mine").get_data(as_text=True)
+
+
+def test_owner_sees_only_forwarded_proposals(world, as_user, db):
+    cases = {"draft": False, "submitted": False, "screening": False, "declined": False, "withdrawn": False,
+             "shortlisted": True, "meeting_requested": True, "met": True}
+    proposals = {}
+    for stage in cases:
+        need = world.factory.need(owner=world.owner)
+        proposals[stage] = world.factory.proposal(need, world.proposer, stage=stage, title=f"提案-{stage}")
+    client = as_user(world.owner)
+    for stage, visible in cases.items():
+        p = proposals[stage]
+        assert client.get(f"/proposals/{p.id}").status_code == (200 if visible else 404), stage
+        listing = client.get(f"/proposals/need/{p.need_id}").get_data(as_text=True)
+        assert (f"提案-{stage}" in listing) is visible, stage
+    views = audits(db, "proposal.viewed_by_owner")
+    assert sorted(a.object_id for a in views) == sorted(proposals[s].id for s, v in cases.items() if v)
+    assert {a.actor_id for a in views} == {world.owner.id}
+
+
+def test_owner_view_is_audited_every_time(world, as_user, db):
+    p = world.factory.proposal(world.need, world.proposer, stage="shortlisted")
+    client = as_user(world.owner)
+    for _ in range(3):
+        assert client.get(f"/proposals/{p.id}").status_code == 200
+    entries = audits(db, "proposal.viewed_by_owner")
+    assert len(entries) == 3 and all(e.actor_id == world.owner.id and e.object_type == "proposal" for e in entries)
+    # Nobody else's view is recorded as an owner view.
+    as_user(world.coordinator).get(f"/proposals/{p.id}")
+    as_user(world.proposer).get(f"/proposals/{p.id}")
+    assert len(audits(db, "proposal.viewed_by_owner")) == 3
+
+
+def test_owner_of_another_need_sees_nothing(world, as_user):
+    p = world.factory.proposal(world.need, world.proposer, stage="shortlisted")
+    stranger = world.factory.user("need_owner")
+    client = as_user(stranger)
+    assert client.get(f"/proposals/{p.id}").status_code == 404
+    assert client.get(f"/proposals/need/{world.need.id}").status_code == 403
+
+
+def test_owner_may_not_download_the_receipt(world, as_user):
+    p = world.factory.proposal(world.need, world.proposer, stage="shortlisted")
+    assert as_user(world.owner).get(f"/proposals/{p.id}/receipt").status_code == 403
+
+
+def test_coordinators_see_their_bureau_only(world, as_user):
+    p = world.factory.proposal(world.need, world.proposer, stage="submitted", title="関東の提案")
+    draft = world.factory.proposal(world.need, world.other, stage="draft", title="未提出の下書き")
+    client = as_user(world.coordinator)
+    assert client.get(f"/proposals/{p.id}").status_code == 200
+    assert client.get(f"/proposals/{draft.id}").status_code == 404  # drafts are the proposer's own
+    listing = client.get(f"/proposals/need/{world.need.id}").get_data(as_text=True)
+    assert "関東の提案" in listing and "未提出の下書き" not in listing
+    client = as_user(world.elsewhere)
+    assert client.get(f"/proposals/{p.id}").status_code == 404
+    assert client.get(f"/proposals/need/{world.need.id}").status_code == 403  # a published need, not theirs
+
+
+def test_coordinator_of_another_bureau_cannot_see_an_unpublished_need(world, as_user):
+    need = world.factory.need(owner=world.owner, status="review")
+    assert as_user(world.elsewhere).get(f"/proposals/need/{need.id}").status_code == 404
+
+
+def test_admin_sees_everything(world, as_user):
+    p = world.factory.proposal(world.need, world.proposer, stage="draft")
+    client = as_user(world.admin)
+    assert client.get(f"/proposals/{p.id}").status_code == 200
+    assert client.get(f"/proposals/need/{world.need.id}").status_code == 200
+
+
+def test_unknown_proposal_is_404_and_anonymous_is_sent_to_login(world, client, as_user):
+    p = world.factory.proposal(world.need, world.proposer)
+    resp = client.get(f"/proposals/{p.id}")
+    assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+    assert as_user(world.proposer).get("/proposals/999999").status_code == 404
+
+
+def test_my_proposals_lists_every_stage_of_the_org(world, as_user):
+    stages = ["draft", "submitted", "screening", "shortlisted", "declined", "withdrawn"]
+    for i, stage in enumerate(stages):
+        need = world.factory.need(owner=world.owner, title=f"ニーズ{i}")
+        world.factory.proposal(need, world.proposer, stage=stage, title=f"提案-{stage}")
+    client = as_user(world.proposer)
+    html = client.get("/proposals/mine").get_data(as_text=True)
+    for label in ("下書き", "提出済み", "審査中", "推薦済み（ニーズ企業に送付）", "見送り", "取り下げ"):
+        assert label in html
+    filtered = client.get("/proposals/mine?stage=declined").get_data(as_text=True)
+    assert "提案-declined" in filtered and "提案-submitted" not in filtered
+    for role in ("coordinator", "need_owner"):
+        user = world.coordinator if role == "coordinator" else world.owner
+        assert as_user(user).get("/proposals/mine").status_code == 403
+
+
+def test_dashboard_panels(world, as_user):
+    world.factory.proposal(world.need, world.proposer, stage="submitted", title="審査待ちの提案")
+    html = as_user(world.proposer).get("/dashboard").get_data(as_text=True)
+    assert "審査待ちの提案" in html and "提出済み: 1" in html
+    html = as_user(world.coordinator).get("/dashboard").get_data(as_text=True)
+    assert "審査待ちの新しい提案" in html and "審査待ちの提案" in html
+    html = as_user(world.elsewhere).get("/dashboard").get_data(as_text=True)
+    assert "審査待ちの新しい提案" in html and "審査待ちの提案" not in html
+    html = as_user(world.owner).get("/dashboard").get_data(as_text=True)
+    assert "審査待ちの提案" not in html
+
+
+def test_english_detail_page(world, as_user, db):
+    p = world.factory.proposal(world.need, world.proposer, stage="submitted")
+    client = as_user(world.proposer)
+    client.post("/lang/en")
+    html = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "Proposed solution" in html and "Submitted" in html and "Withdraw this proposal" in html
+    assert not db.session.scalars(select(AuditLog).where(AuditLog.action == "proposal.viewed_by_owner")).all()
