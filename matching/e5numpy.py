@@ -188,11 +188,12 @@ class E5NumpyEncoder:
         for ly in self.layers:
             qkv = x.reshape(B * L, H) @ ly["qkv"] + ly["qkv_b"]
             qkv = qkv.reshape(B, L, 3, NH, hd).transpose(2, 0, 3, 1, 4)  # 3,B,NH,L,hd
-            att = np.matmul(qkv[0] * scale, qkv[1].transpose(0, 1, 3, 2)) + bias
+            # einsum, not batched matmul: thousands of tiny GEMMs pay BLAS thread start-up.
+            att = np.einsum("bhld,bhmd->bhlm", qkv[0] * scale, qkv[1]) + bias
             att -= att.max(axis=-1, keepdims=True)
             np.exp(att, out=att)
             att /= att.sum(axis=-1, keepdims=True)
-            ctx = np.matmul(att, qkv[2]).transpose(0, 2, 1, 3).reshape(B * L, H)
+            ctx = np.einsum("bhlm,bhmd->blhd", att, qkv[2]).reshape(B * L, H)
             ao = ctx @ ly["ao"] + ly["ao_b"]
             x = _layernorm(x + ao.reshape(B, L, H), *ly["aln"], self.eps)
             mid = _gelu(x.reshape(B * L, H) @ ly["fi"] + ly["fi_b"])
