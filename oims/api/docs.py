@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 
-from flask import jsonify, render_template, url_for
+from flask import jsonify, make_response, render_template, url_for
+
+from ..security import CSP
 
 from . import bp
 from .openapi import build_spec
@@ -52,4 +54,8 @@ def docs():
                                "responses": responses})
     schemas = {name: json.dumps(s, ensure_ascii=False, indent=2)
                for name, s in spec["components"]["schemas"].items()}
-    return render_template("api/docs.html", spec=spec, operations=operations, schemas=schemas)
+    resp = make_response(render_template("api/docs.html", spec=spec, operations=operations, schemas=schemas))
+    # The page needs no script at all, so it keeps the strict policy even
+    # though oims.security would allow a looser one on this path.
+    resp.headers["Content-Security-Policy"] = CSP
+    return resp

@@ -108,7 +108,7 @@ def w(factory, db):
     return world.build(factory, db, anonymous_n1=True)
 
 
-def test_proposers_see_only_their_own_proposals(api, w):
+def check_proposers_see_only_their_own_proposals(api, w):
     s1 = api(w["proposers"]["S1"])
     ids = {p["id"] for p in s1.get("/proposals").get_json()["items"]}
     assert ids == {w["P1"].id, w["P5"].id}
@@ -118,7 +118,7 @@ def test_proposers_see_only_their_own_proposals(api, w):
     assert [p["id"] for p in filtered["items"]] == [w["P5"].id]
 
 
-def test_need_owner_sees_forwarded_proposals_only(api, w):
+def check_need_owner_sees_forwarded_proposals_only(api, w):
     ids = {p["id"] for p in api(w["owner_a"]).get("/proposals").get_json()["items"]}
     assert ids == {w["P1"].id, w["P2"].id, w["P3"].id}
     _problem(api(w["owner_a"]).get(f"/proposals/{w['P8'].id}"), 404)
@@ -141,7 +141,7 @@ def test_create_and_withdraw_proposal(api, factory, w, db):
     _problem(api(w["proposers"]["S3"]).post(f"/proposals/{w['P3'].id}/withdraw"), 409)
 
 
-def test_create_proposal_errors(api, w):
+def check_create_proposal_errors(api, w):
     s2 = api(w["proposers"]["S2"])
     body = _problem(s2.post("/proposals", json={"need_id": w["N5"].id, "title": "x"}), 422)
     assert "need_id" in body["errors"]  # a draft need is invisible to it
@@ -152,7 +152,7 @@ def test_create_proposal_errors(api, w):
 
 # --- meetings --------------------------------------------------------------------------------
 
-def test_meetings_follow_proposal_visibility(api, w, db):
+def check_meetings_follow_proposal_visibility(api, w, db):
     meeting = db.session.query(Meeting).one()
     s4 = api(w["proposers"]["S4"])
     assert s4.get(f"/meetings/{meeting.id}").get_json()["status"] == "held"
@@ -163,7 +163,7 @@ def test_meetings_follow_proposal_visibility(api, w, db):
 
 # --- matches ----------------------------------------------------------------------------------
 
-def test_matches_are_for_the_needs_coordinators(api, w, db):
+def check_matches_are_for_the_needs_coordinators(api, w, db):
     _problem(api(w["proposers"]["S1"]).get(f"/needs/{w['N1'].id}/matches"), 403)
     _problem(api(w["coord_kanto"]).get(f"/needs/{w['N1'].id}/matches"), 403)
     body = _problem(api(w["coord_chubu"]).get(f"/needs/{w['N1'].id}/matches"), 503)  # matcher off in tests
@@ -212,3 +212,14 @@ def test_kpi_figures(api, w):
     _problem(api(w["proposers"]["S1"]).get("/kpi"), 403)
     body = _problem(api(w["admin"]).get("/kpi", query_string={"from": "2026-02-30"}), 400)
     assert "from" in body["errors"]
+
+
+def test_visibility_of_proposals_and_meetings(api, w, db):
+    check_proposers_see_only_their_own_proposals(api, w)
+    check_need_owner_sees_forwarded_proposals_only(api, w)
+    check_meetings_follow_proposal_visibility(api, w, db)
+
+
+def test_proposal_errors_and_matcher_off(api, w, db):
+    check_create_proposal_errors(api, w)
+    check_matches_are_for_the_needs_coordinators(api, w, db)

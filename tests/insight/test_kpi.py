@@ -23,7 +23,7 @@ def w(factory, db):
     return world.build(factory, db)
 
 
-def test_funnel_and_summary(w):
+def check_funnel_and_summary(w):
     r = report(load_facts(ALL))
     assert r["funnel"] == [
         {"stage": "needs", "count": 3, "rate": None},
@@ -37,7 +37,7 @@ def test_funnel_and_summary(w):
                             "needs_with_proposal_rate": 1.0, "deal_rate": 0.2}
 
 
-def test_period_edges_follow_japan_time(w):
+def check_period_edges_follow_japan_time(w):
     # P8 was submitted 06-30 23:00 JST (in), P9 07-01 00:00 JST (out) though both are 06-30 in UTC.
     ids = {p.id for p in load_facts(ALL).proposal_cohort}
     assert w["P8"].id in ids and w["P9"].id not in ids
@@ -46,7 +46,7 @@ def test_period_edges_follow_japan_time(w):
     assert july.need_cohort == []
 
 
-def test_breakdowns(w):
+def check_breakdowns(w):
     b = report(load_facts(ALL))["breakdowns"]
     assert b["bureau"] == [
         {"key": "chubu", "needs": 2, "proposals": 4, "shortlisted": 3, "meetings": 2, "nda_poc": 1, "deals": 1,
@@ -68,7 +68,7 @@ def test_breakdowns(w):
         ("joint_rnd", 2, 4, 2), ("poc", 1, 3, 1), ("supply", 1, 1, 1)]
 
 
-def test_time_measures(w):
+def check_time_measures(w):
     assert report(load_facts(ALL))["time_measures"] == [
         {"measure": "first_proposal", "needs": 3, "median_days": 3.0},   # N1 1, N2 3, N3 5
         {"measure": "first_shortlist", "needs": 2, "median_days": 5.0},  # N1 3, N2 7
@@ -76,7 +76,7 @@ def test_time_measures(w):
     ]
 
 
-def test_response_rates(w):
+def check_response_rates(w):
     resp = report(load_facts(ALL), owner_label=lambda oid: f"org{oid}")["response"]
     assert resp["overall"] == {"forwarded": 4, "responded": 3, "response_rate": 0.75, "on_time": 2,
                                "on_time_rate": 0.5, "median_days": 3.0}
@@ -89,7 +89,7 @@ def test_response_rates(w):
     ]
 
 
-def test_regional_and_cross_regional(w):
+def check_regional_and_cross_regional(w):
     r = report(load_facts(ALL))
     assert r["regional"] == [
         {"rank": 1, "prefecture": "13", "proposals": 2, "share": 0.4, "meetings": 1, "deals": 0},
@@ -105,7 +105,7 @@ def test_regional_and_cross_regional(w):
     }
 
 
-def test_matcher_usefulness(w):
+def check_matcher_usefulness(w):
     facts = load_facts(ALL)
     assert report(facts)["matcher"] == {
         "top_n": 10, "meetings": 3, "from_invitation": 2, "from_invitation_share": 0.6667, "from_top_n": 2,
@@ -114,12 +114,12 @@ def test_matcher_usefulness(w):
     assert (one["from_top_n"], one["from_either"]) == (1, 3)
 
 
-def test_bureau_scope(w):
+def check_bureau_scope(w):
     r = report(load_facts(Scope(date(2026, 4, 1), date(2026, 6, 30), bureau="chubu")))
     assert [row["count"] for row in r["funnel"]] == [2, 4, 3, 2, 1, 1]
 
 
-def test_owner_scope_sees_only_forwarded_proposals_to_own_needs(w):
+def check_owner_scope_sees_only_forwarded_proposals_to_own_needs(w):
     scope = Scope(date(2026, 4, 1), date(2026, 6, 30), owner_org_id=w["owner_a"].organisation_id,
                   forwarded_only=True)
     r = report(load_facts(scope))
@@ -127,10 +127,19 @@ def test_owner_scope_sees_only_forwarded_proposals_to_own_needs(w):
     assert [o["owner_org_id"] for o in r["response"]["owners"]] == [w["owner_a"].organisation_id]
 
 
-def test_empty_period(w):
+def check_empty_period(w):
     r = report(load_facts(Scope(date(2020, 1, 1), date(2020, 1, 31))))
     assert [row["count"] for row in r["funnel"]] == [0, 0, 0, 0, 0, 0]
     assert r["summary"]["proposals_per_need"] is None and r["matcher"]["from_top_n_share"] is None
+
+
+def test_every_kpi_figure_by_hand(w):
+    """One world, every figure (building the world is the slow part)."""
+    for check in (check_funnel_and_summary, check_period_edges_follow_japan_time, check_breakdowns,
+                  check_time_measures, check_response_rates, check_regional_and_cross_regional,
+                  check_matcher_usefulness, check_bureau_scope,
+                  check_owner_scope_sees_only_forwarded_proposals_to_own_needs, check_empty_period):
+        check(w)
 
 
 # --- the page --------------------------------------------------------------------------
@@ -179,8 +188,8 @@ def test_anonymous_visitor_is_sent_to_login(client):
     assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
 
 
-def test_bad_dates_are_a_400_with_messages(client, w):
-    login(client, w["admin"])
+def test_bad_dates_are_a_400_with_messages(client, factory):
+    login(client, factory.user("admin"))
     resp = client.get("/insight/", query_string={"from": "2026-13-01", "to": "2026-01-01", "top_n": "x"})
     assert resp.status_code == 400
     assert resp.get_data(as_text=True).count("invalid-feedback") >= 2
