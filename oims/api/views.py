@@ -14,7 +14,8 @@ from ..errors import problem
 from ..extensions import db
 from ..i18n import current_locale
 from ..models import Meeting, Need, Organisation, Proposal
-from ..policy import can_manage_need, can_view_need, can_view_proposal, proposal_filter, visible_proposals
+from ..policy import (can_manage_need, can_view_need, can_view_proposal, proposal_filter, proposal_role,
+                      visible_proposals)
 from ..services import NotAllowed, ValidationFailed
 from . import bp
 from .auth import token_required
@@ -170,8 +171,13 @@ def list_needs():
 @bp.post("/needs")
 @token_required
 def create_need():
+    from .. import reference as ref
     from ..needs.services import create_need as create
 
+    user = _user()
+    # Access before input (the service checks the same rule again).
+    if user.role != "need_owner" or user.organisation.kind not in ref.OWNER_KINDS:
+        raise NotAllowed()
     body = _body("NeedCreate")
     need = create(_user(), body)
     db.session.commit()
@@ -189,8 +195,11 @@ def get_need(need_id: int):
 @token_required
 def update_need(need_id: int):
     from ..needs.services import update_need as update
+    from ..needs.views import can_edit
 
     need = _need(need_id)
+    if not can_edit(_user(), need):
+        raise NotAllowed()
     body = _body("NeedUpdate")
     update(need, body, _user(), partial=True)
     db.session.commit()
@@ -220,7 +229,10 @@ def list_proposals():
 def create_proposal():
     from ..proposals.services import DuplicateProposal
     from ..proposals.services import create_proposal as create
+    from ..proposals.services import may_propose
 
+    if not may_propose(_user()):
+        raise NotAllowed()
     body = _body("ProposalCreate")
     need = db.session.get(Need, body["need_id"])
     if need is None or not can_view_need(_user(), need):
@@ -248,6 +260,8 @@ def withdraw_proposal(proposal_id: int):
     from ..proposals.services import withdraw_proposal as withdraw
 
     proposal = _proposal(proposal_id)
+    if proposal_role(_user(), proposal) != "proposer":
+        raise NotAllowed()
     body = _body("Withdrawal", required=False)
     try:
         withdraw(proposal, actor=_user(), note=body.get("note", ""))

@@ -81,7 +81,7 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(app, factory, db
         for role, token in callers.items():
             headers = {"Authorization": f"Bearer {token}"}
 
-            @settings(max_examples=12, deadline=None, database=None, derandomize=True,
+            @settings(max_examples=6, deadline=None, database=None, derandomize=True,
                       phases=[Phase.explicit, Phase.generate],
                       suppress_health_check=list(HealthCheck))
             @given(case=op.as_strategy())
