@@ -11,6 +11,7 @@ closed (deadline) | withdrawn | fulfilled.
 from __future__ import annotations
 
 import difflib
+import json
 import string
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -527,7 +528,9 @@ def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str
     if (pt := filters.get("partnership")) in ref.PARTNERSHIP_BY_CODE:
         query = query.where(cast(Need.partnership_types, Text).contains(f'"{pt}"'))
     if kw := (filters.get("keyword") or "").strip():
-        query = query.where(Need.search_text.contains(keyword_tag(kw), autoescape=True))
+        # the normalised tag kept in search_text, or (rows made elsewhere) the exact JSON item
+        query = query.where(or_(Need.search_text.contains(keyword_tag(kw), autoescape=True),
+                                cast(Need.keywords, Text).contains(json.dumps(kw), autoescape=True)))
     if (region := filters.get("region")) in ref.BUREAU_BY_CODE:
         regions_text = cast(Need.regions, Text)
         query = query.where(or_(regions_text.contains(f'"{region}"'), regions_text.in_(("[]", "null")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cached_property
 
 import pytest
 
@@ -27,17 +28,43 @@ def need_form(**overrides) -> dict:
 
 
 class People:
+    """The cast, made on first use (each user costs a commit)."""
+
     def __init__(self, factory):
         self.factory = factory
-        self.owner_org = factory.org(kind="large", prefecture="14", name="東都モビリティ工業株式会社",
-                                     name_en="Toto Mobility Industries", industry="E")
-        self.owner = factory.user("need_owner", org=self.owner_org, name="鈴木 一郎")
-        self.coordinator = factory.user("coordinator", prefecture="11")       # kanto
-        self.other_coordinator = factory.user("coordinator", prefecture="23")  # chubu
-        self.admin = factory.user("admin", prefecture="11")
-        self.proposer = factory.user("proposer", prefecture="13")
-        self.other_proposer = factory.user("proposer", prefecture="40")
-        self.other_owner = factory.user("need_owner", prefecture="27")
+
+    @cached_property
+    def owner_org(self):
+        return self.factory.org(kind="large", prefecture="14", name="東都モビリティ工業株式会社",
+                                name_en="Toto Mobility Industries", industry="E")
+
+    @cached_property
+    def owner(self):
+        return self.factory.user("need_owner", org=self.owner_org, name="鈴木 一郎")
+
+    @cached_property
+    def coordinator(self):  # Kanto, like the owner
+        return self.factory.user("coordinator", prefecture="11")
+
+    @cached_property
+    def other_coordinator(self):  # Chubu
+        return self.factory.user("coordinator", prefecture="23")
+
+    @cached_property
+    def admin(self):
+        return self.factory.user("admin", prefecture="11")
+
+    @cached_property
+    def proposer(self):
+        return self.factory.user("proposer", prefecture="13")
+
+    @cached_property
+    def other_proposer(self):
+        return self.factory.user("proposer", prefecture="40")
+
+    @cached_property
+    def other_owner(self):  # Kinki
+        return self.factory.user("need_owner", prefecture="27")
 
 
 @pytest.fixture

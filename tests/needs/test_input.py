@@ -1,0 +1,139 @@
+"""Bad input is answered with 400 and a message, and nothing is saved."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from oims.models import Attachment, Need
+
+from .conftest import need_form
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64 + b"This program cannot be run"
+
+
+def _count(db, model):
+    return db.session.scalar(select(func.count(model.id)))
+
+
+def _upload_dir_files(app):
+    path = app.config["OIMS_UPLOAD_DIR"]
+    return sorted(os.listdir(path)) if os.path.isdir(path) else []
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("title", "長" * 201, "200文字以内"),
+    ("summary", "あ" * 2001, "2000文字以内"),
+    ("background", "x" * 5001, "5000文字以内"),
+    ("title", "", "必須"),
+    ("summary", "  ", "必須"),
+    ("deadline", "", "必須"),
+    ("deadline", (date.today() - timedelta(days=1)).isoformat(), "明日以降"),
+    ("deadline", date.today().isoformat(), "明日以降"),
+    ("deadline", (date.today() + timedelta(days=1000)).isoformat(), "2年以内"),
+    ("partnership_types", [], "1つ以上"),
+    ("partnership_types", ["joint_rnd", "bribery"], "不明な連携形態"),
+    ("regions", ["mars"], "不明な地域"),
+    ("keywords", ", ".join(f"語{i}" for i in range(20)), "15個まで"),
+])
+def test_bad_need_input(people, as_user, db, field, value, message):
+    c = as_user(people.owner)
+    resp = c.post("/needs/new", data=need_form(**{field: value}, action="submit"))
+    assert resp.status_code == 400
+    body = resp.get_data(as_text=True)
+    assert message in body
+    assert _count(db, Need) == 0
+    if field != "title":
+        assert "車体の軽量化部材の共同開発" in body  # what was typed is kept
+
+
+def test_bad_edit_keeps_the_need_unchanged(people, as_user, factory, db):
+    need = factory.need(people.owner, status="published", title="元のタイトル")
+    c = as_user(people.owner)
+    resp = c.post(f"/needs/{need.id}/edit", data=need_form(title="x" * 300))
+    assert resp.status_code == 400
+    db.session.expire_all()
+    need = db.session.get(Need, need.id)
+    assert need.title == "元のタイトル" and need.version == 1 and need.versions == []
+
+
+def test_exe_renamed_pdf_is_refused(people, as_user, db, app):
+    before = _upload_dir_files(app)
+    c = as_user(people.owner)
+    resp = c.post("/needs/new", data=need_form(attachments=[(io.BytesIO(EXE), "仕様書.pdf")]),
+                  content_type="multipart/form-data")
+    assert resp.status_code == 400
+    assert "PDF・PNG・JPEG" in resp.get_data(as_text=True)
+    assert _count(db, Need) == 0 and _count(db, Attachment) == 0
+    assert _upload_dir_files(app) == before
+
+
+def test_second_bad_file_removes_the_first_from_disk(people, as_user, db, app):
+    before = _upload_dir_files(app)
+    c = as_user(people.owner)
+    resp = c.post("/needs/new", data=need_form(attachments=[(io.BytesIO(PNG), "ok.png"), (io.BytesIO(EXE), "b.pdf")]),
+                  content_type="multipart/form-data")
+    assert resp.status_code == 400
+    assert _count(db, Need) == 0 and _count(db, Attachment) == 0
+    assert _upload_dir_files(app) == before
+
+
+def test_oversize_file_is_refused(people, as_user, factory, db, app, monkeypatch):
+    monkeypatch.setitem(app.config, "OIMS_MAX_UPLOAD_MB", 0.01)  # about 10 KB
+    need = factory.need(people.owner, status="draft")
+    big = PNG[:-12] + b"\x00" * 20_000 + PNG[-12:]
+    c = as_user(people.owner)
+    resp = c.post(f"/needs/{need.id}/attachments", data={"attachments": [(io.BytesIO(big), "big.png")]},
+                  content_type="multipart/form-data")
+    assert resp.status_code == 400
+    assert "MB" in resp.get_data(as_text=True) and "big" in resp.get_data(as_text=True)
+    assert _count(db, Attachment) == 0
+
+
+def test_good_upload_is_stored_with_random_name_and_safe_filename(people, as_user, factory, db, app):
+    need = factory.need(people.owner, status="draft")
+    c = as_user(people.owner)
+    resp = c.post(f"/needs/{need.id}/attachments",
+                  data={"attachments": [(io.BytesIO(PNG), "../../etc/<写真>.png")]}, content_type="multipart/form-data")
+    assert resp.status_code == 302
+    att = db.session.scalar(select(Attachment))
+    assert att.filename == "写真.png" and att.content_type == "image/png" and att.size == len(PNG)
+    assert att.stored_name != att.filename and len(att.stored_name) == 36
+    assert att.stored_name in _upload_dir_files(app)
+    download = c.get(f"/needs/attachments/{att.id}")
+    assert download.data == PNG and download.headers["X-Content-Type-Options"] == "nosniff"
+    # removing it deletes the file once committed
+    assert c.post(f"/needs/{need.id}/attachments/{att.id}/delete").status_code == 302
+    assert att.stored_name not in _upload_dir_files(app)
+
+
+def test_upload_refused_for_others(people, as_user, factory, db):
+    need = factory.need(people.owner, status="published")
+    for user, code in ((people.proposer, 403), (people.coordinator, 403), (people.other_owner, 403)):
+        c = as_user(user)
+        resp = c.post(f"/needs/{need.id}/attachments", data={"attachments": [(io.BytesIO(PNG), "a.png")]},
+                      content_type="multipart/form-data")
+        assert resp.status_code == code
+    assert _count(db, Attachment) == 0
+
+
+def test_jpeg_exif_is_stripped(people, as_user, factory, db):
+    exif = b"Exif\x00\x00" + b"Artist=Toto Mobility"
+    jpeg = (b"\xff\xd8" + b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+            + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif
+            + b"\xff\xfe\x00\x08Toto!!" + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" + b"\x12\x34" + b"\xff\xd9")
+    need = factory.need(people.owner, status="draft")
+    c = as_user(people.owner)
+    resp = c.post(f"/needs/{need.id}/attachments", data={"attachments": [(io.BytesIO(jpeg), "p.jpg")]},
+                  content_type="multipart/form-data")
+    assert resp.status_code == 302
+    att = db.session.scalar(select(Attachment))
+    data = c.get(f"/needs/attachments/{att.id}").data
+    assert b"Toto" not in data and b"Exif" not in data and data.startswith(b"\xff\xd8\xff\xe0")
+    assert data.endswith(b"\x12\x34\xff\xd9")
