@@ -16,8 +16,17 @@ from pathlib import Path
 
 from flask import current_app
 
-from oims.models import (ApiToken, Attachment, Invitation, Meeting, MeetingSlot, Notification, OrgJoinRequest,
-                         ThreadMessage, User)
+from oims.models import (
+    ApiToken,
+    Attachment,
+    Invitation,
+    Meeting,
+    MeetingSlot,
+    Notification,
+    OrgJoinRequest,
+    ThreadMessage,
+    User,
+)
 from oims.models.base import utcnow
 
 from ..factories import PASSWORD, Factory

@@ -1,0 +1,218 @@
+"""Shared machinery of the security tests: the URL map read once, the
+two-bureau world with a signed-in client and an API token per role, and how
+a response is classified (ok / login / deny / 400)."""
+
+from __future__ import annotations
+
+import tempfile
+from contextlib import contextmanager
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from sqlalchemy import event
+
+from oims import create_app
+from oims.extensions import db as _db
+
+from ..conftest import _empty_tables
+from ..factories import login
+from .access_rules import PARAM_DEFAULTS, RULES, Lit
+from .world import SIDES, api_token_for, build_world
+
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _url_map_rules():
+    """The app's rules, read once at collection from a throwaway app."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x",
+                      "INSTANCE_PATH": tempfile.mkdtemp(prefix="oims-matrix-")})
+    by_endpoint = {}
+    for rule in app.url_map.iter_rules():
+        by_endpoint.setdefault(rule.endpoint, rule)
+    return app, by_endpoint
+
+
+URL_APP, URL_RULES = _url_map_rules()
+
+
+
+def is_api(endpoint: str) -> bool:
+    """Token-authenticated JSON endpoints (the API blueprint's cookie pages excepted)."""
+    declared = RULES.get(endpoint)
+    return endpoint.split(".", 1)[0] == "api" and not (declared and declared.session)
+
+
+def method_for(endpoint: str) -> str:
+    rule, declared = URL_RULES[endpoint], RULES.get(endpoint)
+    if declared is not None and declared.method:
+        return declared.method
+    methods = rule.methods - {"HEAD", "OPTIONS"}
+    if "GET" in methods:
+        return "GET"
+    return min(methods & set(UNSAFE))
+
+
+def classify(resp, api: bool) -> str:
+    status = resp.status_code
+    location = urlsplit(resp.headers.get("Location", "")).path
+    if status == 401 or (300 <= status < 400 and location.startswith("/auth/login")):
+        return "login"
+    if status in (403, 404):
+        return "deny"
+    if 200 <= status < 400:
+        return "ok"
+    if status in (400, 422):
+        return "400"
+    return str(status)
+
+
+ACCEPTS = {"ok": {"ok"}, "ok400": {"ok", "400"}, "login": {"login"}, "deny": {"deny"}}
+
+
+class Matrix:
+    """The shared world, a logged-in client per role and an API token per role."""
+
+    def __init__(self, app):
+        self.app = app
+        self.dirty = True
+        self.world = None
+        self.clients: dict = {}
+        self.tokens: dict = {}
+        self.logged_in_once = False
+        self.rebuilds = 0
+
+    def fresh(self):
+        if not self.dirty:
+            return
+        _db.session.rollback()
+        _empty_tables()
+        self.rebuilds += 1
+        self.world = build_world(_db)
+        self.clients = {"anon": self.app.test_client()}
+        self.tokens = {"anon": None}
+        from oims.models import User
+
+        for role, uid in self.world["users"].items():
+            client = self.app.test_client()
+            user = _db.session.get(User, uid)
+            if self.logged_in_once:
+                # Signing in over HTTP was checked on the first build; after
+                # that, put the session in place directly (saves a password
+                # hash per role per rebuild).
+                with client.session_transaction() as sess:
+                    sess["_user_id"] = user.get_id()
+                    sess["_fresh"] = True
+            else:
+                resp = login(client, user)
+                assert resp.status_code == 302, f"could not log in {role}"
+            self.clients[role] = client
+            self.tokens[role] = None  # made on first API use
+        self.logged_in_once = True
+        self.dirty = False
+
+    def token(self, role: str) -> str | None:
+        if role == "anon":
+            return None
+        if self.tokens.get(role) is None:
+            from oims.models import User
+
+            self.tokens[role] = api_token_for(_db, _db.session.get(User, self.world["users"][role]))
+        return self.tokens[role]
+
+    def url(self, endpoint: str, side: str) -> str:
+        rule = URL_RULES[endpoint]
+        declared = RULES[endpoint]
+        ids = self.world[side]
+        values = {}
+        for arg in rule.arguments:
+            source = declared.params.get(arg, PARAM_DEFAULTS.get(arg))
+            if source is None:
+                pytest.fail(f"{endpoint}: declare which object fills <{arg}> (Rule.params)")
+            if isinstance(source, Lit):
+                values[arg] = source.value
+            else:
+                values[arg] = ids[source]
+        path = _build_path(rule, values)
+        if declared.query:
+            query = {k: (v.value if isinstance(v, Lit) else ids[v]) for k, v in declared.query.items()}
+            path += "?" + urlencode(query)
+        return path
+
+
+    def request(self, endpoint: str, role: str, side: str, **extra):
+        """Make the matrix request of `role` to `endpoint` with `side`'s objects:
+        returns (response, method, url, classified outcome)."""
+        self.fresh()
+        method = method_for(endpoint)
+        url = self.url(endpoint, side)
+        api = is_api(endpoint)
+        client = self.clients["anon" if api else role]
+        headers = {}
+        if api and (token := self.token(role)):
+            headers["Authorization"] = f"Bearer {token}"
+        kwargs = {"headers": headers}
+        if method in UNSAFE:
+            kwargs["json" if api else "data"] = self.data(endpoint, side)
+        kwargs.update(extra)
+        resp = client.open(url, method=method, **kwargs)
+        got = classify(resp, api)
+        if got == "503" and RULES[endpoint].unavailable_ok:
+            got = "ok"
+        if method in UNSAFE and got == "ok" and not RULES[endpoint].keeps_world:
+            self.dirty = True  # it may have changed the world (a refused or invalid request must not have)
+        return resp, method, url, got
+
+    def data(self, endpoint: str, side: str) -> dict:
+        ids = self.world[side]
+        return {k: (v.value if isinstance(v, Lit) else str(ids[v])) for k, v in RULES[endpoint].data.items()}
+
+
+def _build_path(rule, values: dict) -> str:
+    adapter = rule.map.bind("localhost")
+    return adapter.build(rule.endpoint, values, method=None, force_external=False)
+
+
+def _no_fsync(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
+
+
+@contextmanager
+def fast_sqlite(engine):
+    """The world is rebuilt about a hundred times: on SQLite, skip the fsync of
+    every commit for this module (durability is not what is tested here)."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    _db.session.remove()
+    engine.dispose()
+    event.listen(engine, "connect", _no_fsync)
+    try:
+        yield
+    finally:
+        _db.session.remove()
+        event.remove(engine, "connect", _no_fsync)
+        engine.dispose()
+
+
+@contextmanager
+def world_context(app):
+    """Module-wide: an app and request context, a Matrix, empty tables after."""
+    with app.app_context(), app.test_request_context(), fast_sqlite(_db.engine):
+        m = Matrix(app)
+        try:
+            yield m
+        finally:
+            _db.session.rollback()
+            _empty_tables()
+            _db.session.remove()
+
+
+def expected(endpoint: str, role: str, side: str) -> str:
+    value = RULES[endpoint].expect[role]
+    if isinstance(value, tuple):
+        return value[SIDES.index(side)]
+    return value
+
+
