@@ -8,7 +8,7 @@ from flask import Blueprint
 
 bp = Blueprint("proposals", __name__, url_prefix="/proposals")
 
-from . import views  # noqa: E402,F401
+from . import views  # noqa: F401
 
 
 def init_app(app) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 RECEIPT_FORMAT = "oims-proposal-receipt/1"
 TEXT_FIELDS = ("title", "summary", "solution", "track_record", "team", "schedule", "cost")
@@ -30,7 +30,7 @@ def sha256_hex(content: str) -> str:
 
 def utc_iso(moment: datetime) -> str:
     """ISO-8601 in UTC with a Z suffix, to the second (e.g. 2026-11-30T05:34:04Z)."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def receipt_payload(proposal, attachments, issued_at: datetime) -> dict:
@@ -73,7 +73,7 @@ def receipt_time(proposal) -> datetime | None:
     if not proposal.receipt_content:
         return None
     stamp = json.loads(proposal.receipt_content)["submitted_at"]
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return datetime.fromisoformat(stamp)  # Python 3.11 reads the Z suffix
 
 
 def receipt_text(proposal) -> str:

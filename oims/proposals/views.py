@@ -15,8 +15,15 @@ from ..extensions import db
 from ..i18n import current_locale
 from ..models import Need, Organisation, Proposal, ProposalEvent, User
 from ..models.proposals import PROPOSAL_STAGES
-from ..policy import can_manage_need, can_view_need, can_view_proposal, is_need_owner, owner_label, \
-    proposal_role, visible_proposals
+from ..policy import (
+    can_manage_need,
+    can_view_need,
+    can_view_proposal,
+    is_need_owner,
+    owner_label,
+    proposal_role,
+    visible_proposals,
+)
 from ..services import NotAllowed, ValidationFailed, apply_errors
 from . import attachments as proposal_files
 from . import bp, receipts, services
