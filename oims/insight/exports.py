@@ -121,7 +121,7 @@ def kpi_table(report: dict, name: str, locale: str) -> tuple[list[str], list[lis
                 [[r["rank"], r["prefecture"], ref.label(ref.PREFECTURE_BY_CODE, r["prefecture"], locale),
                   r["proposals"], _pct(r["share"]), r["meetings"], r["deals"]] for r in report["regional"]])
     if name == "cross_regional":
-        return ([_("Proposer's bureau"), _("Need's bureau"), _("Proposals"), _("Meetings")],
+        return ([_("Proposer’s bureau"), _("Need’s bureau"), _("Proposals"), _("Meetings")],
                 [[ref.label(ref.BUREAU_BY_CODE, r["from_bureau"], locale),
                   ref.label(ref.BUREAU_BY_CODE, r["to_bureau"], locale), r["proposals"], r["meetings"]]
                  for r in report["cross_regional"]["flows"]])
