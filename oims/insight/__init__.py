@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("insight", __name__, url_prefix="/insight")
 
-from . import views  # noqa: E402,F401
+from . import dashboard, views  # noqa: E402,F401 - routes and the dashboard panel

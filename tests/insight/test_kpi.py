@@ -193,3 +193,18 @@ def test_bad_dates_are_a_400_with_messages(client, factory):
     resp = client.get("/insight/", query_string={"from": "2026-13-01", "to": "2026-01-01", "top_n": "x"})
     assert resp.status_code == 400
     assert resp.get_data(as_text=True).count("invalid-feedback") >= 2
+
+
+def test_dashboard_panel_shows_this_fiscal_year(client, factory):
+    from oims.insight.dashboard import fiscal_year_start
+
+    assert fiscal_year_start(date(2027, 3, 31)) == date(2026, 4, 1)
+    assert fiscal_year_start(date(2026, 4, 1)) == date(2026, 4, 1)
+    factory.need()  # published now: in this fiscal year
+    login(client, factory.user("admin"))
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "/insight/?from=" in html
+    login_proposer = factory.user("proposer")
+    client.post("/auth/logout")
+    login(client, login_proposer)
+    assert "/insight/?from=" not in client.get("/dashboard").get_data(as_text=True)

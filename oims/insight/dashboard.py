@@ -1,0 +1,27 @@
+"""Dashboard panel: this fiscal year's funnel, linking to the KPI page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from ..main.dashboard import panel
+from .kpi import funnel, load_facts
+from .services import kpi_scope, may_view_kpi
+
+
+def fiscal_year_start(today: date) -> date:
+    """Japanese fiscal years start on 1 April."""
+    return date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+
+
+@panel(order=60)
+def kpi_panel(user):
+    if not may_view_kpi(user):
+        return None
+    today = datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo"))).date()
+    args = {"from": fiscal_year_start(today).isoformat(), "to": today.isoformat()}
+    scope, _top_n = kpi_scope(user, args)
+    return "insight/_panel.html", {"funnel": funnel(load_facts(scope)), "args": args}
