@@ -290,7 +290,7 @@ class MatchingService:
                     self.repair(session)
                 elif session.scalar(select(func.count(IndexQueue.id))):
                     self.drain(session)
-        except Exception:  # noqa: BLE001 - pages degrade to "catching up"
+        except Exception:
             log.warning("matching is not available", exc_info=True)
             return False
         return True
@@ -308,7 +308,7 @@ class MatchingService:
             return None
         try:
             return self.matcher(kind).search(query, k=k, filters=filters or None, exclude_ids=exclude_ids)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("matching search failed", exc_info=True)
             return None
 
@@ -367,7 +367,7 @@ def fit_check(need: Need, text: str):
         return None
     try:
         return _fit(need.matching_text(), text, encoder=svc.encoder())
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("fit check failed", exc_info=True)
         return None
 
@@ -377,12 +377,6 @@ def reindex(progress: Callable[[int], None] | None = None, force: bool = True) -
 
 
 # Explicit hooks (the ORM events below make them unnecessary; kept for callers).
-
-def _enqueue_now(kind: str, item_id: int) -> None:
-    if not service().enabled or item_id is None:
-        return
-    db.session.add(IndexQueue(kind=kind, item_id=item_id))
-
 
 def on_need_changed(need: Need) -> None:
     """Nothing to do: the ORM events queue the need (kept for explicit callers)."""
@@ -445,7 +439,7 @@ def _after_commit(session) -> None:
         svc.encoder()
         with _own_session() as own:
             svc.drain(own)
-    except Exception:  # noqa: BLE001 - the queue keeps the work; never fail the user's write
+    except Exception:
         log.warning("index update deferred; the queue keeps it", exc_info=True)
 
 

@@ -20,4 +20,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["highlight"] = highlight
 
 
-from . import views  # noqa: E402,F401
+from . import views  # noqa: F401

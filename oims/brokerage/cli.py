@@ -19,7 +19,7 @@ def reindex(changed_only):
         raise click.ClickException("Matching is disabled (OIMS_MATCHING_ENABLED=false).")
     try:
         svc.encoder()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise click.ClickException(f"The encoder is unavailable: {exc}") from exc
     total = svc.count_items()
     with click.progressbar(length=total, label="Indexing", show_pos=True) as bar:

@@ -16,7 +16,16 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Invitation, Meeting, MeetingSlot, Need, Organisation, Proposal, ThreadMessage, User
+from ..models import (
+    Invitation,
+    Meeting,
+    MeetingSlot,
+    Need,
+    Organisation,
+    Proposal,
+    ThreadMessage,
+    User,
+)
 from ..models.base import utcnow
 from ..reference import PROPOSER_KINDS
 
@@ -56,9 +65,9 @@ def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:
         proposed = set(db.session.scalars(select(Proposal.org_id).where(Proposal.need_id == need.id)))
         keywords = [k.lower() for k in (need.keywords or [])]
 
-        def fit(org):
+        def fit(org, keywords=keywords, bureau=need.bureau):
             text = " ".join(org.capability_texts()).lower()
-            return sum(1 for k in keywords if k in text), org.bureau == need.bureau
+            return sum(1 for k in keywords if k in text), org.bureau == bureau
 
         candidates = sorted((o for o in proposer_orgs if o.id not in proposed), key=fit, reverse=True)[:2]
         for rank, org in enumerate(candidates, start=1):

@@ -1,13 +1,23 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, RadioField,
-                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from .. import reference as ref
@@ -80,13 +90,13 @@ class SlotsForm(FlaskForm):
 
     def slot_pairs(self) -> list[tuple[datetime, datetime]]:
         """Slots as aware UTC datetimes (inputs are in the bureau's time zone)."""
-        from datetime import timedelta, timezone
+        from datetime import timedelta
 
         tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo"))
         out = []
         for field in (self.slot1, self.slot2, self.slot3):
             if field.data:
-                start = field.data.replace(tzinfo=tz).astimezone(timezone.utc)
+                start = field.data.replace(tzinfo=tz).astimezone(UTC)
                 out.append((start, start + timedelta(minutes=self.duration.data or 60)))
         return out
 

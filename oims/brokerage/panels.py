@@ -7,10 +7,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from .. import matching_service as ms
 from ..extensions import db
 from ..main.dashboard import panel
 from ..models import Need, Proposal
-from .. import matching_service as ms
 from . import services
 
 

@@ -15,7 +15,17 @@ from sqlalchemy import select
 from .. import matching_service as ms
 from ..extensions import db
 from ..mail import notify
-from ..models import Invitation, Meeting, MeetingSlot, Need, Organisation, Proposal, ProposalEvent, ThreadMessage, User
+from ..models import (
+    Invitation,
+    Meeting,
+    MeetingSlot,
+    Need,
+    Organisation,
+    Proposal,
+    ProposalEvent,
+    ThreadMessage,
+    User,
+)
 from ..models.base import utcnow
 from ..models.proposals import OUTCOME_STAGES
 from ..policy import owner_label, proposal_filter, proposal_role, sees_owner
@@ -365,7 +375,7 @@ def send_meeting_reminders(now: datetime | None = None) -> int:
             if user.is_staff and not meeting.coordinator_attends:
                 continue
             notify(user, "brokerage_reminder",
-                   lambda: _("Reminder: first meeting on “%(title)s” tomorrow", title=proposal.title),
+                   lambda p=proposal: _("Reminder: first meeting on “%(title)s” tomorrow", title=p.title),
                    case_url(proposal), email_template="brokerage_meeting",
                    subject=lambda: _("[OIMS] Meeting reminder"), meeting=meeting,
                    when=local_time(meeting.starts_at), reminder=True)

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,15 +24,37 @@ from .. import matching_service as ms
 from ..access import roles_required, staff_required
 from ..extensions import db
 from ..i18n import current_locale
-from ..models import Invitation, Meeting, MeetingSlot, Need, Organisation, Proposal, ThreadMessage
+from ..models import (
+    Invitation,
+    Meeting,
+    MeetingSlot,
+    Need,
+    Organisation,
+    Proposal,
+    ThreadMessage,
+)
 from ..models.proposals import OUTCOME_STAGES
-from ..policy import can_manage_need, can_view_need, owner_label, proposal_filter, proposal_role
+from ..policy import (
+    can_manage_need,
+    can_view_need,
+    owner_label,
+    proposal_filter,
+    proposal_role,
+)
 from ..services import NotAllowed, ValidationFailed, apply_errors
 from ..workflow import allowed_targets, stage_labels
 from . import bp, services
-from .forms import (FitCheckForm, InviteForm, MessageForm, OutcomeForm, PickSlotForm, RecommendFilterForm,
-                    RespondForm, ShortlistForm, SlotsForm)
-
+from .forms import (
+    FitCheckForm,
+    InviteForm,
+    MessageForm,
+    OutcomeForm,
+    PickSlotForm,
+    RecommendFilterForm,
+    RespondForm,
+    ShortlistForm,
+    SlotsForm,
+)
 
 # --- loaders (access first) -------------------------------------------------------------------
 
@@ -329,7 +360,7 @@ def meeting_held(meeting_id: int):
 def meeting_ics(meeting_id: int):
     from .ics import meeting_ics as make_ics
 
-    meeting, proposal, role = _meeting(meeting_id)
+    meeting, proposal, _role = _meeting(meeting_id)
     if meeting.status not in ("scheduled", "held") or meeting.starts_at is None:
         abort(404)
     body = make_ics(meeting, proposal, current_user)

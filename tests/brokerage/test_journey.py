@@ -5,14 +5,21 @@ answer → meeting slots → .ics → reminder → held → outcome → stall.""
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 from sqlalchemy import select
 
 from oims.brokerage.services import response_stats, send_meeting_reminders
-from oims.models import Invitation, Meeting, Notification, OutboxMessage, Proposal, ThreadMessage
+from oims.models import (
+    Invitation,
+    Meeting,
+    Notification,
+    OutboxMessage,
+    Proposal,
+    ThreadMessage,
+)
 from oims.models.base import utcnow
 
 from ..factories import login, logout
@@ -22,7 +29,7 @@ JST = ZoneInfo("Asia/Tokyo")
 
 def _local(days: int, hour: int) -> tuple[str, datetime]:
     start = (datetime.now(JST) + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
-    return start.strftime("%Y-%m-%dT%H:%M"), start.astimezone(timezone.utc)
+    return start.strftime("%Y-%m-%dT%H:%M"), start.astimezone(UTC)
 
 
 def _outbox(to: str) -> list[OutboxMessage]:

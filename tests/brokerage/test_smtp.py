@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import email
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -24,7 +24,7 @@ class Collect:
     def __init__(self):
         self.envelopes = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
         return "250 Message accepted"
 
@@ -52,7 +52,7 @@ def _scheduled_meeting(factory):
     proposer = factory.user("proposer")
     need = factory.need(owner=owner)
     prop = factory.proposal(need, proposer, stage="meeting_requested")
-    start = (datetime.now(timezone.utc) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     meeting = services.propose_slots(prop, actor=owner, slots=[(start, start + timedelta(hours=1))],
                                      mode="onsite", address="東京都千代田区霞が関1-3-1")
     services.pick_slot(meeting, meeting.slots[0], actor=proposer)
