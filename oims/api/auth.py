@@ -6,17 +6,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from contextlib import nullcontext
 from functools import wraps
 
 from flask import current_app, g, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..errors import problem
 from ..extensions import db, limiter
+from ..i18n import SUPPORTED
 from ..models import ApiToken, User
 from ..models.base import utcnow
 from ..services import NotAllowed, ValidationFailed, audit
+from .problems import HANDLED, to_problem
 
 TOKEN_PREFIX = "oims_"
 PREFIX_LENGTH = 12
@@ -103,17 +107,28 @@ def authenticate() -> User | None:
 
 
 def token_required(view):
-    """Every API endpoint: a bearer token, never the cookie session."""
+    """Every API endpoint: a bearer token, never the cookie session.
+
+    Messages follow the request's Accept-Language (Japanese by default), and
+    refusals raised by the view or the services become problem+json here,
+    inside that language.
+    """
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        user = authenticate()
-        if user is None:
-            if _bearer() is None:
-                return _unauthorised(_("Send a personal API token as “Authorization: Bearer <token>”."))
-            return _unauthorised(_("The API token is unknown, revoked, or its account is disabled."))
-        g.api_user = user
-        return view(*args, **kwargs)
+        lang = request.accept_languages.best_match(SUPPORTED)
+        with force_locale(lang) if lang else nullcontext():
+            user = authenticate()
+            if user is None:
+                if _bearer() is None:
+                    return _unauthorised(_("Send a personal API token as “Authorization: Bearer <token>”."))
+                return _unauthorised(_("The API token is unknown, revoked, or its account is disabled."))
+            g.api_user = user
+            try:
+                return view(*args, **kwargs)
+            except HANDLED as exc:
+                db.session.rollback()
+                return to_problem(exc)
 
     return wrapped
 

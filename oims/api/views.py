@@ -10,7 +10,6 @@ from flask import current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..errors import problem
 from ..extensions import db
 from ..i18n import current_locale
 from ..models import Meeting, Need, Organisation, Proposal
@@ -19,34 +18,10 @@ from ..policy import (can_manage_need, can_view_need, can_view_proposal, proposa
 from ..services import NotAllowed, ValidationFailed
 from . import bp
 from .auth import token_required
+from .problems import ApiError
 from .openapi import MAX_ID
 from .serializers import meeting_json, need_json, org_ref, owner_json, proposal_json
 from .validation import bad_text, validate
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, title: str, detail: str = "", errors: dict | None = None):
-        super().__init__(detail or title)
-        self.status, self.title, self.detail, self.errors = status, title, detail, errors
-
-
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError):
-    db.session.rollback()
-    extra = {"errors": exc.errors} if exc.errors else {}
-    return problem(exc.status, exc.title, exc.detail, **extra)
-
-
-@bp.errorhandler(NotAllowed)
-def _not_allowed(exc: NotAllowed):
-    db.session.rollback()
-    return problem(403, _("Forbidden"), _("Your account may not do this."))
-
-
-@bp.errorhandler(ValidationFailed)
-def _invalid(exc: ValidationFailed):
-    db.session.rollback()
-    return problem(422, _("Invalid values"), _("Some values were refused; see “errors”."), errors=exc.errors)
 
 
 # --- helpers -------------------------------------------------------------------------

@@ -223,3 +223,14 @@ def test_visibility_of_proposals_and_meetings(api, w, db):
 def test_proposal_errors_and_matcher_off(api, w, db):
     check_create_proposal_errors(api, w)
     check_matches_are_for_the_needs_coordinators(api, w, db)
+
+
+def test_messages_follow_accept_language(api, factory, client):
+    caller = api(factory.user("proposer"))
+    ja = _problem(caller.get("/needs/999999"), 404)
+    assert ja["title"] != "Not found"  # Japanese by default
+    en = _problem(client.get("/api/v1/needs/999999", headers=caller.headers | {"Accept-Language": "en"}), 404)
+    assert en["title"] == "Not found"
+    en = _problem(client.post("/api/v1/needs", headers=caller.headers | {"Accept-Language": "en-GB,en;q=0.9"},
+                              json={}), 403)
+    assert en["detail"] == "Your account may not do this."

@@ -1,0 +1,28 @@
+"""API errors: one exception for the endpoints to raise, and the mapping of
+it and of the services' refusals to RFC 9457 problem+json responses."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from ..errors import problem
+from ..services import NotAllowed, ValidationFailed
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, title: str, detail: str = "", errors: dict | None = None):
+        super().__init__(detail or title)
+        self.status, self.title, self.detail, self.errors = status, title, detail, errors
+
+
+HANDLED = (ApiError, NotAllowed, ValidationFailed)
+
+
+def to_problem(exc: Exception):
+    if isinstance(exc, ApiError):
+        extra = {"errors": exc.errors} if exc.errors else {}
+        return problem(exc.status, exc.title, exc.detail, **extra)
+    if isinstance(exc, NotAllowed):
+        return problem(403, _("Forbidden"), _("Your account may not do this."))
+    assert isinstance(exc, ValidationFailed)
+    return problem(422, _("Invalid values"), _("Some values were refused; see “errors”."), errors=exc.errors)
