@@ -17,7 +17,7 @@ from .world import ROLES, api_token_for
 
 def _unsafe_method(endpoint: str) -> str | None:
     methods = URL_RULES[endpoint].methods & set(UNSAFE)
-    return sorted(methods)[0] if methods else None
+    return min(methods) if methods else None
 
 
 POST_ENDPOINTS = sorted(e for e in URL_RULES if e in RULES and _unsafe_method(e) and not is_api(e))

@@ -81,7 +81,7 @@ def _pages(m):
         for role in ROLES:
             if expected(endpoint, role, "own") != "ok":
                 continue
-            resp, _method, url, got = m.request(endpoint, role, "own")
+            resp, _method, url, _got = m.request(endpoint, role, "own")
             yield endpoint, role, url, resp
     ids = m.world["own"]
     extra = [f"/needs/{ids[k]}" for k in ("need", "need2", "need_review", "need3")]
