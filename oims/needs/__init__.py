@@ -4,7 +4,7 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 
-from . import panels, views  # noqa: E402,F401
+from . import panels, views  # noqa: F401
 
 
 def init_app(app: Flask) -> None:

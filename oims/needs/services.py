@@ -29,7 +29,7 @@ from ..models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
 from ..models.proposals import INACTIVE_STAGES
 from ..policy import can_manage_need, owner_label, visible_needs
 from ..services import NotAllowed, ValidationFailed, audit
-from .uploads import rescrub_for_anonymity, save_upload, send_attachment  # noqa: F401 - re-exported
+from .uploads import rescrub_for_anonymity, save_upload, send_attachment
 
 LIMITS = {"title": 200, "summary": 2000, "background": 5000, "sought": 5000, "budget": 200,
           "desired_start": 100, "keyword": 50, "comment": 2000}
@@ -70,6 +70,18 @@ def refresh_search_text(need: Need) -> None:
 
 def is_owner_user(user: User, need: Need) -> bool:
     return user.organisation_id == need.owner_org_id and user.role in ("need_owner", "proposer")
+
+
+def can_edit(user: User, need: Need) -> bool:
+    """The owner edits drafts, returned and published needs; the bureau's
+    coordinator (or an admin) edits needs under review and published ones."""
+    return ((is_owner_user(user, need) and need.status in EDITABLE_BY_OWNER)
+            or (can_manage_need(user, need) and need.status in EDITABLE_BY_COORDINATOR))
+
+
+def accepts_proposals(need: Need, today: date | None = None) -> bool:
+    """Published and the deadline not yet passed (the deadline day itself counts)."""
+    return need.status == "published" and need.deadline >= (today or date.today())
 
 
 def _users_of_org(org_id: int) -> list[User]:
@@ -197,8 +209,7 @@ def clean_need_data(data: dict, *, partial: bool = False, current: Need | None =
 # --- aliases --------------------------------------------------------------------------------
 
 def _letters():
-    for letter in string.ascii_uppercase:
-        yield letter
+    yield from string.ascii_uppercase
     for a in string.ascii_uppercase:
         for b in string.ascii_uppercase:
             yield a + b
@@ -265,15 +276,12 @@ def update_need(need: Need, data: dict, actor: User, *, partial: bool = False) -
     coordinator edits needs under review and published ones. Changes after
     publication are versioned and its proposers are told.
     """
-    owner = is_owner_user(actor, need)
-    manager = can_manage_need(actor, need)
-    if not ((owner and need.status in EDITABLE_BY_OWNER) or (manager and need.status in EDITABLE_BY_COORDINATOR)):
+    if not can_edit(actor, need):
         raise NotAllowed()
     clean = clean_need_data(data, partial=partial, current=need)
-    if need.status == "published" and "anonymous" in clean and clean["anonymous"] != need.anonymous:
-        if not clean["anonymous"]:
-            # Proposers saw it anonymously; the owner is revealed through a meeting.
-            raise ValidationFailed({"anonymous": [_("A published anonymous need cannot be made public.")]})
+    if need.status == "published" and need.anonymous and clean.get("anonymous") is False:
+        # Proposers saw it anonymously; the owner is revealed through a meeting.
+        raise ValidationFailed({"anonymous": [_("A published anonymous need cannot be made public.")]})
     changes = {k: v for k, v in clean.items() if getattr(need, k) != v}
     if not changes:
         return []
@@ -591,6 +599,7 @@ def field_labels() -> dict[str, str]:
 
 
 __all__ = [
-    "create_need", "update_need", "submit_for_review", "publish", "return_need", "withdraw", "close_expired",
-    "mark_fulfilled", "search_needs", "remind_deadlines", "save_upload", "send_attachment",
+    "accepts_proposals", "can_edit", "close_expired", "create_need", "mark_fulfilled", "publish",
+    "remind_deadlines", "return_need", "save_upload", "search_needs", "send_attachment", "submit_for_review",
+    "update_need", "withdraw",
 ]

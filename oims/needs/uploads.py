@@ -132,7 +132,7 @@ def strip_png(data: bytes) -> bytes:
 
 _PDF_KEYS = rb"Author|Title|Subject|Keywords|Creator|Producer|Company|Manager|SourceModified|AuthorTitle"
 _PDF_PROP = re.compile(rb"/(" + _PDF_KEYS + rb")\s*([(<])")
-_XMP = re.compile(rb"<x:xmpmeta.*?</x:xmpmeta>", re.S)
+_XMP = re.compile(rb"<x:xmpmeta.*?</x:xmpmeta>", re.DOTALL)
 # What must not remain anywhere (also inside compressed streams) for anonymous needs.
 _PDF_LEFTOVER = re.compile(rb"/(Author|Company|Manager)\s*[(<](?!\s*[)>])|<(dc:creator|pdf:Author)\b")
 

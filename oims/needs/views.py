@@ -18,7 +18,13 @@ from ..policy import can_manage_need, can_view_need, owner_label, sees_owner
 from ..services import NotAllowed, ValidationFailed, apply_errors
 from . import bp, services
 from .forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
-from .uploads import attachments_of, delete_attachment, display_name, save_upload, send_attachment
+from .uploads import (
+    attachments_of,
+    delete_attachment,
+    display_name,
+    save_upload,
+    send_attachment,
+)
 
 
 def _need_or_404(need_id: int) -> Need:
@@ -32,9 +38,7 @@ def _files(field) -> list:
     return [f for f in (field.data or []) if f and getattr(f, "filename", "")]
 
 
-def can_edit(user, need: Need) -> bool:
-    return ((services.is_owner_user(user, need) and need.status in services.EDITABLE_BY_OWNER)
-            or (can_manage_need(user, need) and need.status in services.EDITABLE_BY_COORDINATOR))
+can_edit = services.can_edit  # the API imports it from here too
 
 
 def _page_context(need: Need) -> dict:
@@ -53,7 +57,7 @@ def _page_context(need: Need) -> dict:
         "can_withdraw": (owner or user.is_admin) and need.status in services.WITHDRAWABLE,
         "can_fulfil": (owner or manager) and need.status in ("published", "closed"),
         "can_review": manager and need.status == "review",
-        "can_propose": (user.is_proposer and need.status == "published" and not owner
+        "can_propose": (user.is_proposer and services.accepts_proposals(need) and not owner
                         and user.organisation.is_proposer_kind),
         "has_proposal": services.has_active_proposal(user, need),
         "attachments": [(a, display_name(a, user)) for a in atts],

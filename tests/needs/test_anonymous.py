@@ -46,7 +46,7 @@ def test_alias_from_industry_and_size_and_stable_per_owner(people, as_user, fact
 def test_proposer_pages_never_show_owner(people, as_user, factory, db):
     need = _anonymous_need(as_user, people, db)
     c = as_user(people.proposer)
-    for url in (f"/needs/{need.id}", "/needs/", "/needs/?q=軽量化", f"/needs/?keyword=CFRP",
+    for url in (f"/needs/{need.id}", "/needs/", "/needs/?q=軽量化", "/needs/?keyword=CFRP",
                 f"/needs/{need.id}/versions", "/dashboard"):
         resp = c.get(url)
         assert resp.status_code == 200, url

@@ -113,3 +113,23 @@ def test_dashboard_panels(people, as_user, factory):
     c = as_user(people.proposer)
     page = c.get("/dashboard").get_data(as_text=True)
     assert "ダッシュボード公開中" in page and "ダッシュボード審査待ち" not in page
+
+
+def test_propose_button_only_while_accepting(people, as_user, factory, app):
+    if "proposals.new" not in app.view_functions:
+        pytest.skip("proposals feature not installed")
+    open_need = factory.need(people.owner, status="published", deadline_days=10)
+    past = factory.need(people.owner, status="published", deadline_days=-1)  # not yet closed by the job
+    c = as_user(people.proposer)
+    assert "/proposals/" in _propose_links(c.get(f"/needs/{open_need.id}").get_data(as_text=True))
+    assert _propose_links(c.get(f"/needs/{past.id}").get_data(as_text=True)) == ""
+    factory.proposal(open_need, people.proposer)
+    assert _propose_links(c.get(f"/needs/{open_need.id}").get_data(as_text=True)) == ""
+    c = as_user(people.owner)
+    assert _propose_links(c.get(f"/needs/{open_need.id}").get_data(as_text=True)) == ""
+
+
+def _propose_links(html: str) -> str:
+    import re
+
+    return " ".join(re.findall(r'href="(/proposals/[^"]*need_id=\d+[^"]*|/proposals/new[^"]*)"', html))
