@@ -39,6 +39,11 @@ def test_ranking_reasons_and_filtered_recommendations(matching_app, factory):
                                 summary="食品工場の包装ラインを衛生的に保つ清掃手順を提案します。",
                                 solution="HACCPに基づく清掃計画を作ります。", track_record="食品工場20社の支援実績。")
         cfrp = factory.proposal(need)  # the factory's proposal is about CFRP moulding, like the need
+        english = factory.proposal(
+            need, title="Lightweight carbon-fibre parts for electric vehicles",
+            summary="We mould carbon fibre reinforced plastic parts that replace aluminium and cut weight by 40%.",
+            solution="High-speed press moulding of CFRP with our own mould temperature control.",
+            track_record="Ten years of mass production of composite automotive parts.")
         near = factory.org(kind="sme", prefecture="09", profile=CFRP_PROFILE, technologies=["CFRP射出成形"])
         far = factory.org(kind="sme", prefecture="23", profile=CFRP_PROFILE, certifications=["IATF 16949"])
         factory.org(kind="sme", prefecture="13", profile=FOOD_PROFILE)
@@ -47,7 +52,8 @@ def test_ranking_reasons_and_filtered_recommendations(matching_app, factory):
 
         login(client, coord)
         html = client.get(f"/brokerage/need/{need.id}").get_data(as_text=True)
-        assert _order(html, "data-proposal-id") == [cfrp.id, food.id]
+        order = _order(html, "data-proposal-id")
+        assert order[0] == cfrp.id and order[-1] == food.id  # an English proposal outranks an off-topic one
         assert "<mark>" in html  # the parts of the proposal that answer the need
         assert 'data-matching="catching-up"' not in html
         # Default filter: the need's bureau (Kantō) — the Aichi firm is left out by the search itself.
