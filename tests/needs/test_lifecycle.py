@@ -142,23 +142,22 @@ def test_admin_may_publish_any_bureau(people, as_user, factory, db):
     assert _need(db, need.id).status == "published"
 
 
-@pytest.mark.parametrize("status", ["draft", "returned", "published", "closed", "withdrawn", "fulfilled"])
-def test_publish_only_from_review(people, as_user, factory, db, status):
-    need = factory.need(people.owner, status=status, deadline_days=-1 if status == "closed" else 30)
+def test_publish_only_from_review(people, as_user, factory, db):
     c = as_user(people.coordinator)
-    resp = c.post(f"/needs/{need.id}/review", data=_prefixed(need_form()) | {"action": "publish"})
-    assert resp.status_code == 400
-    assert _need(db, need.id).status == status
+    for status in ("draft", "returned", "published", "closed", "withdrawn", "fulfilled"):
+        need = factory.need(people.owner, status=status, deadline_days=-1 if status == "closed" else 30)
+        resp = c.post(f"/needs/{need.id}/review", data=_prefixed(need_form()) | {"action": "publish"})
+        assert resp.status_code == 400, status
+        assert _need(db, need.id).status == status
 
 
-@pytest.mark.parametrize("status,ok", [("draft", True), ("returned", True), ("review", False),
-                                       ("published", False), ("withdrawn", False)])
-def test_submit_only_from_draft_or_returned(people, as_user, factory, db, status, ok):
-    need = factory.need(people.owner, status=status)
+def test_submit_only_from_draft_or_returned(people, as_user, factory, db):
     c = as_user(people.owner)
-    resp = c.post(f"/needs/{need.id}/submit")
-    assert resp.status_code == (302 if ok else 400)
-    assert _need(db, need.id).status == ("review" if ok else status)
+    for status, ok in (("draft", True), ("returned", True), ("review", False), ("published", False),
+                       ("withdrawn", False)):
+        need = factory.need(people.owner, status=status)
+        assert c.post(f"/needs/{need.id}/submit").status_code == (302 if ok else 400), status
+        assert _need(db, need.id).status == ("review" if ok else status)
 
 
 def test_submit_refused_for_others(people, as_user, factory, db):
@@ -179,13 +178,13 @@ def test_submit_refused_when_deadline_passed(people, as_user, factory, db):
     assert _need(db, need.id).status == "draft"
 
 
-@pytest.mark.parametrize("status,ok", [("draft", True), ("review", True), ("returned", True), ("published", True),
-                                       ("closed", False), ("fulfilled", False), ("withdrawn", False)])
-def test_withdraw(people, as_user, factory, db, status, ok):
-    need = factory.need(people.owner, status=status)
+def test_withdraw(people, as_user, factory, db):
     c = as_user(people.owner)
-    assert c.post(f"/needs/{need.id}/withdraw").status_code == (302 if ok else 400)
-    assert _need(db, need.id).status == ("withdrawn" if ok else status)
+    for status, ok in (("draft", True), ("review", True), ("returned", True), ("published", True),
+                       ("closed", False), ("fulfilled", False), ("withdrawn", False)):
+        need = factory.need(people.owner, status=status)
+        assert c.post(f"/needs/{need.id}/withdraw").status_code == (302 if ok else 400), status
+        assert _need(db, need.id).status == ("withdrawn" if ok else status)
 
 
 def test_withdraw_refused_for_coordinator_and_proposer(people, as_user, factory, db):
@@ -205,20 +204,16 @@ def test_withdrawing_a_published_need_tells_proposers(people, as_user, factory, 
                                                         Notification.kind == "need_withdrawn"))
 
 
-@pytest.mark.parametrize("who,status,ok", [
-    ("owner", "published", True), ("owner", "closed", True), ("coordinator", "published", True),
-    ("owner", "draft", False), ("owner", "withdrawn", False), ("proposer", "published", False),
-    ("other_coordinator", "published", False),
-])
-def test_mark_fulfilled(people, as_user, factory, db, who, status, ok):
-    need = factory.need(people.owner, status=status)
-    c = as_user(getattr(people, who))
-    resp = c.post(f"/needs/{need.id}/fulfil")
-    if ok:
-        assert resp.status_code == 302
-    else:
-        assert resp.status_code in (400, 403, 404)
-    assert _need(db, need.id).status == ("fulfilled" if ok else status)
+def test_mark_fulfilled(people, as_user, factory, db):
+    for who, status, ok in (("owner", "published", True), ("owner", "closed", True),
+                            ("coordinator", "published", True), ("owner", "draft", False),
+                            ("owner", "withdrawn", False), ("proposer", "published", False),
+                            ("other_coordinator", "published", False)):
+        need = factory.need(people.owner, status=status)
+        c = as_user(getattr(people, who))
+        resp = c.post(f"/needs/{need.id}/fulfil")
+        assert resp.status_code == 302 if ok else resp.status_code in (400, 403, 404), (who, status)
+        assert _need(db, need.id).status == ("fulfilled" if ok else status)
 
 
 def test_close_expired_closes_only_published_past_deadline(people, factory, runner, db):
