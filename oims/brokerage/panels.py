@@ -42,6 +42,17 @@ def awaiting_answer(user):
         .where(Need.owner_org_id == user.organisation_id, Proposal.forwarded_at.isnot(None),
                Proposal.responded_at.is_(None), Proposal.stage == "shortlisted")
         .order_by(Proposal.response_due)).all()
+    return "brokerage/_panel_awaiting.html", {"cases": items, "today": date.today()}
+
+
+@panel(order=31)
+def my_cases(user):
+    """A proposer's forwarded proposals: threads, meetings and outcomes live on the case page."""
+    if not user.is_proposer:
+        return None
+    items = db.session.scalars(
+        select(Proposal).where(Proposal.org_id == user.organisation_id, Proposal.forwarded_at.isnot(None))
+        .order_by(Proposal.last_activity_at.desc()).limit(8)).all()
     if not items:
         return None
-    return "brokerage/_panel_awaiting.html", {"cases": items, "today": date.today()}
+    return "brokerage/_panel_cases.html", {"cases": items}

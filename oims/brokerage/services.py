@@ -495,3 +495,18 @@ def needs_for_org(org: Organisation, k: int = 8) -> list[tuple[Need, float, list
     needs = {n.id: n for n in db.session.scalars(select(Need).where(
         Need.id.in_([r.id for r in results]), Need.status == "published"))}
     return [(needs[r.id], r.score, r.reasons) for r in results if r.id in needs]
+
+
+def bureau_needs(user: User) -> list[tuple[Need, int, int]]:
+    """Published needs the coordinator brokers, with (proposals, forwarded) counts."""
+    from sqlalchemy import func
+
+    q = select(Need).where(Need.status == "published").order_by(Need.deadline, Need.id)
+    if not user.is_admin:
+        q = q.where(Need.bureau == user.bureau)
+    needs = db.session.scalars(q).all()
+    counts = {nid: (n, f) for nid, n, f in db.session.execute(
+        select(Proposal.need_id, func.count(Proposal.id), func.count(Proposal.forwarded_at))
+        .where(Proposal.need_id.in_([n.id for n in needs]), Proposal.stage != "draft")
+        .group_by(Proposal.need_id))} if needs else {}
+    return [(n, *counts.get(n.id, (0, 0))) for n in needs]

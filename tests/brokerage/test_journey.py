@@ -85,10 +85,12 @@ def test_full_journey(client, db, factory, runner):
     assert pa.response_due == date.today() + timedelta(days=14)
     assert pa.forward_comment.startswith("量産実績")
     assert any(need.title in m.body_text for m in _outbox(owner.email))
+    assert f"/brokerage/need/{need.id}" in client.get("/brokerage/workspace").get_data(as_text=True)
     logout(client)
 
     # Owner: inbox shows only the forwarded proposal; asks a question.
     login(client, owner)
+    assert "panel-awaiting" in client.get("/dashboard").get_data(as_text=True)
     html = client.get("/brokerage/inbox").get_data(as_text=True)
     assert pa.title in html and pb.title not in html
     assert client.get(f"/brokerage/case/{pb.id}").status_code == 404
@@ -99,6 +101,7 @@ def test_full_journey(client, db, factory, runner):
 
     # Proposer: sees the question, not the anonymous owner's name; answers.
     login(client, alice)
+    assert f"/brokerage/case/{pa.id}" in client.get("/dashboard").get_data(as_text=True)
     html = client.get(f"/brokerage/case/{pa.id}").get_data(as_text=True)
     assert "月産能力を教えてください。" in html
     assert owner_name not in html and need.alias in html
