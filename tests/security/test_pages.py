@@ -177,3 +177,14 @@ def test_error_pages_carry_the_headers_too(poisoned):
     assert resp.status_code == 404
     assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_python_none_in_pages(crawled):
+    """A None rendered as text ("None" placeholders, values) is a template slip users see."""
+    bad = set()
+    for endpoint, _role, url, resp in crawled:
+        if resp.mimetype != "text/html":
+            continue
+        if m := re.search(r'(placeholder|value|title|aria-label)="None"', resp.get_data(as_text=True)):
+            bad.add(f"{endpoint} ({url}): {m.group(0)}")
+    assert not bad, "\n".join(sorted(bad))
