@@ -157,6 +157,8 @@ def test_emails_to_proposers_use_the_alias(people, as_user, factory, db):
     need = _anonymous_need(as_user, people, db)
     factory.proposal(need, people.proposer, stage="submitted")
     factory.proposal(need, people.other_proposer, stage="draft")
+    people.other_proposer.language = "en"
+    db.session.commit()
     c = as_user(people.owner)
     resp = c.post(f"/needs/{need.id}/edit", data=need_form(anonymous="y", sought="CFRPとアルミの異材接合の量産技術。"))
     assert resp.status_code == 302
@@ -168,7 +170,8 @@ def test_emails_to_proposers_use_the_alias(people, as_user, factory, db):
     assert notes
     for m in mails:
         _assert_no_owner(m.subject + m.body_text + m.body_html)
-        assert "大手製造業A社" in m.body_text
+        alias = "Major manufacturer A" if m.to == people.other_proposer.email else "大手製造業A社"
+        assert alias in m.body_text and alias in m.body_text.split("\n")[2]
     for n in notes:
         _assert_no_owner(n.text)
 

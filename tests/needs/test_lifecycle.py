@@ -128,6 +128,15 @@ def test_publish_refused(people, as_user, factory, db, who, expected):
     assert _need(db, need.id).status == "review"
 
 
+def test_return_refused_outside_the_bureau(people, as_user, factory, db):
+    need = factory.need(people.owner, status="review")
+    for user in (people.other_coordinator, people.owner, people.proposer):
+        c = as_user(user)
+        resp = c.post(f"/needs/{need.id}/review", data={"ret-comment": "修正してください。", "action": "return"})
+        assert resp.status_code in (403, 404)
+    assert _need(db, need.id).status == "review"
+
+
 def test_other_bureau_coordinator_cannot_see_review(people, as_user, factory):
     need = factory.need(people.owner, status="review")
     c = as_user(people.other_coordinator)
