@@ -309,6 +309,35 @@ def _tell_changed(need: Need, changed: list[str]) -> None:
           "need_changed", fields=changed)
 
 
+# --- attachments --------------------------------------------------------------------------------
+
+MAX_ATTACHMENTS = 10
+
+
+def attach_files(need: Need, files: list, actor: User) -> list:
+    """Store uploaded files on `need` (ValidationFailed on a wrong type, size or count)."""
+    from ..models import Attachment
+
+    files = [f for f in files or [] if f is not None and getattr(f, "filename", "")]
+    if not files:
+        return []
+    existing = db.session.scalar(select(func.count(Attachment.id)).where(Attachment.need_id == need.id)) or 0
+    if existing + len(files) > MAX_ATTACHMENTS:
+        raise ValidationFailed({"attachments": [
+            _("At most %(max)d files can be attached to a need.", max=MAX_ATTACHMENTS)]})
+    saved = [save_upload(f, need=need, actor=actor) for f in files]
+    for att in saved:
+        audit(actor, "need.attachment_added", need, filename=att.filename, sha256=att.sha256)
+    return saved
+
+
+def remove_attachment(need: Need, att, actor: User) -> None:
+    from .uploads import delete_attachment
+
+    audit(actor, "need.attachment_removed", need, filename=att.filename, sha256=att.sha256)
+    delete_attachment(att)
+
+
 # --- lifecycle ----------------------------------------------------------------------------------
 
 def _require(cond: bool) -> None:

@@ -7,6 +7,7 @@ JA = {
     "All": "すべて",
     "Anonymous": "匿名",
     "At most %(max)d characters (now %(n)d).": "%(max)d文字以内で入力してください（現在%(n)d文字）。",
+    "At most %(max)d files can be attached to a need.": "ニーズに添付できるファイルは%(max)d個までです。",
     "At most %(max)d keywords.": "キーワードは%(max)d個までです。",
     "Attachments": "添付ファイル",
     "Attachments (PDF, PNG, JPEG)": "添付ファイル（PDF・PNG・JPEG）",

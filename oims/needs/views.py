@@ -20,9 +20,7 @@ from . import bp, services
 from .forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
 from .uploads import (
     attachments_of,
-    delete_attachment,
     display_name,
-    save_upload,
     send_attachment,
 )
 
@@ -130,8 +128,7 @@ def new():
     if form.validate_on_submit():
         try:
             need = services.create_need(current_user, form.values())
-            for f in _files(form.attachments):
-                save_upload(f, need=need, actor=current_user)
+            services.attach_files(need, _files(form.attachments), current_user)
             if request.form.get("action") == "submit":
                 services.submit_for_review(need, current_user)
         except NotAllowed:
@@ -163,8 +160,7 @@ def edit(need_id: int):
     elif form.validate_on_submit():
         try:
             changed = services.update_need(need, form.values(), current_user)
-            for f in _files(form.attachments):
-                save_upload(f, need=need, actor=current_user)
+            services.attach_files(need, _files(form.attachments), current_user)
             if request.form.get("action") == "submit" and need.status in ("draft", "returned"):
                 services.submit_for_review(need, current_user)
         except NotAllowed:
@@ -301,8 +297,7 @@ def upload(need_id: int):
     if not form.validate_on_submit() or not files:
         return _view_page(need, 400, [_("Choose a file to upload.")])
     try:
-        for f in files:
-            save_upload(f, need=need, actor=current_user)
+        services.attach_files(need, files, current_user)
     except ValidationFailed as exc:
         db.session.rollback()
         need = _need_or_404(need_id)
@@ -321,7 +316,7 @@ def delete_upload(need_id: int, att_id: int):
         abort(404)
     if not (services.is_owner_user(current_user, need) and need.status in services.EDITABLE_BY_OWNER):
         abort(403)
-    delete_attachment(att)
+    services.remove_attachment(need, att, current_user)
     db.session.commit()
     flash(_("The attachment was removed."), "success")
     return redirect(url_for("needs.view", need_id=need.id))

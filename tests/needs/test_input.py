@@ -139,3 +139,12 @@ def test_jpeg_exif_is_stripped(people, as_user, factory, db):
     data = c.get(f"/needs/attachments/{att.id}").data
     assert b"Toto" not in data and b"Exif" not in data and data.startswith(b"\xff\xd8\xff\xe0")
     assert data.endswith(b"\x12\x34\xff\xd9")
+
+
+def test_attachment_count_is_limited(people, as_user, factory, db):
+    need = factory.need(people.owner, status="draft")
+    c = as_user(people.owner)
+    files = [(io.BytesIO(PNG), f"p{i}.png") for i in range(11)]
+    resp = c.post(f"/needs/{need.id}/attachments", data={"attachments": files}, content_type="multipart/form-data")
+    assert resp.status_code == 400 and "10個まで" in resp.get_data(as_text=True)
+    assert _count(db, Attachment) == 0
