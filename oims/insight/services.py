@@ -53,7 +53,7 @@ def kpi_scope(user: User, args) -> tuple[Scope, int]:
     if start and end and start > end:
         errors["to"] = _("The end date is before the start date.")
     top_raw = args.get("top_n") or str(DEFAULT_TOP_N)
-    top_n = int(top_raw) if top_raw.isdigit() and 1 <= int(top_raw) <= 1000 else None
+    top_n = int(top_raw) if top_raw.isascii() and top_raw.isdigit() and 1 <= int(top_raw) <= 1000 else None
     if top_n is None:
         errors["top_n"] = _("Give a whole number from 1 to 1000.")
     bureau_arg = args.get("bureau") or ""

