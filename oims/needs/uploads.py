@@ -134,7 +134,13 @@ _PDF_KEYS = rb"Author|Title|Subject|Keywords|Creator|Producer|Company|Manager|So
 _PDF_PROP = re.compile(rb"/(" + _PDF_KEYS + rb")\s*([(<])")
 _XMP = re.compile(rb"<x:xmpmeta.*?</x:xmpmeta>", re.DOTALL)
 # What must not remain anywhere (also inside compressed streams) for anonymous needs.
-_PDF_LEFTOVER = re.compile(rb"/(Author|Company|Manager)\s*[(<](?!\s*[)>])|<(dc:creator|pdf:Author)\b")
+_FILLED = rb"\s*[(<](?!\s*[)>])"  # a string that is not blank
+_PDF_LEFTOVER = re.compile(
+    rb"/(Author|Company|Manager)" + _FILLED + rb"|<(dc:creator|dc:title|pdf:Author)\b"
+    # a /Title in the document-information dictionary (next to its dates or producer),
+    # which often repeats the original file name; bookmark titles are left alone
+    rb"|/Title" + _FILLED + rb"[^>]{0,2000}?/(CreationDate|ModDate|Producer|Creator)\b"
+    rb"|/(CreationDate|ModDate|Producer|Creator)\b[^>]{0,2000}?/Title" + _FILLED, re.DOTALL)
 
 
 def _blank_pdf_string(buf: bytearray, start: int) -> None:

@@ -184,3 +184,23 @@ def test_deadline_reminders_use_the_alias(people, factory, runner, db):
     assert len(mine) == 1
     _assert_no_owner(mine[0].subject + mine[0].body_text)
     assert "大手製造業A社" in mine[0].body_text
+
+
+def test_pdf_metadata_detector():
+    import zlib
+
+    from oims.needs.uploads import pdf_has_identifying_metadata, strip_pdf
+
+    def compressed(obj: bytes) -> bytes:
+        return b"%PDF-1.5\n1 0 obj\n<< /Filter /FlateDecode >>\nstream\n" + zlib.compress(obj) + b"\nendstream\nendobj\n"
+
+    info = b"<< /Title (Toto spec.docx) /Producer (Word) /CreationDate (D:20260101) >>"
+    bookmark = b"<< /Title (Chapter 1) /Parent 3 0 R /Next 5 0 R >>"
+    xmp = b"<x:xmpmeta><dc:creator>Suzuki</dc:creator></x:xmpmeta>"
+    assert pdf_has_identifying_metadata(compressed(info))
+    assert pdf_has_identifying_metadata(compressed(xmp))
+    assert not pdf_has_identifying_metadata(compressed(bookmark))
+    plain = b"%PDF-1.4\n" + info + b"\n" + xmp + b"\n%%EOF\n"
+    cleaned = strip_pdf(plain)
+    assert len(cleaned) == len(plain) and b"Toto" not in cleaned and b"Suzuki" not in cleaned
+    assert not pdf_has_identifying_metadata(cleaned)
