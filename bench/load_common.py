@@ -1,0 +1,324 @@
+"""Shared pieces of the load, crash and page-latency benchmarks.
+
+Everything runs on 127.0.0.1: a fresh database (a SQLite file, or a
+PostgreSQL database of its own), the app under gunicorn (several sync
+workers, the production server of README "Deployment"), and HTTP clients
+that sign in and submit the real forms with their CSRF tokens.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "bench-horse-battery-42"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def summary_ms(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    return (f"p50 {percentile(values, 50) * 1000:.0f} ms, p95 {percentile(values, 95) * 1000:.0f} ms, "
+            f"max {max(values) * 1000:.0f} ms, mean {statistics.fmean(values) * 1000:.0f} ms (n={len(values)})")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- database ------------------------------------------------------------------------------
+
+@dataclass
+class BenchEnv:
+    db: str  # sqlite | postgres
+    name: str
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="oims-bench-")))
+    pg_base: str = DEFAULT_PG
+    matching: bool = True
+    encoder: str = "use"
+
+    @property
+    def url(self) -> str:
+        if self.db == "sqlite":
+            return f"sqlite:///{self.workdir / 'bench.sqlite3'}"
+        return f"{self.pg_base}/{self.name}"
+
+    def environ(self) -> dict:
+        env = dict(os.environ)
+        env.update({
+            "OIMS_BENCH_INSTANCE": str(self.workdir / "instance"),
+            "OIMS_DATABASE_URL": self.url,
+            "OIMS_SECRET_KEY": "bench-secret-key",
+            "OIMS_RATELIMIT_ENABLED": "0",
+            # Cheap password hashing: the benchmark measures proposals, not 50 logins of argon2 at 64 MiB.
+            "OIMS_ARGON2_TIME_COST": "1", "OIMS_ARGON2_MEMORY_KIB": "1024",
+            "OIMS_MAIL_BACKEND": "log",
+            "OIMS_MATCHING_ENABLED": "1" if self.matching else "0",
+            "OIMS_ENCODER": self.encoder,
+            "OIMS_INDEX_DIR": str(self.workdir / "index"),
+            "OIMS_UPLOAD_DIR": str(self.workdir / "uploads"),
+            "OIMS_BASE_URL": "http://127.0.0.1",
+        })
+        return env
+
+    def fresh_database(self) -> None:
+        if self.db == "postgres":
+            import psycopg
+
+            with psycopg.connect(f"{self.pg_base}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        if self.db == "postgres":
+            import psycopg
+
+            with psycopg.connect(f"{self.pg_base}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def app(self):
+        """The app in this process, on the benchmark's database (for setup and checks)."""
+        os.environ.update({k: v for k, v in self.environ().items() if k.startswith("OIMS_")})
+        from oims import create_app
+
+        return create_app({"INSTANCE_PATH": str(self.workdir / "instance")})
+
+
+# --- data ------------------------------------------------------------------------------------
+
+def make_schema(app) -> None:
+    from oims.extensions import db
+
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+
+
+def seed_needs_and_proposers(app, *, needs: int, proposers: int) -> dict:
+    """One large firm with `needs` published needs (Kanto), and `proposers` SMEs
+    each with one user; returns ids and e-mails."""
+    from oims.extensions import db
+    from oims.models import Need, Organisation, User
+    from oims.models.base import utcnow
+    from oims.passwords import hash_password
+
+    with app.app_context():
+        owner_org = Organisation(name="東都モビリティ工業", kind="large", industry="E", employee_band="1001+")
+        owner_org.set_prefecture("13")
+        db.session.add(owner_org)
+        db.session.flush()
+        pw = hash_password(PASSWORD)
+        owner = User(email="owner@bench.example.jp", name="田中", password_hash=pw, role="need_owner",
+                     organisation_id=owner_org.id, is_org_admin=True)
+        coord_org = Organisation(name="関東経済産業局", kind="support", industry="S", employee_band="1001+")
+        coord_org.set_prefecture("13")
+        db.session.add_all([owner, coord_org])
+        db.session.flush()
+        coord = User(email="coord@bench.example.jp", name="佐藤", password_hash=pw, role="coordinator",
+                     organisation_id=coord_org.id, is_org_admin=True)
+        db.session.add(coord)
+        need_ids = []
+        for i in range(needs):
+            n = Need(owner_org_id=owner_org.id, created_by_id=owner.id, status="published", bureau="kanto",
+                     title=f"軽量化部材の共同開発 {i}", summary="電動車向けに高強度樹脂部材の共同開発先を探しています。",
+                     background="車体の軽量化", sought="CFRP射出成形", partnership_types=["joint_rnd"],
+                     keywords=["軽量化", "CFRP"], deadline=date.today() + timedelta(days=60),
+                     published_at=utcnow())
+            n.search_text = n.matching_text().lower()
+            db.session.add(n)
+            db.session.flush()
+            need_ids.append(n.id)
+        emails = []
+        for j in range(proposers):
+            org = Organisation(name=f"ベンチ精工{j}", kind="sme", industry="E", employee_band="21-50",
+                               profile="炭素繊維強化樹脂の射出成形", technologies=["CFRP"])
+            org.set_prefecture("14")
+            db.session.add(org)
+            db.session.flush()
+            email = f"proposer{j}@bench.example.jp"
+            db.session.add(User(email=email, name=f"提案者{j}", password_hash=pw, role="proposer",
+                                organisation_id=org.id, is_org_admin=True))
+            emails.append(email)
+        db.session.commit()
+        return {"need_ids": need_ids, "proposer_emails": emails, "owner": owner.email, "coord": coord.email}
+
+
+# --- gunicorn ----------------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, env: BenchEnv, workers: int = 4, port: int | None = None):
+        self.env = env
+        self.workers = workers
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log = env.workdir / f"gunicorn-{self.port}.log"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> None:
+        cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(self.workers),
+               "--bind", f"127.0.0.1:{self.port}", "--chdir", str(ROOT), "--pythonpath", f"{ROOT},{ROOT / 'bench'}",
+               "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning", "load_wsgi:app"]
+        self.proc = subprocess.Popen(cmd, env=self.env.environ(), stdout=open(self.log, "ab"),
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: see {self.log}\n{self.log.read_text()[-2000:]}")
+            try:
+                if requests.get(self.base + "/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not come up")
+
+    def kill9(self) -> None:
+        """SIGKILL the master and every worker (the whole process group we started)."""
+        if self.proc is not None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+# --- HTTP client -------------------------------------------------------------------------------
+
+def csrf(html: str) -> str:
+    m = CSRF_RE.search(html)
+    if not m:
+        raise RuntimeError("no CSRF token in the page")
+    return m.group(1)
+
+
+def http_login(session, base: str, email: str) -> None:
+    page = session.get(base + "/auth/login", timeout=30)
+    resp = session.post(base + "/auth/login", data={"email": email, "password": PASSWORD,
+                                                   "csrf_token": csrf(page.text)},
+                        allow_redirects=False, timeout=30)
+    if resp.status_code != 302 or "/auth/login" in resp.headers.get("Location", ""):
+        raise RuntimeError(f"login failed for {email}: {resp.status_code}")
+
+
+PROPOSAL_RE = re.compile(r"/proposals/(\d+)$")
+
+
+def submit_proposal(session, base: str, need_id: int, title: str) -> tuple[int | None, float, int]:
+    """Open the form, submit it. Returns (proposal id if acknowledged, POST seconds, status)."""
+    page = session.get(f"{base}/proposals/new", params={"need_id": need_id}, timeout=60)
+    data = {"csrf_token": csrf(page.text), "title": title,
+            "summary": "炭素繊維強化樹脂の射出成形で、アルミ部品比40%の軽量化を実現します。",
+            "solution": "独自の金型温度制御で薄肉成形を行い、量産試作まで3か月で対応します。",
+            "track_record": "自動車部品の樹脂化で10年の量産実績。", "team": "技術者5名", "action": "submit"}
+    t0 = time.perf_counter()
+    resp = session.post(f"{base}/proposals/new", params={"need_id": need_id}, data=data,
+                        allow_redirects=False, timeout=120)
+    took = time.perf_counter() - t0
+    m = PROPOSAL_RE.search(resp.headers.get("Location", "")) if resp.status_code == 302 else None
+    return (int(m.group(1)) if m else None), took, resp.status_code
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+def check_stored(app, acked: dict[int, str]) -> dict:
+    """Every acknowledged proposal (id -> title) stored exactly once, complete;
+    and no half-written proposal anywhere."""
+    from sqlalchemy import func, select
+
+    from oims.extensions import db
+    from oims.models import Proposal, ProposalEvent
+    from oims.proposals.receipts import verify_receipt
+
+    problems = []
+    with app.app_context():
+        rows = db.session.scalars(select(Proposal)).all()
+        by_title: dict[str, list[Proposal]] = {}
+        for p in rows:
+            by_title.setdefault(p.title, []).append(p)
+        events = dict(db.session.execute(select(ProposalEvent.proposal_id, func.count(ProposalEvent.id))
+                                         .where(ProposalEvent.to_stage == "submitted")
+                                         .group_by(ProposalEvent.proposal_id)).all())
+        for pid, title in acked.items():
+            same = by_title.get(title, [])
+            if len(same) != 1 or same[0].id != pid:
+                problems.append(f"acknowledged #{pid} {title!r}: {len(same)} rows")
+        for p in rows:
+            if p.stage != "submitted":
+                problems.append(f"#{p.id} stage {p.stage}")
+            elif not (p.submitted_at and p.receipt_hash and verify_receipt(p.receipt_content, p.receipt_hash)):
+                problems.append(f"#{p.id} half-written: submitted without a valid receipt")
+            elif events.get(p.id, 0) != 1:
+                problems.append(f"#{p.id} has {events.get(p.id, 0)} 'submitted' events")
+        dupes = db.session.execute(select(Proposal.need_id, Proposal.org_id, func.count(Proposal.id))
+                                   .group_by(Proposal.need_id, Proposal.org_id)
+                                   .having(func.count(Proposal.id) > 1)).all()
+        problems += [f"need {n} org {o}: {c} proposals" for n, o, c in dupes]
+        return {"rows": len(rows), "acknowledged": len(acked),
+                "unacknowledged_but_stored": len([p for p in rows if p.id not in acked]), "problems": problems}
+
+
+def index_state(app) -> dict:
+    """The matcher's proposals collection compared with the database."""
+    from sqlalchemy import func, select
+
+    from oims import matching_service as ms
+    from oims.extensions import db
+    from oims.models import IndexQueue, Proposal
+
+    with app.app_context():
+        svc = ms.service(app)
+        if not svc.enabled:
+            return {"enabled": False}
+        should = set(db.session.scalars(select(Proposal.id).where(
+            Proposal.stage.notin_(ms.UNINDEXED_PROPOSAL_STAGES))))
+        have = set(svc.matcher("proposals").ids())
+        queued = db.session.scalar(select(func.count(IndexQueue.id))) or 0
+        return {"enabled": True, "db": len(should), "index": len(have), "missing": len(should - have),
+                "stray": len(have - should), "queued": queued}
+
+
+def repair_index(app) -> dict:
+    from oims import matching_service as ms
+
+    with app.app_context():
+        t0 = time.perf_counter()
+        report = ms.service(app).repair()
+        return {"report": report, "seconds": round(time.perf_counter() - t0, 2)}

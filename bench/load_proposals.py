@@ -1,0 +1,134 @@
+"""Load: concurrent proposers submit proposals over HTTP to the app under gunicorn.
+
+    .venv/bin/python bench/load_proposals.py --db sqlite          # 50 proposers, 1,000 proposals
+    .venv/bin/python bench/load_proposals.py --db postgres
+    .venv/bin/python bench/load_proposals.py --db sqlite --short  # CI size: 10 proposers, 100 proposals
+
+Users and needs are prepared directly in the database; each proposer signs in
+over HTTP and submits the real proposal form (CSRF on: the token is read from
+the form page). Then every acknowledged proposal (a 302 to its page) must be
+stored exactly once and completely, and indexed by the matcher.
+Prints throughput and p50/p95 latency of the submitting POST.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+
+import requests
+from load_common import (
+    BenchEnv,
+    Server,
+    check_stored,
+    http_login,
+    index_state,
+    make_schema,
+    percentile,
+    seed_needs_and_proposers,
+    submit_proposal,
+    summary_ms,
+)
+
+
+def run_burst(base: str, emails: list[str], need_ids: list[int], per_proposer: int, *, stop: threading.Event | None = None,
+              tag: str = "load") -> dict:
+    """Each proposer (a thread) signs in and submits `per_proposer` proposals to distinct needs."""
+    acked: dict[int, str] = {}
+    latencies: list[float] = []
+    failures: dict[str, int] = {}
+    lock = threading.Lock()
+    start = threading.Barrier(len(emails) + 1)
+
+    def proposer(j: int, email: str) -> None:
+        s = requests.Session()
+        try:
+            http_login(s, base, email)
+        except Exception as exc:  # noqa: BLE001
+            with lock:
+                failures[f"login: {type(exc).__name__}"] = failures.get(f"login: {type(exc).__name__}", 0) + 1
+            start.wait()
+            return
+        start.wait()
+        for k in range(per_proposer):
+            if stop is not None and stop.is_set():
+                return
+            need_id = need_ids[(j + k) % len(need_ids)]
+            title = f"{tag}-p{j}-n{need_id}-{k} 軽量化部材のご提案"
+            try:
+                pid, took, status = submit_proposal(s, base, need_id, title)
+            except requests.RequestException as exc:
+                with lock:
+                    key = type(exc).__name__
+                    failures[key] = failures.get(key, 0) + 1
+                if stop is not None and stop.is_set():
+                    return
+                continue
+            with lock:
+                if pid is not None:
+                    acked[pid] = title
+                    latencies.append(took)
+                else:
+                    failures[f"HTTP {status}"] = failures.get(f"HTTP {status}", 0) + 1
+
+    threads = [threading.Thread(target=proposer, args=(j, e), daemon=True) for j, e in enumerate(emails)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return {"acked": acked, "latencies": latencies, "failures": failures, "wall": wall}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument("--proposers", type=int, default=50)
+    ap.add_argument("--proposals", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--no-matching", action="store_true", help="run with OIMS_MATCHING_ENABLED=0")
+    ap.add_argument("--short", action="store_true", help="CI size: 10 proposers, 100 proposals")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory and database")
+    args = ap.parse_args()
+    if args.short:
+        args.proposers, args.proposals = 10, 100
+    per = max(1, args.proposals // args.proposers)
+
+    env = BenchEnv(db=args.db, name="oims_bench_load", matching=not args.no_matching)
+    env.fresh_database()
+    app = env.app()
+    make_schema(app)
+    seeded = seed_needs_and_proposers(app, needs=max(per * 2, 20), proposers=args.proposers)
+    server = Server(env, workers=args.workers)
+    print(f"[load] db={args.db} workers={args.workers} proposers={args.proposers} "
+          f"proposals={per * args.proposers} matching={'on' if env.matching else 'off'} ({env.encoder})")
+    try:
+        server.start()
+        result = run_burst(server.base, seeded["proposer_emails"], seeded["need_ids"], per)
+    finally:
+        server.stop()
+    acked, lat = result["acked"], result["latencies"]
+    print(f"[load] acknowledged {len(acked)} in {result['wall']:.1f} s -> {len(acked) / result['wall']:.1f} proposals/s")
+    print(f"[load] submit POST latency: {summary_ms(lat)}")
+    if result["failures"]:
+        print(f"[load] not acknowledged: {result['failures']}")
+    stored = check_stored(app, acked)
+    print(f"[load] stored rows {stored['rows']}, acknowledged {stored['acknowledged']}, "
+          f"stored without acknowledgement {stored['unacknowledged_but_stored']}, problems {len(stored['problems'])}")
+    for p in stored["problems"][:10]:
+        print("   ", p)
+    idx = index_state(app)
+    print(f"[load] matcher index: {idx}")
+    ok = not stored["problems"] and (not idx.get("enabled") or (idx["missing"] == 0 and idx["stray"] == 0))
+    print(f"[load] RESULT {'OK' if ok else 'FAILED'}  (p50 {percentile(lat, 50) * 1000:.0f} ms, "
+          f"p95 {percentile(lat, 95) * 1000:.0f} ms)")
+    if not args.keep:
+        env.drop()
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
