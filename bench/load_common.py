@@ -188,8 +188,9 @@ class Server:
         cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(self.workers),
                "--bind", f"127.0.0.1:{self.port}", "--chdir", str(ROOT), "--pythonpath", f"{ROOT},{ROOT / 'bench'}",
                "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning", "load_wsgi:app"]
-        self.proc = subprocess.Popen(cmd, env=self.env.environ(), stdout=open(self.log, "ab"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.log, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(cmd, env=self.env.environ(), stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
         import requests
 
         deadline = time.monotonic() + timeout
