@@ -183,8 +183,8 @@ SCHEMAS: dict[str, dict] = {
                 "type": "object", "required": ["measure", "needs", "median_days"],
                 "properties": {"measure": STR, "needs": INT, "median_days": {"type": ["number", "null"]}}}},
             "response": {"type": "object", "required": ["overall", "owners"],
-                         "properties": {"overall": {"type": "object"},
-                                        "owners": {"type": "array", "items": {"type": "object"}}}},
+                         "properties": {"overall": _ref("ResponseFigures"),
+                                        "owners": {"type": "array", "items": _ref("ResponseFigures")}}},
             "regional": {"type": "array", "items": {
                 "type": "object", "required": ["rank", "prefecture", "proposals", "share", "meetings", "deals"],
                 "properties": {"rank": INT, "prefecture": STR, "proposals": INT, "share": RATE, "meetings": INT,
@@ -198,6 +198,18 @@ SCHEMAS: dict[str, dict] = {
                                        "from_top_n_share": RATE, "from_either_share": RATE}},
         },
     },
+}
+
+
+SCHEMAS["ResponseFigures"] = {
+    "type": "object",
+    "description": "How need owners answered forwarded proposals (per owner rows add owner_org_id and owner). "
+                   "on_time_rate = on_time / (responded + overdue).",
+    "required": ["forwarded", "responded", "response_rate", "on_time", "overdue", "pending", "on_time_rate",
+                 "median_days"],
+    "properties": {"owner_org_id": INT, "owner": STR, "forwarded": INT, "responded": INT, "response_rate": RATE,
+                   "on_time": INT, "overdue": INT, "pending": INT, "on_time_rate": RATE,
+                   "median_days": {"type": ["number", "null"]}},
 }
 
 

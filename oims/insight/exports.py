@@ -109,12 +109,12 @@ def kpi_table(report: dict, name: str, locale: str) -> tuple[list[str], list[lis
                 [[names[r["measure"]], r["needs"], r["median_days"]] for r in report["time_measures"]])
     if name == "response":
         def row(label, f):
-            return [label, f["forwarded"], f["responded"], _pct(f["response_rate"]), f["on_time"],
-                    _pct(f["on_time_rate"]), f["median_days"]]
+            return [label, f["forwarded"], f["responded"], _pct(f["response_rate"]), f["on_time"], f["overdue"],
+                    f["pending"], _pct(f["on_time_rate"]), f["median_days"]]
         rows = [row(_("All need owners"), report["response"]["overall"])]
         rows += [row(r["owner"], r) for r in report["response"]["owners"]]
         return ([_("Need owner"), _("Forwarded"), _("Answered"), _("Response rate (%)"), _("Answered on time"),
-                 _("On-time rate (%)"), _("Median days to answer")], rows)
+                 _("Overdue"), _("Not yet due"), _("On-time rate (%)"), _("Median days to answer")], rows)
     if name == "regional":
         return ([_("Rank"), _("Code"), _("Prefecture of the proposer"), _("Proposals"), _("Share (%)"),
                  _("Meetings"), _("Deals")],

@@ -276,17 +276,29 @@ def time_measures(facts: Facts) -> list[dict]:
             for name, vals in measures.items()]
 
 
-def response_rates(facts: Facts, label: Callable[[int], str] = str) -> dict:
+def response_rates(facts: Facts, label: Callable[[int], str] = str, today: date | None = None) -> dict:
     """Forwarded proposals of the cohort and how their need owners answered:
-    overall and per owner organisation (`label` names an organisation)."""
+    overall and per owner organisation (`label` names an organisation).
+
+    The on-time rate is the brokerage's definition (`response_stats`):
+    answered by the due date / (answered + unanswered past the due date);
+    unanswered proposals still within their due date do not count yet. A
+    proposal without a due date counts as on time when answered. Due dates
+    are calendar dates in the bureau's time zone."""
     tz = ZoneInfo(facts.scope.tz)
+    today = today or datetime.now(tz).date()
 
     def figures(items: list[ProposalFact]) -> dict:
         fwd = [p for p in items if p.forwarded_at is not None]
         done = [p for p in fwd if p.responded_at is not None]
-        on_time = [p for p in done if p.response_due and p.responded_at.astimezone(tz).date() <= p.response_due]
+        on_time = [p for p in done if p.response_due is None
+                   or p.responded_at.astimezone(tz).date() <= p.response_due]
+        overdue = [p for p in fwd if p.responded_at is None and p.response_due is not None
+                   and p.response_due < today]
+        counted = len(done) + len(overdue)
         return {"forwarded": len(fwd), "responded": len(done), "response_rate": rate(len(done), len(fwd)),
-                "on_time": len(on_time), "on_time_rate": rate(len(on_time), len(fwd)),
+                "on_time": len(on_time), "overdue": len(overdue), "pending": len(fwd) - counted,
+                "on_time_rate": rate(len(on_time), counted),
                 "median_days": _median([_days(p.forwarded_at, p.responded_at) for p in done])}
 
     cohort = facts.proposal_cohort
@@ -346,7 +358,8 @@ def matcher_usefulness(facts: Facts, top_n: int = DEFAULT_TOP_N) -> dict:
             "from_either": len(either), "from_either_share": rate(len(either), len(met))}
 
 
-def report(facts: Facts, top_n: int = DEFAULT_TOP_N, owner_label: Callable[[int], str] = str) -> dict:
+def report(facts: Facts, top_n: int = DEFAULT_TOP_N, owner_label: Callable[[int], str] = str,
+           today: date | None = None) -> dict:
     """Every KPI table of a scope, as plain data (also the API's /kpi body)."""
     lo, hi = facts.scope.start, facts.scope.end
     return {
@@ -356,7 +369,7 @@ def report(facts: Facts, top_n: int = DEFAULT_TOP_N, owner_label: Callable[[int]
         "funnel": funnel(facts),
         "breakdowns": {dim: breakdown(facts, dim) for dim in DIMENSIONS},
         "time_measures": time_measures(facts),
-        "response": response_rates(facts, owner_label),
+        "response": response_rates(facts, owner_label, today),
         "regional": regional(facts),
         "cross_regional": cross_regional(facts),
         "matcher": matcher_usefulness(facts, top_n),

@@ -77,16 +77,30 @@ def check_time_measures(w):
 
 
 def check_response_rates(w):
-    resp = report(load_facts(ALL), owner_label=lambda oid: f"org{oid}")["response"]
-    assert resp["overall"] == {"forwarded": 4, "responded": 3, "response_rate": 0.75, "on_time": 2,
-                               "on_time_rate": 0.5, "median_days": 3.0}
+    # Due dates are all in May 2026, so "today" (after them) makes P4 overdue.
+    today = date(2026, 11, 30)
+    resp = report(load_facts(ALL), owner_label=lambda oid: f"org{oid}", today=today)["response"]
+    assert resp["overall"] == {"forwarded": 4, "responded": 3, "response_rate": 0.75, "on_time": 2, "overdue": 1,
+                               "pending": 0, "on_time_rate": 0.5, "median_days": 3.0}
     a, b = w["owner_a"].organisation_id, w["owner_b"].organisation_id
     assert resp["owners"] == [
         {"owner_org_id": a, "owner": f"org{a}", "forwarded": 3, "responded": 3, "response_rate": 1.0,
-         "on_time": 2, "on_time_rate": 0.6667, "median_days": 3.0},
+         "on_time": 2, "overdue": 0, "pending": 0, "on_time_rate": 0.6667, "median_days": 3.0},
         {"owner_org_id": b, "owner": f"org{b}", "forwarded": 1, "responded": 0, "response_rate": 0.0,
-         "on_time": 0, "on_time_rate": 0.0, "median_days": None},
+         "on_time": 0, "overdue": 1, "pending": 0, "on_time_rate": 0.0, "median_days": None},
     ]
+    # Before P4's due date it is pending, not overdue: it does not count yet.
+    early = report(load_facts(ALL), today=date(2026, 5, 1))["response"]["owners"][1]
+    assert (early["overdue"], early["pending"], early["on_time_rate"]) == (0, 1, None)
+    # The same definition as the brokerage's per-owner figure (all time, same today).
+    from oims.brokerage.services import response_stats
+
+    everything = report(load_facts(Scope()), owner_label=str, today=today)["response"]["owners"]
+    for row in everything:
+        theirs = response_stats(row["owner_org_id"], today)
+        assert (row["forwarded"], row["responded"], row["on_time"], row["overdue"]) == (
+            theirs["forwarded"], theirs["answered"], theirs["on_time"], theirs["overdue"])
+        assert row["on_time_rate"] == (round(theirs["rate"], 4) if theirs["rate"] is not None else None)
 
 
 def check_regional_and_cross_regional(w):
