@@ -5,7 +5,7 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import auth, docs, tokens, views  # noqa: E402,F401
+from . import auth, docs, tokens, views  # noqa: F401
 
 
 def init_app(app: Flask) -> None:

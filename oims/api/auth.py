@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
 from contextlib import nullcontext
+from datetime import timedelta
 from functools import wraps
 
 from flask import current_app, g, request

@@ -8,7 +8,6 @@ import json
 from flask import jsonify, make_response, render_template, url_for
 
 from ..security import CSP
-
 from . import bp
 from .openapi import build_spec
 

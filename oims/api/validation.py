@@ -62,9 +62,10 @@ def _check(value, schema: dict, path: str, errors: dict[str, list[str]]) -> None
                 err(_("Enter a date as YYYY-MM-DD."))
     if "enum" in schema and value not in schema["enum"]:
         err(_("Must be one of: %(values)s.", values=", ".join(map(str, schema["enum"]))))
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value < schema.get("minimum", -MAX_ID) or value > schema.get("maximum", MAX_ID):
-            err(_("Out of range."))
+    in_range = schema.get("minimum", -MAX_ID) <= value <= schema.get("maximum", MAX_ID) \
+        if isinstance(value, int) and not isinstance(value, bool) else True
+    if not in_range:
+        err(_("Out of range."))
     if isinstance(value, list):
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             err(_("At most %(max)d items.", max=schema["maxItems"]))

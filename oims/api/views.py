@@ -13,16 +13,21 @@ from sqlalchemy import select
 from ..extensions import db
 from ..i18n import current_locale
 from ..models import Meeting, Need, Organisation, Proposal
-from ..policy import (can_manage_need, can_view_need, can_view_proposal, proposal_filter, proposal_role,
-                      visible_proposals)
+from ..policy import (
+    can_manage_need,
+    can_view_need,
+    can_view_proposal,
+    proposal_filter,
+    proposal_role,
+    visible_proposals,
+)
 from ..services import NotAllowed, ValidationFailed
 from . import bp
 from .auth import token_required
-from .problems import ApiError
 from .openapi import MAX_ID
+from .problems import ApiError
 from .serializers import meeting_json, need_json, org_ref, owner_json, proposal_json
 from .validation import bad_text, validate
-
 
 # --- helpers -------------------------------------------------------------------------
 
@@ -128,8 +133,8 @@ def _created(body: dict, location: str):
 @bp.get("/needs")
 @token_required
 def list_needs():
-    from ..needs.services import search_needs
     from ..models.needs import NEED_STATUSES
+    from ..needs.services import search_needs
     from .openapi import BUREAUS, PARTNERSHIPS
 
     user = _user()
@@ -202,9 +207,8 @@ def list_proposals():
 @bp.post("/proposals")
 @token_required
 def create_proposal():
-    from ..proposals.services import DuplicateProposal
+    from ..proposals.services import DuplicateProposal, may_propose
     from ..proposals.services import create_proposal as create
-    from ..proposals.services import may_propose
 
     if not may_propose(_user()):
         raise NotAllowed()
@@ -292,7 +296,7 @@ def _search(fn_name: str, *args, **kwargs):
         raise _unavailable()
     try:
         results = fn(*args, **kwargs)
-    except Exception:  # noqa: BLE001 - any matcher failure is "unavailable", never a 500
+    except Exception:
         current_app.logger.warning("matching call %s failed", fn_name, exc_info=True)
         raise _unavailable() from None
     if results is None:

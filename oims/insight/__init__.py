@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("insight", __name__, url_prefix="/insight")
 
-from . import dashboard, views  # noqa: E402,F401 - routes and the dashboard panel
+from . import dashboard, views  # noqa: F401 - routes and the dashboard panel

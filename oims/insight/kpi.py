@@ -19,10 +19,10 @@ Definitions (shown on the dashboard too):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from statistics import median
-from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -56,8 +56,8 @@ class Scope:
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         zone: tzinfo = ZoneInfo(self.tz)
-        lo = datetime.combine(self.start, time(), zone).astimezone(timezone.utc) if self.start else None
-        hi = (datetime.combine(self.end + timedelta(days=1), time(), zone).astimezone(timezone.utc)
+        lo = datetime.combine(self.start, time(), zone).astimezone(UTC) if self.start else None
+        hi = (datetime.combine(self.end + timedelta(days=1), time(), zone).astimezone(UTC)
               if self.end else None)
         return lo, hi
 
@@ -168,7 +168,7 @@ def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
 
 # --- pure computations ----------------------------------------------------------
 
-def rate(part: int | float, whole: int | float) -> float | None:
+def rate(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 

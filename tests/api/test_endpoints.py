@@ -177,7 +177,6 @@ def check_matches_are_for_the_needs_coordinators(api, w, db):
 
 def test_matches_use_the_matching_service(api, w, monkeypatch):
     from matching import Reason, Result
-
     from oims import matching_service
 
     ranked = [(w["P8"].id, 0.9, [Reason("CFRP", ["CFRP"])], []), (w["P1"].id, 0.8, [], []),

@@ -7,7 +7,6 @@ import hashlib
 import re
 
 import pytest
-
 from sqlalchemy import select
 
 from oims.models import ApiToken

@@ -27,13 +27,13 @@ All times are 12:00 JST (03:00 UTC) unless said otherwise.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from oims.models import Invitation, Meeting, ProposalEvent
 
 
 def at(month: int, day: int, hour: int = 3, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
 def build(factory, db, *, anonymous_n1: bool = False) -> dict:
