@@ -1,0 +1,181 @@
+"""Page latency with a big database: 10k needs and 100k proposals.
+
+    .venv/bin/python bench/page_latency.py --db sqlite
+    .venv/bin/python bench/page_latency.py --db postgres
+    .venv/bin/python bench/page_latency.py --db sqlite --short    # 1k needs, 10k proposals
+
+Rows are bulk-inserted directly (no encoding: the matcher is switched off,
+OIMS_MATCHING_ENABLED=0, because encoding 100k texts on 2 cores takes far
+longer than the benchmark; the ranking pages then show the database order
+and say that matching is unavailable — the cost of ranking itself is in
+bench/matcher_index.py). Measured over HTTP against gunicorn, one client,
+sequential requests: the coordinator's ranked-candidates page (a need with
+500 proposals and a typical one with 10), the proposals list of a need, and
+the needs search (a common Japanese term, a rare one, no query) as a proposer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import date, timedelta
+
+import requests
+from load_common import PASSWORD, BenchEnv, Server, http_login, make_schema, summary_ms
+
+WORDS = ["軽量化", "CFRP", "射出成形", "異材接合", "電動化", "半導体", "センサー", "画像認識", "AI", "IoT",
+         "水素", "蓄電池", "リサイクル", "脱炭素", "医療機器", "食品加工", "物流", "ロボット", "耐熱", "防錆",
+         "表面処理", "精密加工", "3Dプリンタ", "省エネ", "熱マネジメント", "振動解析", "バイオ素材", "塗装"]
+RARE = "超臨界流体発泡"
+
+
+def _sentence(rng: random.Random, n: int = 4) -> str:
+    return "、".join(rng.sample(WORDS, n)) + "に関する技術を持つパートナーを探しています。"
+
+
+def seed(app, needs: int, proposals_per_need: int, heavy: int, seed_: int = 7) -> dict:
+    from sqlalchemy import insert, select
+
+    from oims.extensions import db
+    from oims.models import Need, Organisation, Proposal, User
+    from oims.models.base import utcnow
+    from oims.passwords import hash_password
+    from oims.reference import BUREAU_OF_PREFECTURE
+
+    rng = random.Random(seed_)
+    prefs = sorted(BUREAU_OF_PREFECTURE)
+    n_large, n_prop = max(needs // 10, 10), max(proposals_per_need * 50, 500)
+    now = utcnow()
+    pw = hash_password(PASSWORD)
+    t0 = time.perf_counter()
+    with app.app_context():
+        def orgs(kind, count, start):
+            rows = []
+            for i in range(count):
+                pref = "13" if i == 0 else rng.choice(prefs)
+                rows.append({"name": f"{'大手' if kind == 'large' else '中小'}企業{start + i}", "kind": kind,
+                             "prefecture": pref, "bureau": BUREAU_OF_PREFECTURE[pref], "industry": "E",
+                             "employee_band": "1001+" if kind == "large" else "21-50",
+                             "profile": _sentence(rng), "technologies": rng.sample(WORDS, 3)})
+            db.session.execute(insert(Organisation), rows)
+
+        orgs("large", n_large, 0)
+        orgs("sme", n_prop, n_large)
+        support = Organisation(name="関東経済産業局", kind="support", industry="S", employee_band="1001+")
+        support.set_prefecture("13")
+        db.session.add(support)
+        db.session.flush()
+        org_ids = db.session.execute(select(Organisation.id, Organisation.kind, Organisation.bureau)
+                                     .order_by(Organisation.id)).all()
+        large = [(i, b) for i, k, b in org_ids if k == "large"]
+        smes = [i for i, k, _b in org_ids if k == "sme"]
+        db.session.execute(insert(User), [
+            {"email": f"u{oid}@bench.example.jp", "name": f"利用者{oid}", "password_hash": pw,
+             "role": "need_owner" if kind == "large" else ("coordinator" if kind == "support" else "proposer"),
+             "organisation_id": oid, "is_org_admin": True} for oid, kind, _b in org_ids])
+        user_of = dict(db.session.execute(select(User.organisation_id, User.id)).all())
+        need_rows = []
+        for j in range(needs):
+            oid, bureau = large[0] if j == 0 else rng.choice(large)
+            title = ("電動車向け軽量化部材の共同開発" if j == 0 else
+                     f"{rng.choice(WORDS)}と{rng.choice(WORDS)}の共同開発{j}")
+            summary = _sentence(rng) + (RARE if j % 997 == 5 else "")
+            status = "published" if j < 10 or rng.random() < 0.8 else rng.choice(["review", "closed", "draft"])
+            kw = rng.sample(WORDS, 3)
+            need_rows.append({"owner_org_id": oid, "created_by_id": user_of[oid], "title": title, "summary": summary,
+                              "background": _sentence(rng), "sought": _sentence(rng), "partnership_types": ["joint_rnd"],
+                              "keywords": kw, "regions": [], "deadline": date.today() + timedelta(days=rng.randint(5, 90)),
+                              "status": status, "bureau": bureau,
+                              "search_text": "\n".join([title, summary, " ".join(kw)]).lower(),
+                              "published_at": now if status in ("published", "closed") else None})
+        for chunk in range(0, len(need_rows), 2000):
+            db.session.execute(insert(Need), need_rows[chunk:chunk + 2000])
+        need_ids = list(db.session.scalars(select(Need.id).order_by(Need.id)))
+        total = 0
+        batch = []
+        for pos, nid in enumerate(need_ids):
+            count = heavy if pos == 0 else proposals_per_need
+            start = rng.randrange(len(smes))
+            for r in range(count):
+                oid = smes[(start + r * 7) % len(smes)]
+                stage = rng.choice(["submitted", "submitted", "screening", "shortlisted"])
+                batch.append({"need_id": nid, "org_id": oid, "created_by_id": user_of[oid],
+                              "title": f"{rng.choice(WORDS)}による提案{total}", "summary": _sentence(rng),
+                              "solution": _sentence(rng), "track_record": "量産実績あり", "stage": stage,
+                              "submitted_at": now, "forwarded_at": now if stage == "shortlisted" else None,
+                              "answers": [], "receipt_hash": "x" * 64})
+                total += 1
+            if len(batch) >= 5000:
+                db.session.execute(insert(Proposal), batch)
+                batch = []
+        if batch:
+            db.session.execute(insert(Proposal), batch)
+        db.session.commit()
+        typical = need_ids[1]
+        return {"heavy_need": need_ids[0], "typical_need": typical, "needs": len(need_ids), "proposals": total,
+                "coord": f"u{support.id}@bench.example.jp", "proposer": f"u{smes[0]}@bench.example.jp",
+                "seconds": time.perf_counter() - t0}
+
+
+def measure(session, url: str, samples: int) -> list[float]:
+    session.get(url, timeout=120)  # warm-up (template compilation, caches)
+    out = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        resp = session.get(url, timeout=120)
+        out.append(time.perf_counter() - t0)
+        if resp.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {resp.status_code}")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument("--needs", type=int, default=10_000)
+    ap.add_argument("--per-need", type=int, default=10)
+    ap.add_argument("--heavy", type=int, default=500, help="proposals to the one big need")
+    ap.add_argument("--samples", type=int, default=30)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--short", action="store_true", help="CI size: 1k needs, 10k proposals, 10 samples")
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    if args.short:
+        args.needs, args.samples, args.heavy = 1000, 10, 200
+
+    env = BenchEnv(db=args.db, name="oims_bench_pages", matching=False)
+    env.fresh_database()
+    app = env.app()
+    make_schema(app)
+    info = seed(app, args.needs, args.per_need, args.heavy)
+    print(f"[pages] db={args.db}: {info['needs']} needs, {info['proposals']} proposals inserted in "
+          f"{info['seconds']:.1f} s; matcher off (ranking cost: bench/matcher_index.py)")
+    server = Server(env, workers=args.workers)
+    server.start()
+    try:
+        coord, proposer = requests.Session(), requests.Session()
+        http_login(coord, server.base, info["coord"])
+        http_login(proposer, server.base, info["proposer"])
+        cases = [
+            ("ranked candidates, need with %d proposals" % args.heavy, coord, f"/brokerage/need/{info['heavy_need']}"),
+            ("ranked candidates, need with %d proposals" % args.per_need, coord,
+             f"/brokerage/need/{info['typical_need']}"),
+            ("proposals list of the big need", coord, f"/proposals/need/{info['heavy_need']}"),
+            ("needs search 「軽量化」 (common)", proposer, "/needs/?q=軽量化"),
+            (f"needs search 「{RARE}」 (rare)", proposer, f"/needs/?q={RARE}"),
+            ("needs browse, no query", proposer, "/needs/"),
+            ("needs search as coordinator 「射出成形」", coord, "/needs/?q=射出成形"),
+            ("coordinator dashboard", coord, "/dashboard"),
+        ]
+        for label, session, path in cases:
+            times = measure(session, server.base + path, args.samples)
+            print(f"[pages] {label:48s} {summary_ms(times)}")
+    finally:
+        server.stop()
+        if not args.keep:
+            env.drop()
+
+
+if __name__ == "__main__":
+    main()
