@@ -158,8 +158,8 @@ def main() -> None:
         http_login(coord, server.base, info["coord"])
         http_login(proposer, server.base, info["proposer"])
         cases = [
-            ("ranked candidates, need with %d proposals" % args.heavy, coord, f"/brokerage/need/{info['heavy_need']}"),
-            ("ranked candidates, need with %d proposals" % args.per_need, coord,
+            (f"ranked candidates, need with {args.heavy} proposals", coord, f"/brokerage/need/{info['heavy_need']}"),
+            (f"ranked candidates, need with {args.per_need} proposals", coord,
              f"/brokerage/need/{info['typical_need']}"),
             ("proposals list of the big need", coord, f"/proposals/need/{info['heavy_need']}"),
             ("needs search 「軽量化」 (common)", proposer, "/needs/?q=軽量化"),
