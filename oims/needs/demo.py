@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import demo_data as data
 from ..extensions import db
@@ -80,4 +80,6 @@ def load_demo_needs(orgs, users) -> dict:
                                            created_at=need.published_at + timedelta(hours=30)))
                 need.version += 1
     db.session.flush()
-    return {"needs": len(data.NEEDS)}
+    titles = [row["title"] for row in data.NEEDS]
+    versions = db.session.scalar(select(func.count(NeedVersion.id)).join(Need).where(Need.title.in_(titles)))
+    return {"needs": len(titles), "need_versions": versions or 0}

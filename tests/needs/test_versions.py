@@ -116,11 +116,11 @@ def test_demo_step_loads_needs_idempotently(db):
 
     orgs = _orgs()
     users = _users(orgs, "demo-password-42")
-    assert load_demo_needs(orgs, users) == {"needs": 24}
+    counts = load_demo_needs(orgs, users)
     db.session.commit()
     assert db.session.scalar(select(func.count(Need.id))) == 24
     versions = db.session.scalar(select(func.count(NeedVersion.id)))
-    assert versions > 0
+    assert counts == {"needs": 24, "need_versions": versions} and versions > 0
     load_demo_needs(orgs, users)
     db.session.commit()
     assert db.session.scalar(select(func.count(Need.id))) == 24
