@@ -1,0 +1,126 @@
+"""Confidential things never show where they should not, on any page, API
+answer or export: the owner of an anonymous need (to proposers until a
+meeting is agreed), a proposal not yet forwarded (to the need owner) and one
+firm's proposal (to its competitors)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+
+import pytest
+from flask import current_app
+
+from oims.models import Attachment, Notification
+
+from ..factories import login
+from .world import PNG, api_token_for
+
+SECRET_FIRM = "秘密重工業株式会社"
+SECRET_FIRM_EN = "Himitsu Heavy Industries"
+SECRET_PROPOSAL = "極秘提案ゼータ射出成形"
+
+
+@pytest.fixture
+def scene(db, factory):
+    owner_org = factory.org(kind="large", name=SECRET_FIRM, name_en=SECRET_FIRM_EN)
+    owner = factory.user("need_owner", org=owner_org, name="秘密 太郎")
+    need = factory.need(owner=owner, anonymous=True, title="匿名ニーズ：軽量化部材")
+    p1 = factory.user("proposer", name="提案 一郎")
+    p2 = factory.user("proposer", name="競合 二郎")
+    unforwarded = factory.proposal(need, proposer=p1, stage="submitted", title=SECRET_PROPOSAL)
+    coord_other = factory.user("coordinator", prefecture="27")
+    stored = secrets.token_hex(16) + ".png"
+    folder = Path(current_app.config["OIMS_UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored).write_bytes(PNG)
+    att = Attachment(need_id=need.id, filename=f"{SECRET_FIRM}_仕様書.png", stored_name=stored,
+                     content_type="image/png", size=len(PNG), sha256=hashlib.sha256(PNG).hexdigest(),
+                     uploaded_by_id=owner.id)
+    db.session.add_all([att, Notification(user_id=p1.id, kind="x", text="提案を受け付けました")])
+    db.session.commit()
+    return {"owner": owner, "need": need, "p1": p1, "p2": p2, "proposal": unforwarded, "att": att,
+            "coord_other": coord_other}
+
+
+def _responses(app, db, user, urls, api_urls):
+    client = app.test_client()
+    assert login(client, user).status_code == 302
+    headers = {"Authorization": f"Bearer {api_token_for(db, user)}"}
+    for url in urls:
+        resp = client.get(url)
+        yield url, resp
+    for url in api_urls:
+        yield url, app.test_client().get(url, headers=headers)
+
+
+def _text(resp) -> str:
+    body = resp.get_data()
+    text = body.decode("utf-8", "replace")
+    disposition = resp.headers.get("Content-Disposition", "")
+    return text + "\n" + disposition
+
+
+def _assert_absent(app, db, user, secrets_, urls, api_urls):
+    leaks = []
+    for url, resp in _responses(app, db, user, urls, api_urls):
+        text = _text(resp)
+        for secret in secrets_:
+            if secret in text:
+                leaks.append(f"{url} ({resp.status_code}) shows {secret!r}")
+    assert not leaks, "\n".join(leaks)
+
+
+def test_anonymous_owner_hidden_from_proposers(app, db, scene):
+    need, att, prop = scene["need"], scene["att"], scene["proposal"]
+    urls = ["/needs/", "/needs/?q=軽量化", f"/needs/?q={SECRET_FIRM[:2]}", f"/needs/{need.id}",
+            f"/needs/attachments/{att.id}", "/dashboard", "/notifications", "/proposals/mine",
+            f"/proposals/{prop.id}", f"/proposals/{prop.id}/receipt", f"/proposals/{prop.id}/receipt?format=txt",
+            "/insight/export/needs.csv", "/insight/export/proposals.csv", f"/brokerage/fit-check?need_id={need.id}",
+            f"/proposals/new?need_id={need.id}"]
+    api = ["/api/v1/needs", f"/api/v1/needs/{need.id}", "/api/v1/proposals", f"/api/v1/proposals/{prop.id}",
+           "/api/v1/matches/needs"]
+    for who in ("p1", "p2"):
+        _assert_absent(app, db, scene[who], [SECRET_FIRM, SECRET_FIRM_EN, "秘密 太郎"], urls, api)
+
+
+def test_search_by_the_owners_name_does_not_find_the_anonymous_need(app, db, scene):
+    client = app.test_client()
+    assert login(client, scene["p2"]).status_code == 302
+    html = client.get(f"/needs/?q={SECRET_FIRM}").get_data(as_text=True)
+    assert "匿名ニーズ" not in html
+
+
+def test_unforwarded_proposal_hidden_from_the_owner(app, db, scene):
+    need, prop = scene["need"], scene["proposal"]
+    urls = [f"/needs/{need.id}", f"/proposals/need/{need.id}", f"/proposals/{prop.id}", f"/brokerage/case/{prop.id}",
+            "/brokerage/inbox", "/dashboard", "/notifications", "/insight/", "/insight/export/proposals.csv",
+            "/insight/export/meetings.csv", "/needs/mine"]
+    api = ["/api/v1/proposals", f"/api/v1/proposals/{prop.id}", f"/api/v1/needs/{need.id}", "/api/v1/kpi"]
+    _assert_absent(app, db, scene["owner"], [SECRET_PROPOSAL, "提案 一郎"], urls, api)
+
+
+def test_a_proposal_hidden_from_competitors_and_other_bureaus(app, db, scene):
+    need, prop = scene["need"], scene["proposal"]
+    urls = [f"/needs/{need.id}", f"/proposals/need/{need.id}", f"/proposals/{prop.id}", f"/brokerage/case/{prop.id}",
+            "/dashboard", "/proposals/mine", "/insight/export/proposals.csv", f"/proposals/{prop.id}/receipt"]
+    api = ["/api/v1/proposals", f"/api/v1/proposals/{prop.id}"]
+    _assert_absent(app, db, scene["p2"], [SECRET_PROPOSAL], urls, api)
+    _assert_absent(app, db, scene["coord_other"], [SECRET_PROPOSAL],
+                   urls + ["/brokerage/workspace", f"/brokerage/need/{need.id}"], api)
+
+
+def test_controls_the_same_pages_do_show_them_to_those_allowed(app, db, scene, factory):
+    """So that the absence checks above are not vacuous."""
+    need = scene["need"]
+    client = app.test_client()
+    assert login(client, scene["owner"]).status_code == 302
+    assert SECRET_FIRM in client.get(f"/needs/{need.id}").get_data(as_text=True)
+    coord = factory.user("coordinator")  # the need's bureau (Kanto)
+    client = app.test_client()
+    assert login(client, coord).status_code == 302
+    assert SECRET_PROPOSAL in client.get(f"/proposals/need/{need.id}").get_data(as_text=True)
+    client = app.test_client()
+    assert login(client, scene["p1"]).status_code == 302
+    assert SECRET_PROPOSAL in client.get("/proposals/mine").get_data(as_text=True)
