@@ -107,8 +107,9 @@ def _page_args() -> tuple[int, int]:
 
 
 def _paged(pagination, items: list[dict]) -> dict:
-    args = request.args.to_dict()
     view_args = request.view_args or {}
+    # Only plain query arguments go into the links ("_external" & co. are url_for's own).
+    args = {k: v for k, v in request.args.items() if not k.startswith("_") and k not in view_args}
 
     def link(page: int) -> str:
         return url_for(request.endpoint, **view_args, **dict(args, page=page), _external=True)

@@ -233,3 +233,14 @@ def test_messages_follow_accept_language(api, factory, client):
     en = _problem(client.post("/api/v1/needs", headers=caller.headers | {"Accept-Language": "en-GB,en;q=0.9"},
                               json={}), 403)
     assert en["detail"] == "Your account may not do this."
+
+
+def test_odd_query_arguments_are_ignored_in_links(api, factory, client):
+    caller = api(factory.user("proposer"))
+    body = caller.get("/needs", query_string={"_external": "0", "_anchor": "x", "page": "1"}).get_json()
+    assert body["links"]["self"].startswith("http://localhost/api/v1/needs")
+    login_user = factory.user("admin")
+    from ..factories import login
+
+    login(client, login_user)
+    assert client.get("/insight/", query_string={"name": "x", "_external": "1"}).status_code == 200

@@ -171,6 +171,7 @@ def test_dashboard_shows_tables_and_charts(client, w):
     assert "vendor/chart.umd.js" in html and "js/insight.js" in html
     assert "<script>" not in html and "style=" not in html  # CSP: no inline script or style
     assert "中部重工業株式会社" in html  # response table names owners for staff
+    assert "/insight/export/kpi/funnel.csv?from=2026-04-01&amp;to=2026-06-30&amp;bureau=all" in html
 
 
 def test_coordinator_defaults_to_own_bureau_and_may_choose(client, w):
