@@ -152,11 +152,9 @@ def test_04_coordinator_ranks_invites_shortlists_and_forwards(open_as, artifacts
     text = page.inner_text("#content")
     assert "CFRP射出成形による軽量部材のご提案" in text and "炭素繊維プレス成形による軽量部材のご提案" in text
     _shot(page, artifacts, "ja-07-ranking")
-    invite = page.locator("form[action$='/invite']").filter(has=page.locator("input[name=org_id]"))
     rec = page.locator("li, tr, .card, .list-group-item").filter(has_text=cast["sme3_org"]).filter(
         has=page.locator("form[action$='/invite']")).last
     assert rec.count() == 1, "the matcher did not recommend the firm with the matching profile"
-    assert invite.count() >= 1
     rec.locator("form[action$='/invite'] button[type=submit]").click()
     page.wait_for_load_state()
     _flash_ok(page)
