@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from oims.models import ApiToken
 
-from ..factories import login
+from ..factories import PASSWORD, login
 
 
 def _problem(resp, status):
@@ -110,3 +110,23 @@ def test_rate_limited_per_token(variant_app, factory, token_for, db, limiter_res
         assert resp.status_code == 429 and resp.content_type == "application/problem+json"
         assert c.get("/api/v1/proposals", headers=h2).status_code == 200  # its own bucket
         assert c.get("/api/v1/openapi.json").status_code == 200  # the document is not limited
+
+
+def test_csrf_applies_to_the_token_page_but_not_to_token_calls(variant_app, factory, token_for, db):
+    from ..conftest import csrf_token_from
+
+    app = variant_app(WTF_CSRF_ENABLED=True)
+    user = factory.user("proposer")
+    token = token_for(user)
+    with app.app_context():
+        c = app.test_client()
+        # A bearer-token call needs no CSRF token (and carries no cookie).
+        resp = c.post("/api/v1/proposals", headers={"Authorization": f"Bearer {token}"}, json={})
+        assert resp.status_code == 422
+        html = c.get("/auth/login").get_data(as_text=True)
+        c.post("/auth/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token_from(html)})
+        page = c.get("/api/v1/tokens")
+        assert page.status_code == 200
+        assert c.post("/api/v1/tokens", data={"name": "x"}).status_code == 400  # no CSRF token: refused
+        resp = c.post("/api/v1/tokens", data={"name": "x", "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+        assert resp.status_code == 200 and "oims_" in resp.get_data(as_text=True)
