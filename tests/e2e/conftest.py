@@ -29,8 +29,10 @@ REQUIRED = os.environ.get("OIMS_E2E_REQUIRED") == "1"
 
 
 def _chromium() -> str | None:
-    for candidate in (os.environ.get("OIMS_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+    """Debian's Chromium; OIMS_CHROMIUM names another binary (and only that one)."""
+    if chosen := os.environ.get("OIMS_CHROMIUM"):
+        return chosen if Path(chosen).exists() else None
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
         if candidate and Path(candidate).exists():
             return candidate
     return None
