@@ -29,10 +29,18 @@ def reindex(changed_only):
 
 
 @oims_cli.command("remind-meetings")
-def remind_meetings():
-    """Send reminders for first meetings that start within the next day (run hourly)."""
+@click.option("--loop", is_flag=True, help="Keep running, checking every --interval seconds.")
+@click.option("--interval", default=900, show_default=True)
+def remind_meetings(loop, interval):
+    """Send reminders for first meetings that start within the next day (run hourly, or --loop)."""
+    import time
+
     from .services import send_meeting_reminders
 
-    count = send_meeting_reminders()
-    db.session.commit()
-    click.echo(f"reminded {count} meeting(s)")
+    while True:
+        count = send_meeting_reminders()
+        db.session.commit()
+        click.echo(f"reminded {count} meeting(s)")
+        if not loop:
+            break
+        time.sleep(interval)

@@ -182,7 +182,7 @@ def _int(value):
 def workspace():
     data = services.coordinator_workspace(current_user)
     return render_template("brokerage/workspace.html", data=data, stages=stage_labels()(),
-                           needs=services.bureau_needs(current_user),
+                           needs=services.bureau_needs(current_user), today=date.today(),
                            stalled=services.stalled_cases(current_user), status=ms.service().status())
 
 

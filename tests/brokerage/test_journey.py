@@ -237,3 +237,5 @@ def test_decline_with_reason_and_response_rate(client, db, factory):
     logout(client)
     login(client, coord)
     assert "50%" in client.get(f"/brokerage/need/{need.id}").get_data(as_text=True)
+    html = client.get("/brokerage/workspace").get_data(as_text=True)
+    assert html.count("text-bg-danger") == 1  # the one proposal past its deadline, unanswered
