@@ -119,35 +119,40 @@ class Facts:
 def load_facts(scope: Scope) -> Facts:
     """The one database read behind every KPI table."""
     owner = aliased(Organisation)
-    q = select(Need, owner.prefecture, owner.industry).join(owner, owner.id == Need.owner_org_id)
+    # Only the columns the figures need (proposal texts can be long).
+    q = (select(Need.id, Need.bureau, Need.owner_org_id, Need.partnership_types, Need.published_at,
+                owner.prefecture, owner.industry).join(owner, owner.id == Need.owner_org_id))
     if scope.bureau:
         q = q.where(Need.bureau == scope.bureau)
     if scope.owner_org_id is not None:
         q = q.where(Need.owner_org_id == scope.owner_org_id)
     facts = Facts(scope)
-    for need, pref, industry in db.session.execute(q):
-        facts.needs[need.id] = NeedFact(need.id, need.bureau, need.owner_org_id, pref, industry,
-                                        tuple(need.partnership_types or ()), need.published_at)
+    for nid, bureau, owner_org_id, types, published_at, pref, industry in db.session.execute(q):
+        facts.needs[nid] = NeedFact(nid, bureau, owner_org_id, pref, industry, tuple(types or ()), published_at)
     if not facts.needs:
         return facts
 
     need_ids = list(facts.needs)
     props: dict[int, ProposalFact] = {}
     for chunk in _chunks(need_ids):
-        pq = (select(Proposal, Organisation.kind, Organisation.prefecture, Organisation.bureau)
+        pq = (select(Proposal.id, Proposal.need_id, Proposal.submitted_at, Proposal.stage, Proposal.forwarded_at,
+                     Proposal.responded_at, Proposal.response_due, Proposal.shortlist_rank, Proposal.invitation_id,
+                     Organisation.kind, Organisation.prefecture, Organisation.bureau)
               .join(Organisation, Organisation.id == Proposal.org_id)
               .where(Proposal.need_id.in_(chunk), Proposal.stage != "draft"))
         if scope.forwarded_only:
             pq = pq.where(Proposal.forwarded_at.isnot(None))
-        for p, kind, pref, bureau in db.session.execute(pq):
+        for p in db.session.execute(pq):
             props[p.id] = ProposalFact(
-                p.id, p.need_id, facts.needs[p.need_id].bureau, kind, pref, bureau, p.submitted_at, p.stage,
-                p.forwarded_at, p.responded_at, p.response_due, p.shortlist_rank, p.invitation_id is not None,
-                STAGE_LEVEL.get(p.stage, 1))
+                p.id, p.need_id, facts.needs[p.need_id].bureau, p.kind, p.prefecture, p.bureau, p.submitted_at,
+                p.stage, p.forwarded_at, p.responded_at, p.response_due, p.shortlist_rank,
+                p.invitation_id is not None, STAGE_LEVEL.get(p.stage, 1))
     ids = list(props)
     for chunk in _chunks(ids):
-        for ev in db.session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id.in_(chunk))
-                                     .order_by(ProposalEvent.created_at, ProposalEvent.id)):
+        for ev in db.session.execute(
+                select(ProposalEvent.proposal_id, ProposalEvent.from_stage, ProposalEvent.to_stage,
+                       ProposalEvent.created_at).where(ProposalEvent.proposal_id.in_(chunk))
+                .order_by(ProposalEvent.created_at, ProposalEvent.id)):
             fact = props[ev.proposal_id]
             fact.level = max(fact.level, STAGE_LEVEL.get(ev.from_stage, 1), STAGE_LEVEL.get(ev.to_stage, 1))
             if ev.to_stage == "shortlisted" and fact.first_shortlist_at is None:
