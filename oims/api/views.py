@@ -122,6 +122,16 @@ def _paged(pagination, items: list[dict]) -> dict:
     }
 
 
+def _page_response(pagination, items: list[dict]):
+    """The page as JSON, with the same links in an RFC 8288 Link header."""
+    body = _paged(pagination, items)
+    resp = jsonify(body)
+    links = [f'<{url}>; rel="{rel}"' for rel, url in body["links"].items() if url and rel != "self"]
+    if links:
+        resp.headers["Link"] = ", ".join(links)
+    return resp
+
+
 def _created(body: dict, location: str):
     resp = jsonify(body)
     resp.status_code = 201
@@ -146,7 +156,7 @@ def list_needs():
     sort = _arg("sort", ["newest", "deadline"]) or "newest"
     result = search_needs(user, _arg("q"), filters, sort, page, per_page=per_page)
     locale = current_locale()
-    return jsonify(_paged(result, [need_json(n, user, locale) for n in result.items]))
+    return _page_response(result, [need_json(n, user, locale) for n in result.items])
 
 
 @bp.post("/needs")
@@ -202,7 +212,7 @@ def list_proposals():
         query = query.where(Proposal.stage == stage)
     result = db.paginate(query.order_by(Proposal.id.desc()), page=page, per_page=per_page, error_out=False)
     locale = current_locale()
-    return jsonify(_paged(result, [proposal_json(p, locale) for p in result.items]))
+    return _page_response(result, [proposal_json(p, locale) for p in result.items])
 
 
 @bp.post("/proposals")
@@ -262,7 +272,7 @@ def list_meetings():
     visible_ids = select(Proposal.id).where(proposal_filter(_user()))
     query = select(Meeting).where(Meeting.proposal_id.in_(visible_ids)).order_by(Meeting.id.desc())
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    return jsonify(_paged(result, [meeting_json(m) for m in result.items]))
+    return _page_response(result, [meeting_json(m) for m in result.items])
 
 
 @bp.get("/meetings/<int:meeting_id>")

@@ -33,7 +33,9 @@ def test_needs_list_is_paginated(api, factory):
     for _ in range(3):
         factory.need(owner=owner)
     caller = api(factory.user("proposer"))
-    body = caller.get("/needs", query_string={"per_page": 2}).get_json()
+    resp = caller.get("/needs", query_string={"per_page": 2})
+    body = resp.get_json()
+    assert resp.headers["Link"] == f'<{body["links"]["next"]}>; rel="next"'
     assert (body["total"], body["pages"], body["page"], len(body["items"])) == (3, 2, 1, 2)
     assert body["links"]["next"].endswith("page=2") and body["links"]["prev"] is None
     body2 = caller.get("/needs", query_string={"per_page": 2, "page": 2}).get_json()
