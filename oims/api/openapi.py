@@ -243,7 +243,13 @@ def _problems(*codes: str) -> dict:
 
 
 def _ok(schema: str, description: str = "OK", status: str = "200") -> dict:
-    return {status: {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}}
+    resp = {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+    if schema.endswith("Page"):
+        resp["headers"] = {"Link": {"description": "RFC 8288 links to the next and previous pages, if any.",
+                                    "schema": {"type": "string"}}}
+    if status == "201":
+        resp["headers"] = {"Location": {"description": "URL of the new object.", "schema": {"type": "string"}}}
+    return {status: resp}
 
 
 def _param(name: str, schema: dict, description: str, where: str = "query", required: bool = False) -> dict:
