@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -72,7 +73,8 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(app, factory, db
         "admin": token_for(w["admin"]),
     }
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+              response_schema_conformance]
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 13
