@@ -3,14 +3,13 @@ forwarded proposals awaiting a need owner's answer."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
 from .. import matching_service as ms
 from ..extensions import db
 from ..main.dashboard import panel
 from ..models import Need, Proposal
+from ..timeutil import today_local
 from . import services
 
 
@@ -42,7 +41,7 @@ def awaiting_answer(user):
         .where(Need.owner_org_id == user.organisation_id, Proposal.forwarded_at.isnot(None),
                Proposal.responded_at.is_(None), Proposal.stage == "shortlisted")
         .order_by(Proposal.response_due)).all()
-    return "brokerage/_panel_awaiting.html", {"cases": items, "today": date.today()}
+    return "brokerage/_panel_awaiting.html", {"cases": items, "today": today_local()}
 
 
 @panel(order=31)

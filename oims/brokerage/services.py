@@ -31,6 +31,7 @@ from ..models.proposals import OUTCOME_STAGES
 from ..policy import owner_label, proposal_filter, proposal_role, sees_owner
 from ..reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
 from ..services import NotAllowed, ValidationFailed, audit
+from ..timeutil import today_local
 from ..workflow import change_stage
 
 MEETING_STAGES = ("meeting_scheduled", "met", "nda", "poc", "contract")
@@ -163,7 +164,7 @@ def forward_shortlist(need: Need, proposals: list[Proposal], *, actor: User, com
     if not proposals:
         raise ValidationFailed({"proposal_ids": [_("Select at least one proposal.")]})
     ranks = ranks or {}
-    due = date.today() + timedelta(days=current_app.config["OIMS_RESPONSE_DAYS"])
+    due = today_local() + timedelta(days=current_app.config["OIMS_RESPONSE_DAYS"])
     for prop in proposals:
         if prop.need_id != need.id:
             raise NotAllowed()
@@ -390,7 +391,7 @@ def record_outcome(proposal: Proposal, *, actor: User, stage: str, on_date: date
         raise ValidationFailed({"stage": [_("Choose an outcome.")]})
     if stage == "ended" and not note.strip():
         raise ValidationFailed({"note": [_("Say why the case ended.")]})
-    return change_stage(proposal, stage, actor, note=note.strip(), on_date=on_date or date.today())
+    return change_stage(proposal, stage, actor, note=note.strip(), on_date=on_date or today_local())
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -400,7 +401,7 @@ def response_stats(org_id: int, today: date | None = None) -> dict:
 
     rate = answered by the deadline / (answered + past the deadline unanswered);
     proposals still within their deadline do not count yet."""
-    today = today or date.today()
+    today = today or today_local()
     rows = db.session.execute(
         select(Proposal.forwarded_at, Proposal.responded_at, Proposal.response_due)
         .join(Need, Need.id == Proposal.need_id)

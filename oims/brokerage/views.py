@@ -4,8 +4,6 @@ and commits once."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Response,
     abort,
@@ -42,6 +40,7 @@ from ..policy import (
     proposal_role,
 )
 from ..services import NotAllowed, ValidationFailed, apply_errors
+from ..timeutil import today_local
 from ..workflow import allowed_targets, stage_labels
 from . import bp, services
 from .forms import (
@@ -182,7 +181,7 @@ def _int(value):
 def workspace():
     data = services.coordinator_workspace(current_user)
     return render_template("brokerage/workspace.html", data=data, stages=stage_labels()(),
-                           needs=services.bureau_needs(current_user), today=date.today(),
+                           needs=services.bureau_needs(current_user), today=today_local(),
                            stalled=services.stalled_cases(current_user), status=ms.service().status())
 
 
@@ -196,7 +195,7 @@ def inbox():
         .where(Proposal.need_id.in_(select(Need.id).where(Need.owner_org_id == current_user.organisation_id)),
                Proposal.forwarded_at.isnot(None), proposal_filter(current_user))
         .order_by(Proposal.responded_at.isnot(None), Proposal.response_due, Proposal.id)).all()
-    return render_template("brokerage/inbox.html", items=items, today=date.today(), stages=stage_labels()(),
+    return render_template("brokerage/inbox.html", items=items, today=today_local(), stages=stage_labels()(),
                            stats=services.response_stats(current_user.organisation_id))
 
 
@@ -229,7 +228,7 @@ def _render_case(proposal: Proposal, role: str, status: int = 200, errors: list[
         can_arrange=proposal.stage == "meeting_requested",
         outcome_targets=outcome_targets, message_form=forms.get("message_form") or MessageForm(),
         respond_form=respond_form, slots_form=forms.get("slots_form") or SlotsForm(),
-        pick_form=pick_form, outcome_form=outcome_form, errors=errors or [], today=date.today(),
+        pick_form=pick_form, outcome_form=outcome_form, errors=errors or [], today=today_local(),
         stats=services.response_stats(need.owner_org_id) if role != "proposer" else None,
         events=proposal.events,
     ), status

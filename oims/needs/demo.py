@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -10,6 +10,7 @@ from .. import demo_data as data
 from ..extensions import db
 from ..models import Need, NeedVersion
 from ..models.base import utcnow
+from ..timeutil import today_local
 from .services import assign_alias, refresh_search_text
 
 RETURN_COMMENT = ("センサの設置方法と安全基準の確認範囲が読み取りにくいため、"
@@ -32,7 +33,7 @@ def _coordinator(users, bureau):
 
 
 def load_demo_needs(orgs, users) -> dict:
-    today = date.today()
+    today = today_local()
     for i, row in enumerate(data.NEEDS):
         if db.session.scalar(select(Need.id).where(Need.title == row["title"])):
             continue

@@ -29,6 +29,7 @@ from ..models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
 from ..models.proposals import INACTIVE_STAGES
 from ..policy import can_manage_need, owner_label, visible_needs
 from ..services import NotAllowed, ValidationFailed, audit
+from ..timeutil import today_local
 from .uploads import rescrub_for_anonymity, save_upload, send_attachment
 
 LIMITS = {"title": 200, "summary": 2000, "background": 5000, "sought": 5000, "budget": 200,
@@ -81,7 +82,7 @@ def can_edit(user: User, need: Need) -> bool:
 
 def accepts_proposals(need: Need, today: date | None = None) -> bool:
     """Published and the deadline not yet passed (the deadline day itself counts)."""
-    return need.status == "published" and need.deadline >= (today or date.today())
+    return need.status == "published" and need.deadline is not None and need.deadline >= (today or today_local())
 
 
 def _users_of_org(org_id: int) -> list[User]:
@@ -192,9 +193,9 @@ def clean_need_data(data: dict, *, partial: bool = False, current: Need | None =
             err("deadline", _("This field is required."))
         elif deadline == "invalid":
             err("deadline", _("Enter a date as YYYY-MM-DD."))
-        elif deadline <= date.today() and not (current is not None and current.deadline == deadline):
+        elif deadline <= today_local() and not (current is not None and current.deadline == deadline):
             err("deadline", _("The proposal deadline must be in the future."))
-        elif deadline > date.today() + timedelta(days=730):
+        elif deadline > today_local() + timedelta(days=730):
             err("deadline", _("The proposal deadline may be at most two years ahead."))
         else:
             out["deadline"] = deadline
@@ -354,7 +355,7 @@ def submit_for_review(need: Need, actor: User) -> Need:
     _require(is_owner_user(actor, need))
     if need.status not in ("draft", "returned"):
         raise _state_error(need)
-    if need.deadline <= date.today():
+    if need.deadline <= today_local():
         raise ValidationFailed({"deadline": [_("The proposal deadline must be in the future.")]})
     need.status = "review"
     need.submitted_at = utcnow()
@@ -371,7 +372,7 @@ def publish(need: Need, coordinator: User, edits: dict | None = None) -> Need:
     _require(can_manage_need(coordinator, need))
     if need.status != "review":
         raise _state_error(need)
-    if need.deadline <= date.today() and not (edits and "deadline" in edits):
+    if need.deadline <= today_local() and not (edits and "deadline" in edits):
         raise ValidationFailed({"deadline": [_("The proposal deadline must be in the future.")]})
     if edits:
         clean = clean_need_data(edits, partial=True, current=need)
@@ -443,7 +444,7 @@ def mark_fulfilled(need: Need, actor: User) -> Need:
 
 def close_expired(today: date | None = None) -> int:
     """Close published needs whose deadline has passed; returns how many."""
-    today = today or date.today()
+    today = today or today_local()
     needs = db.session.scalars(select(Need).where(Need.status == "published", Need.deadline < today)).all()
     for need in needs:
         need.status = "closed"
@@ -457,7 +458,7 @@ def remind_deadlines(today: date | None = None) -> int:
     """Tell owners and drafting proposers that a published need's deadline is
     near (7 days and 1 day before). Each reminder is sent once, whenever the
     command runs; returns the number of needs reminded."""
-    today = today or date.today()
+    today = today or today_local()
     needs = db.session.scalars(select(Need).where(
         Need.status == "published", Need.deadline >= today,
         Need.deadline <= today + timedelta(days=max(REMINDER_DAYS)))).all()

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +21,7 @@ from ..mail import notify
 from ..models import Attachment, Need, Organisation, Proposal, User
 from ..models.base import utcnow
 from ..models.proposals import INACTIVE_STAGES
+from ..needs.services import accepts_proposals
 from ..policy import proposal_role
 from ..reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
 from ..services import NotAllowed, ValidationFailed, audit
@@ -52,15 +51,6 @@ class DuplicateProposal(ValidationFailed):
 
 # --- rules -----------------------------------------------------------------------
 
-def today_local() -> date:
-    """Today's date in the service's time zone (deadlines are calendar dates there)."""
-    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo"))
-    return datetime.now(tz).date()
-
-
-def accepts_proposals(need: Need) -> bool:
-    """Published and the deadline (inclusive) not yet passed."""
-    return need.status == "published" and need.deadline is not None and today_local() <= need.deadline
 
 
 def may_propose(user: User) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from oims.timeutil import today_local
 from oims.models import Notification, Proposal, ProposalEvent
 from oims.proposals import services
 
@@ -119,7 +120,7 @@ def test_expired_deadline_is_refused_with_a_message(world, as_user, db):
 
 def test_deadline_day_itself_still_accepts(world, as_user, db):
     need = world.factory.need(owner=world.owner, deadline_days=0)
-    need.deadline = services.today_local()
+    need.deadline = today_local()
     db.session.commit()
     client = as_user(world.proposer)
     assert client.post(f"/proposals/new?need_id={need.id}", data=proposal_form()).status_code == 302
