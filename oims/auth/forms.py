@@ -2,11 +2,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, URLField
-from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    URLField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from .. import reference as ref
 from ..i18n import current_locale
+from ..validators import HttpUrl
 
 
 def choices(items, blank: bool = False):
@@ -42,7 +51,7 @@ class SignupForm(FlaskForm):
     org_prefecture = SelectField(_l("Prefecture"), validators=[Optional()], validate_choice=False)
     org_industry = SelectField(_l("Industry (JSIC)"), validators=[Optional()], validate_choice=False)
     org_employee_band = SelectField(_l("Employees"), validators=[Optional()], validate_choice=False)
-    org_website = URLField(_l("Website"), validators=[Optional(), URL(), Length(max=300)])
+    org_website = URLField(_l("Website"), validators=[Optional(), HttpUrl(), Length(max=300)])
 
     def fill_choices(self, join_orgs) -> None:
         self.join_org.choices = [("", "—")] + [(str(o.id), o.name) for o in join_orgs]

@@ -2,11 +2,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField, URLField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from .. import reference as ref
 from ..auth.forms import choices
+from ..validators import HttpUrl
 
 
 def _lines(text: str | None) -> list[str]:
@@ -20,7 +28,7 @@ class OrganisationForm(FlaskForm):
     prefecture = SelectField(_l("Prefecture"), validators=[DataRequired()])
     industry = SelectField(_l("Industry (JSIC)"), validators=[DataRequired()])
     employee_band = SelectField(_l("Employees"), validators=[DataRequired()])
-    website = URLField(_l("Website"), validators=[Optional(), URL(), Length(max=300)])
+    website = URLField(_l("Website"), validators=[Optional(), HttpUrl(), Length(max=300)])
     profile = TextAreaField(_l("Capability profile"), validators=[Optional(), Length(max=5000)],
                             description=_l("What your organisation can do: technologies, processes, equipment, track record."))
     technologies = TextAreaField(_l("Technologies / seeds (one per line)"), validators=[Optional(), Length(max=3000)])
