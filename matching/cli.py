@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .cache import maybe_cached
 from .collection import Matcher
 from .encoders import EncoderUnavailable, get_encoder
@@ -66,7 +68,12 @@ def rank(corpus: list[dict[str, Any]], queries: list[dict[str, Any]], top_k: int
         matcher.upsert_many(((i, doc["texts"], {}) for i, doc in enumerate(corpus)),
                             progress=progress)
         qtexts = [" ".join(q["texts"]) for q in queries]
-        qvecs = encoder.encode_queries(qtexts)
+        qvecs = np.zeros((len(qtexts), encoder.dim), dtype=np.float32)
+        long_q = np.array([matcher.weights.is_long(t) for t in qtexts], dtype=bool)
+        for mask, encode in ((long_q, encoder.encode_documents),
+                             (~long_q, encoder.encode_queries)):
+            if mask.any():
+                qvecs[mask] = encode([t for t, m in zip(qtexts, mask, strict=True) if m])
         iterator = range(len(queries))
         if progress:
             from tqdm import tqdm  # noqa: PLC0415

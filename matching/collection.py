@@ -189,21 +189,16 @@ class Matcher:
         """
         if not query_text or not query_text.strip() or k <= 0:
             return []
-        qvec = self.encoder.encode_queries([query_text])[0]
+        qvec = self.encode_query(query_text)
         with self._lock:
             return self._search(query_text, qvec, k, filters, exclude_ids, with_reasons)
 
-    def _search(self, query: str, qvec: np.ndarray, k: int, filters: Mapping[str, Any] | None,
-                exclude: set[int] | None, with_reasons: bool) -> list[Result]:
-        if not self._items:
-            return []
+    def row_scores(self, query: str, qvec: np.ndarray, ok: np.ndarray,
+                   allowed: np.ndarray | None = None, depth: int = 100) -> np.ndarray:
+        """Fused score of every document row (-inf where not allowed or not a candidate)."""
         n_rows = len(self._row_item)
         w = self.weights
-        allowed = self._allowed_rows(filters, exclude)
-        ok = np.asarray(self._row_item, dtype=np.int64) >= 0
-        if allowed is not None:
-            ok &= allowed
-        depth = max(100, 5 * k)
+        lexical_weight, prf_weight = w.for_query(query)
         lexical = self._lexicon.scores(query, n_rows)
         if self._vectors.approximate:
             # Candidates from the graph and from BM25; cosines exact for those only.
@@ -211,21 +206,47 @@ class Matcher:
             cand = np.union1d(ann_rows[0][ann_rows[0] >= 0], _top(lexical, ok, depth))
             dense = self._vectors.scores_for_rows(qvec, n_rows, cand)
             mean, std = self._vectors.sample_stats(qvec)
-            z_dense = zscore(dense, mean, std)
         else:
             dense = self._vectors.scores_for_rows(qvec, n_rows)
-            z_dense = zscore(dense)
-        fused = z_dense + (w.lexical * zscore(lexical) if w.lexical else 0.0)
-        if w.prf:
+            mean = std = None
+        if mean is None or std is None:
+            live = dense[np.isfinite(dense)]
+            mean, std = (float(live.mean()), float(live.std())) if len(live) > 1 else (0.0, 1.0)
+        std = std or 1.0
+        # Equivalent, within one query, to mixing z-scores; but the dense part stays a
+        # raw cosine so scores remain comparable across queries (graded evaluations).
+        fused = w.dense * np.where(np.isfinite(dense), dense, mean)
+        if lexical_weight:
+            fused = fused + std * lexical_weight * zscore(lexical)
+        if prf_weight:
             # Pseudo-relevance feedback: the best first-pass document's key terms.
             first = int(np.argmax(np.where(ok, fused, -np.inf)))
             prf = self._lexicon.scores(self._lexicon.expansion_terms(first), n_rows)
             if self._vectors.approximate:
                 extra = np.setdiff1d(_top(prf, ok, depth), cand)
                 dense[extra] = self._vectors.scores_for_rows(qvec, n_rows, extra)[extra]
-                fused = zscore(dense, mean, std) + w.lexical * zscore(lexical)
-            fused = fused + w.prf * zscore(prf)
-        fused = np.where(ok & np.isfinite(dense) | ok & (lexical > 0), fused, -np.inf)
+                fused = w.dense * np.where(np.isfinite(dense), dense, mean)
+                fused = fused + std * lexical_weight * zscore(lexical)
+            fused = fused + std * prf_weight * zscore(prf)
+        return np.where(ok & (np.isfinite(dense) | (lexical > 0)), fused, -np.inf)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Short queries with the query encoding; document-length ones as documents."""
+        if self.weights.is_long(text):
+            return self.encoder.encode_documents([text])[0]
+        return self.encoder.encode_queries([text])[0]
+
+    def _search(self, query: str, qvec: np.ndarray, k: int, filters: Mapping[str, Any] | None,
+                exclude: set[int] | None, with_reasons: bool) -> list[Result]:
+        if not self._items:
+            return []
+        w = self.weights
+        allowed = self._allowed_rows(filters, exclude)
+        ok = np.asarray(self._row_item, dtype=np.int64) >= 0
+        if allowed is not None:
+            ok &= allowed
+        depth = max(100, 5 * k)
+        fused = self.row_scores(query, qvec, ok, allowed, depth)
         top_rows = _top(fused, ok & np.isfinite(fused), max(depth, 3 * k))
         candidates = {self._row_item[r] for r in top_rows.tolist()}
         scored: list[tuple[float, int, np.ndarray]] = []

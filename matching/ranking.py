@@ -22,7 +22,10 @@ def _env_float(name: str, default: float) -> float:
 
 DEFAULT_LEXICAL_WEIGHT = _env_float("OIMS_MATCH_LEXICAL_WEIGHT", 0.5)
 DEFAULT_PRF_WEIGHT = _env_float("OIMS_MATCH_PRF_WEIGHT", 0.3)
-DEFAULT_AGGREGATION = os.environ.get("OIMS_MATCH_AGGREGATION", "max")
+DEFAULT_AGGREGATION = os.environ.get("OIMS_MATCH_AGGREGATION", "top5")
+LONG_QUERY_CHARS = int(os.environ.get("OIMS_MATCH_LONG_QUERY_CHARS", "300"))
+LONG_LEXICAL_WEIGHT = _env_float("OIMS_MATCH_LONG_LEXICAL_WEIGHT", 0.25)
+LONG_PRF_WEIGHT = _env_float("OIMS_MATCH_LONG_PRF_WEIGHT", 0.0)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,21 @@ class Weights:
     lexical: float = DEFAULT_LEXICAL_WEIGHT  # BM25 over char bigrams / stemmed words
     prf: float = DEFAULT_PRF_WEIGHT  # BM25 of the first-pass best document's key terms
     aggregation: str = DEFAULT_AGGREGATION
+    dense: float = 1.0  # for ablations (0 = lexical only)
+    # A query this long is a document (a full need or paper): it is encoded as a
+    # passage (document-to-document similarity), leans less on exact terms and
+    # needs no feedback expansion.
+    long_query_chars: int = LONG_QUERY_CHARS
+    long_lexical: float = LONG_LEXICAL_WEIGHT
+    long_prf: float = LONG_PRF_WEIGHT
+
+    def is_long(self, query: str) -> bool:
+        return len(query) >= self.long_query_chars
+
+    def for_query(self, query: str) -> tuple[float, float]:
+        """(lexical, prf) weights for this query."""
+        return (self.long_lexical, self.long_prf) if self.is_long(query) else (self.lexical,
+                                                                                 self.prf)
 
 
 def zscore(values: np.ndarray, mean: float | None = None, std: float | None = None
