@@ -42,6 +42,11 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    # Flask-Limiter keeps one global on/off switch; an app with limits off
+    # (tests, or OIMS_RATELIMIT_ENABLED=0) must not switch them off for another
+    # app in the same process, so the switch is read per app at request time.
+    app.config["OIMS_LIMITS_ON"] = app.config.get("RATELIMIT_ENABLED", True)
+    app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
 
     from . import i18n, security, errors, templating

@@ -31,3 +31,10 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@limiter.request_filter
+def _limits_off_for_this_app() -> bool:
+    from flask import current_app
+
+    return not current_app.config.get("OIMS_LIMITS_ON", True)

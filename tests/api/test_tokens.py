@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-import pytest
 from sqlalchemy import select
 
 from oims.models import ApiToken
@@ -87,18 +86,7 @@ def test_missing_bad_and_disabled_tokens(client, factory, token_for, db):
     _problem(client.get("/api/v1/needs", headers={"Authorization": f"Bearer {token}"}), 401)
 
 
-@pytest.fixture
-def limiter_restored():
-    """variant_app(RATELIMIT_ENABLED=True) switches the process-wide limiter
-    on; switch it back so later tests' logins are not rate limited."""
-    from oims.extensions import limiter
-
-    before = limiter.enabled
-    yield
-    limiter.enabled = before
-
-
-def test_rate_limited_per_token(variant_app, factory, token_for, db, limiter_restored):
+def test_rate_limited_per_token(variant_app, factory, token_for, db):
     app = variant_app(RATELIMIT_ENABLED=True, OIMS_API_RATE="3 per minute")
     first, second = token_for(factory.user("proposer")), token_for(factory.user("proposer"))
     db.session.commit()
