@@ -24,6 +24,10 @@ def _faiss():  # noqa: ANN202 - the module has no stubs
 
 
 class VectorIndex:
+    # Fewer allowed vectors than this (or 2% of the store) are scanned exactly even in
+    # HNSW mode: as fast, and a graph walk degrades under a very selective filter.
+    exact_scan_below = 5000
+
     def __init__(self, dim: int, kind: str = "auto", hnsw_threshold: int = 50_000,
                  hnsw_m: int = 32, ef_construction: int = 128, ef_search: int = 256) -> None:
         if kind not in {"auto", "exact", "flat", "hnsw"}:
@@ -147,7 +151,8 @@ class VectorIndex:
             ok[inside] = allowed[row_of_pos[inside]]
             live = ok
         n_live = int(live.sum())
-        use_ann = (self.kind == "flat" or self.approximate) and n_live > max(5000, self._n // 50)
+        floor = max(self.exact_scan_below, self._n // 50)
+        use_ann = (self.kind == "flat" or self.approximate) and n_live > floor
         if not use_ann:
             if n_live * 2 > self._n:  # scan the whole store in place, mask the rest
                 pos = np.arange(self._n)

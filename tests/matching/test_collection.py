@@ -119,3 +119,23 @@ def test_foreign_encoder_index_is_rebuilt(matcher: Matcher) -> None:
     assert rebuilt.ids() == [1, 2, 3, 4] and not rebuilt.needs_rebuild
     assert rebuilt.search("冷凍食品", k=1)[0].id == 2
     assert rebuilt.save()["encoder"] == "another-model"
+
+
+def test_approximate_mode_agrees_with_exact(tmp_path: Path, hash_encoder) -> None:
+    words = ["金属", "加工", "食品", "冷凍", "ロボット", "農業", "検査", "溶接", "物流", "電池"]
+    rng = np.random.default_rng(0)
+    items = [(i, "".join(rng.choice(words, 4)) + "の技術",
+              {"prefecture": "愛知県" if i % 3 else "岐阜県"}) for i in range(600)]
+    exact = Matcher(tmp_path / "exact", hash_encoder)
+    approx = Matcher(tmp_path / "approx", hash_encoder, hnsw_threshold=100)
+    exact.upsert_many(items)
+    approx.upsert_many(items)
+    approx._vectors.exact_scan_below = 10  # force the graph path on this small set
+    assert approx._vectors.approximate and not exact._vectors.approximate
+    for query in ["金属加工の検査", "冷凍食品の物流"]:
+        a = exact.search(query, k=5, with_reasons=False)
+        b = approx.search(query, k=5, with_reasons=False)
+        assert a[0].score == pytest.approx(b[0].score, abs=0.05)
+        got = approx.search(query, k=10, filters={"prefecture": "岐阜県"})
+        assert got and all(r.id % 3 == 0 for r in got)
+    assert approx._vectors._ann is not None  # the HNSW graph was used
