@@ -13,22 +13,15 @@ import numpy as np
 
 from . import store
 from .encoders import Encoder, get_encoder
+from .filters import as_texts as _as_texts
+from .filters import matching_items
+from .filters import top_rows as _top
 from .index import VectorIndex
 from .lexical import BM25Index
 from .ranking import Weights, aggregate, zscore
 from .reasons import Reason, explain
 
 logger = logging.getLogger(__name__)
-
-
-def _top(values: np.ndarray, ok: np.ndarray, n: int) -> np.ndarray:
-    """Rows of the n largest positive-or-finite values among allowed rows."""
-    masked = np.where(ok, values, -np.inf)
-    n = min(n, int(np.isfinite(masked).sum()))
-    if n <= 0:
-        return np.zeros(0, dtype=np.int64)
-    top = np.argpartition(-masked, n - 1)[:n]
-    return top[np.isfinite(masked[top])]
 
 
 class Result(NamedTuple):
@@ -44,23 +37,10 @@ class _Item:
     rows: list[int]
 
 
-def _as_texts(texts: list[str] | str) -> list[str]:
-    items = [texts] if isinstance(texts, str) else list(texts)
-    return [t.strip() for t in items if t and t.strip()]
-
-
-def _values(v: Any) -> set[str]:
-    if v is None:
-        return set()
-    if isinstance(v, list | tuple | set | frozenset):
-        return {str(x) for x in v}
-    return {str(v)}
-
-
 class Matcher:
     """Items keyed by the app's integer ids, each with one or more texts and filterable meta.
 
-    Thread-safe for concurrent searches; writes take a lock. Several processes can
+    Thread-safe (one re-entrant lock guards searches and writes). Several processes can
     share a directory: after `save()` in one, the others see `changed_on_disk()`
     and call `reload()`.
     """
@@ -167,18 +147,10 @@ class Matcher:
                       ) -> np.ndarray | None:
         if not filters and not exclude:
             return None
-        ok_items = set()
-        for item_id, item in self._items.items():
-            if exclude and item_id in exclude:
-                continue
-            if filters and not all(
-                not _values(want) or _values(want) & _values(item.meta.get(key))
-                for key, want in filters.items()
-            ):
-                continue
-            ok_items.add(item_id)
-        row_item = np.asarray(self._row_item, dtype=np.int64)
-        return np.isin(row_item, np.fromiter(ok_items, dtype=np.int64, count=len(ok_items)))
+        ok_items = matching_items(((i, it.meta) for i, it in self._items.items()), filters,
+                                  exclude)
+        return np.isin(np.asarray(self._row_item, dtype=np.int64),
+                       np.fromiter(ok_items, dtype=np.int64, count=len(ok_items)))
 
     def search(self, query_text: str, k: int = 20, filters: Mapping[str, Any] | None = None,
                exclude_ids: set[int] | None = None, with_reasons: bool = True) -> list[Result]:

@@ -51,6 +51,7 @@ def test_filters_apply_during_search(matcher: Matcher) -> None:
     got = matcher.search("ロボット", k=10, exclude_ids={1, 3})
     assert {r.id for r in got} <= {2, 4}
     assert matcher.search("ロボット", filters={"prefecture": "北海道"}) == []
+    assert len(matcher.search("ロボット", filters={"prefecture": "", "kind": []})) == 4
 
 
 def test_upsert_replaces_and_remove(matcher: Matcher) -> None:
