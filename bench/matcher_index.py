@@ -1,12 +1,10 @@
 """Index speed at 100k and 1M vectors: exact numpy, FAISS exact, FAISS HNSW (ours).
 
 Prints latency (one query, top-10), recall@10 against exact search, memory and
-build time. The 100k set is made of *real* encoder vectors (sentences and sentence
-pairs from ../shared/eval encoded by the packaged USE encoder, cached in
-~/.cache/oims-bench); the 1M set adds noise-perturbed copies of them, since 1M real
-texts are not available offline — memory does not depend on the distribution.
+build time, on vectors grown from real e5-small vectors (see `real_vectors`);
+queries are held-out real vectors.
 
-    python bench/matcher_index.py [--sizes 100000 1000000] [--queries 200]
+    python bench/matcher_index.py [--sizes 100000 1000000] [--queries 200] [--base-vectors X.npy]
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from matching.encoders import get_encoder, l2_normalise  # noqa: E402
 from matching.index import VectorIndex  # noqa: E402
-from matching.text import split_sentences  # noqa: E402
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 CACHE = Path(os.environ.get("OIMS_BENCH_CACHE", Path.home() / ".cache" / "oims-bench"))
@@ -39,35 +36,40 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def real_texts(n: int) -> list[str]:
-    sents: list[str] = []
+def real_texts(limit: int) -> list[str]:
+    out: list[str] = []
     for path in sorted(EVAL.rglob("*.jsonl")):
         for line in open(path, encoding="utf-8"):
             obj = json.loads(line)
-            for text in obj.get("texts", [obj.get("text", "")]):
-                sents.extend(s for s in split_sentences(text) if len(s) > 8)
-    sents = sorted(set(sents))
+            out.extend(obj.get("texts", [obj.get("text", "")]))
+    return sorted(set(out))[:limit]
+
+
+def real_vectors(n: int, base_files: list[Path], n_real: int) -> tuple[np.ndarray, int]:
+    """n vectors from real encoder output: the real ones, then mixtures of two real ones.
+
+    Encoding 100k texts with e5-small takes hours on 2 cores, so the real vectors
+    (the eval texts encoded by the default encoder, or given .npy files) are the
+    seeds; each further vector is a normalised mix of two random seeds plus a little
+    noise, which keeps the anisotropic shape of real embeddings that uniform random
+    or synthetic-cluster data lacks.
+    """
+    if base_files:
+        seeds = l2_normalise(np.concatenate([np.load(f) for f in base_files]))
+    else:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        path = CACHE / f"e5_seeds_{n_real}.npy"
+        if not path.exists():
+            np.save(path, get_encoder().encode_documents(real_texts(n_real)))
+        seeds = np.load(path)
+    seeds = np.unique(seeds.round(5), axis=0).astype(np.float32)
     rng = np.random.default_rng(0)
-    out = list(sents)
-    while len(out) < n:  # sentence pairs: new real texts, still on-topic
-        i, j = rng.integers(0, len(sents), 2)
-        out.append(sents[i] + " " + sents[j])
-    return out[:n]
-
-
-def real_vectors(n: int) -> np.ndarray:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"use_{n}.npy"
-    if path.exists():
-        return np.load(path)
-    texts = real_texts(n)
-    enc = get_encoder("use-multilingual")
-    t = time.perf_counter()
-    vecs = np.concatenate([enc.encode_documents(texts[i : i + 2048])
-                           for i in range(0, len(texts), 2048)])
-    print(f"encoded {n} real texts with {enc.name} in {time.perf_counter() - t:.0f}s")
-    np.save(path, vecs)
-    return vecs
+    extra = max(0, n - len(seeds))
+    i, j = rng.integers(0, len(seeds), (2, extra))
+    a = rng.uniform(0.5, 1.0, (extra, 1)).astype(np.float32)
+    mixed = l2_normalise(a * seeds[i] + (1 - a) * seeds[j]
+                         + 0.01 * rng.normal(size=(extra, seeds.shape[1])).astype(np.float32))
+    return np.concatenate([seeds, mixed])[:n], len(seeds)
 
 
 def timeit(fn, queries: np.ndarray) -> tuple[float, np.ndarray]:
@@ -125,26 +127,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--base-vectors", type=Path, nargs="*", default=[],
+                    help=".npy files of real encoder vectors (default: encode the eval texts)")
+    ap.add_argument("--real", type=int, default=5000, help="eval texts to encode as seeds")
     args = ap.parse_args()
-    base = real_vectors(100_000)
-    rng = np.random.default_rng(1)
-    qidx = rng.choice(len(base), args.queries, replace=False)
-    queries = l2_normalise(base[qidx] + 0.05 * rng.normal(size=(args.queries, base.shape[1])))
     for n in args.sizes:
-        if n <= len(base):
-            vecs = np.ascontiguousarray(base[:n])
-        else:
-            # 1M: perturbed copies of the real vectors, randomly projected to e5's 384
-            # dimensions (the default encoder's size is what the memory target is about).
-            proj = np.linalg.qr(rng.normal(size=(base.shape[1], 384)))[0].astype(np.float32)
-            small = l2_normalise(base @ proj)
-            reps = [small] + [l2_normalise(small + 0.02 * rng.normal(size=small.shape)
-                                           .astype(np.float32)) for _ in range(n // len(base) - 1)]
-            vecs = np.concatenate(reps)[:n]
-            del reps
-            bench(vecs, l2_normalise(queries @ proj))
-            continue
-        bench(vecs, queries)
+        vecs, n_seeds = real_vectors(n + args.queries, args.base_vectors, args.real)
+        rng = np.random.default_rng(1)
+        qidx = rng.choice(n_seeds, args.queries, replace=False)  # queries: real vectors
+        queries = vecs[qidx].copy()
+        vecs = np.delete(vecs, qidx, axis=0)[:n]
+        print(f"\n{n_seeds} real seed vectors; queries are {args.queries} held-out real ones")
+        bench(np.ascontiguousarray(vecs), queries)
         del vecs
         gc.collect()
 
