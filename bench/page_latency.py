@@ -138,11 +138,11 @@ def main() -> None:
     ap.add_argument("--heavy", type=int, default=500, help="proposals to the one big need")
     ap.add_argument("--samples", type=int, default=30)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--short", action="store_true", help="CI size: 1k needs, 10k proposals, 10 samples")
+    ap.add_argument("--short", action="store_true", help="CI size: 1k needs, 10k proposals, 5 samples")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     if args.short:
-        args.needs, args.samples, args.heavy = 1000, 10, 200
+        args.needs, args.samples, args.heavy = 1000, 5, 200
 
     env = BenchEnv(db=args.db, name="oims_bench_pages", matching=False)
     env.fresh_database()
