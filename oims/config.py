@@ -94,6 +94,7 @@ def from_environment(instance_path: str) -> dict:
         "OIMS_INDEX_DIR": os.environ.get("OIMS_INDEX_DIR", str(Path(instance_path) / "index")),
         "OIMS_ENCODER": os.environ.get("OIMS_ENCODER", ""),
         "OIMS_MATCHING_ENABLED": _bool("OIMS_MATCHING_ENABLED", True),
+        "OIMS_INDEX_IN_BACKGROUND": _bool("OIMS_INDEX_IN_BACKGROUND", True),
         "OIMS_RESPONSE_DAYS": _int("OIMS_RESPONSE_DAYS", 14),
         "OIMS_STALL_DAYS": _int("OIMS_STALL_DAYS", 30),
         "OIMS_PAGE_SIZE": _int("OIMS_PAGE_SIZE", 20),

@@ -25,6 +25,7 @@ import fcntl
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -134,6 +135,15 @@ class MatchingService:
         self._encoder_failed_at = 0.0
         self._repaired = False
         self._lock = threading.RLock()
+        # Index updates after a commit run on a per-process background thread,
+        # so a request never waits for encoding or for the cross-process
+        # index lock (the queue is in the database: nothing is lost if the
+        # process dies first; the next start repairs).
+        self.background = bool(app.config.get("OIMS_INDEX_IN_BACKGROUND", True))
+        self._app = app
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._thread_pid = 0
 
     # encoder and collections
     def encoder(self):
@@ -301,13 +311,48 @@ class MatchingService:
         return {"enabled": self.enabled, "available": available, "pending": pending,
                 "catching_up": self.enabled and (pending > 0 or not available)}
 
+    # background indexing
+    def kick(self) -> None:
+        """Index what is queued soon, off the caller's thread."""
+        with self._lock:
+            # A thread does not survive fork(): start one per process, lazily.
+            if self._thread is None or not self._thread.is_alive() or self._thread_pid != os.getpid():
+                self._thread = threading.Thread(target=self._drain_loop, name="oims-index", daemon=True)
+                self._thread_pid = os.getpid()
+                self._thread.start()
+        self._wake.set()
+
+    def _drain_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            with self._app.app_context():
+                try:
+                    self.encoder()
+                    with _own_session() as session:
+                        while self.drain(session):
+                            pass
+                except Exception:
+                    log.warning("background index update deferred; the queue keeps it", exc_info=True)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until the queue is empty (benchmarks, tests, CLI). True when it is."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with _own_session() as session:
+                if not session.scalar(select(func.count(IndexQueue.id))):
+                    return True
+            time.sleep(0.05)
+        return False
+
     # searches (call ensure_current() first)
     def search(self, kind: str, query: str, k: int = 20, filters: dict | None = None,
                exclude_ids: set[int] | None = None):
         if not self.ensure_current():
             return None
         try:
-            return self.matcher(kind).search(query, k=k, filters=filters or None, exclude_ids=exclude_ids)
+            with self._lock:  # the background thread may be writing the same collection
+                return self.matcher(kind).search(query, k=k, filters=filters or None, exclude_ids=exclude_ids)
         except Exception:
             log.warning("matching search failed", exc_info=True)
             return None
@@ -435,6 +480,9 @@ def _after_commit(session) -> None:
     if not session.info.pop(_PENDING, False) or not _enabled_here():
         return
     svc = service()
+    if svc.background:
+        svc.kick()
+        return
     try:
         svc.encoder()
         with _own_session() as own:

@@ -31,6 +31,9 @@ def base_config(tmp_path_factory, **overrides) -> dict:
         "OIMS_ARGON2_MEMORY_KIB": 1024,
         "OIMS_MAIL_BACKEND": "log",
         "OIMS_MATCHING_ENABLED": False,
+        # Index synchronously after each commit, so tests can check the index
+        # right away; test_index_in_background covers the background thread.
+        "OIMS_INDEX_IN_BACKGROUND": False,
         "SERVER_NAME": "localhost",
     }
     cfg.update(overrides)

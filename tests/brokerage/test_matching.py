@@ -199,3 +199,21 @@ def test_missing_model_path_fails_fast(name):
 
     with pytest.raises(EncoderUnavailable):
         ms._check_encoder_name(name)
+
+
+def test_index_in_background_thread(matching_app, factory):
+    """Production mode: a commit only queues; a per-process thread indexes
+    soon after, and the request does not wait for it."""
+    app = matching_app(OIMS_INDEX_IN_BACKGROUND=True)
+    with using(app):
+        svc = ms.service(app)
+        need = factory.need()
+        prop = factory.proposal(need)
+        assert svc.wait_idle(timeout=30)
+        assert svc._thread is not None and svc._thread.is_alive()
+        assert prop.id in svc.matcher("proposals").ids() and need.id in svc.matcher("needs").ids()
+        prop.stage = "withdrawn"
+        _db.session.commit()
+        assert svc.wait_idle(timeout=30)
+        assert prop.id not in svc.matcher("proposals").ids()
+        assert _queue() == 0
