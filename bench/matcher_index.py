@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from matching.encoders import get_encoder, l2_normalise  # noqa: E402
-from matching.index import VectorIndex  # noqa: E402
+from matching.encoders import get_encoder, l2_normalise
+from matching.index import VectorIndex
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 CACHE = Path(os.environ.get("OIMS_BENCH_CACHE", Path.home() / ".cache" / "oims-bench"))
@@ -39,7 +39,7 @@ def rss_mb() -> float:
 def real_texts(limit: int) -> list[str]:
     out: list[str] = []
     for path in sorted(EVAL.rglob("*.jsonl")):
-        for line in open(path, encoding="utf-8"):
+        for line in path.read_text(encoding="utf-8").splitlines():
             obj = json.loads(line)
             out.extend(obj.get("texts", [obj.get("text", "")]))
     return sorted(set(out))[:limit]
@@ -81,7 +81,7 @@ def timeit(fn, queries: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def bench(vecs: np.ndarray, queries: np.ndarray, k: int = 10) -> None:
-    import faiss  # noqa: PLC0415
+    import faiss
 
     n, dim = vecs.shape
     print(f"\n## {n:,} vectors x {dim}")

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from matching.cli import rank, read_jsonl  # noqa: E402
-from matching.evaluation import read_qrels, summary, weighted_kendall_loss  # noqa: E402
-from matching.ranking import Weights  # noqa: E402
+from matching.cli import rank, read_jsonl
+from matching.evaluation import read_qrels, summary, weighted_kendall_loss
+from matching.ranking import Weights
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 

@@ -76,7 +76,7 @@ def rank(corpus: list[dict[str, Any]], queries: list[dict[str, Any]], top_k: int
                 qvecs[mask] = encode([t for t, m in zip(qtexts, mask, strict=True) if m])
         iterator = range(len(queries))
         if progress:
-            from tqdm import tqdm  # noqa: PLC0415
+            from tqdm import tqdm
 
             iterator = tqdm(iterator, desc="ranking", unit="query")
         run: dict[str, list[tuple[str, float]]] = {}
@@ -89,8 +89,7 @@ def rank(corpus: list[dict[str, Any]], queries: list[dict[str, Any]], top_k: int
 def write_trec(run: dict[str, list[tuple[str, float]]], out: Path | str, tag: str) -> None:
     with open(out, "w", encoding="utf-8") as fh:
         for qid, results in run.items():
-            for rank_, (docid, score) in enumerate(results, start=1):
-                fh.write(f"{qid} Q0 {docid} {rank_} {score:.6f} {tag}\n")
+            fh.writelines(f"{qid} Q0 {docid} {rank_} {score:.6f} {tag}\n" for rank_, (docid, score) in enumerate(results, start=1))
 
 
 def _parser() -> argparse.ArgumentParser:

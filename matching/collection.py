@@ -116,7 +116,7 @@ class Matcher:
     def _encode_documents(self, texts: list[str], progress: bool) -> np.ndarray:
         if not progress or len(texts) <= 256:
             return self.encoder.encode_documents(texts)
-        from tqdm import tqdm  # noqa: PLC0415
+        from tqdm import tqdm
 
         out = np.empty((len(texts), self.encoder.dim), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")

