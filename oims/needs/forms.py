@@ -10,21 +10,15 @@ from wtforms import (
     BooleanField,
     DateField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import reference as ref
+from ..fields import MultiCheckboxField
 from ..i18n import current_locale
 from .services import LIMITS
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class Marks:

@@ -10,24 +10,21 @@ closed (deadline) | withdrawn | fulfilled.
 
 from __future__ import annotations
 
-import difflib
-import json
 import string
 import unicodedata
 from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import func, select
 
 from .. import reference as ref
 from ..extensions import db
 from ..mail import notify
 from ..models import AuditLog, Need, NeedVersion, Proposal, User
 from ..models.base import utcnow
-from ..models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
 from ..models.proposals import INACTIVE_STAGES
-from ..policy import can_manage_need, owner_label, visible_needs
+from ..policy import can_manage_need, owner_label
 from ..services import NotAllowed, ValidationFailed, audit
 from ..timeutil import today_local
 from .uploads import rescrub_for_anonymity, save_upload, send_attachment
@@ -482,138 +479,6 @@ def remind_deadlines(today: date | None = None) -> int:
     return count
 
 
-# --- versions ------------------------------------------------------------------------------------
-
-def versions_for(need: Need, viewer: User) -> list[NeedVersion]:
-    """Versions `viewer` may see: all for the owner and staff; for others
-    only the changes made after publication."""
-    versions = list(need.versions)
-    if is_owner_user(viewer, need) or can_manage_need(viewer, need):
-        return versions
-    return [v for v in versions if v.reason == "edit_after_publish"]
-
-
-def coordinator_edits(need: Need) -> list[NeedVersion]:
-    return [v for v in need.versions if v.reason == "coordinator_edit"]
-
-
-def _field_text(snapshot: dict, field: str) -> str:
-    value = snapshot.get(field)
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "✓" if value else "—"
-    return "" if value is None else str(value)
-
-
-def diff_snapshots(old: dict, new: dict) -> list[dict]:
-    """Per changed field: name, old/new text and line-level diff ops."""
-    out = []
-    for field in NEED_SNAPSHOT_FIELDS:
-        a, b = _field_text(old, field), _field_text(new, field)
-        if a == b:
-            continue
-        ops = []
-        matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal":
-                ops.append(("equal", a[i1:i2]))
-            else:
-                if i2 > i1:
-                    ops.append(("delete", a[i1:i2]))
-                if j2 > j1:
-                    ops.append(("insert", b[j1:j2]))
-        out.append({"field": field, "old": a, "new": b, "ops": ops, "text": field in NEED_TEXT_FIELDS})
-    return out
-
-
-def version_diffs(need: Need, versions: list[NeedVersion]) -> list[dict]:
-    """For each version: what changed from it to the next one (or to now)."""
-    all_versions = list(need.versions)
-    out = []
-    for v in versions:
-        idx = all_versions.index(v)
-        nxt = all_versions[idx + 1].snapshot if idx + 1 < len(all_versions) else need.snapshot()
-        out.append({"version": v, "to_version": v.version + 1, "changes": diff_snapshots(v.snapshot, nxt)})
-    return out
-
-
-# --- search ------------------------------------------------------------------------------------------
-
-SORTS = ("newest", "deadline")
-
-
-def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str = "newest", page: int = 1,
-                 per_page: int | None = None):
-    """Needs `user` may see matching `q` (space-separated terms, all must
-    occur; Japanese works as substrings) and `filters`:
-
-    - partnership: a partnership type code
-    - keyword: a keyword (exact, normalised)
-    - region: a bureau code; needs preferring that region or nationwide
-    - deadline_before: date; deadline on or before it
-    - new: truthy; published after `since` (default: user.last_needs_visit_at)
-    - status: for staff and owners, a status (default: published)
-    Returns a Flask-SQLAlchemy pagination.
-    """
-    filters = filters or {}
-    query = visible_needs(user)
-    status = filters.get("status") or "published"
-    if status != "all":
-        query = query.where(Need.status == status)
-    for term in search_terms(q):
-        query = query.where(Need.search_text.contains(term, autoescape=True))
-    if (pt := filters.get("partnership")) in ref.PARTNERSHIP_BY_CODE:
-        query = query.where(cast(Need.partnership_types, Text).contains(f'"{pt}"'))
-    if kw := (filters.get("keyword") or "").strip():
-        # the normalised tag kept in search_text, or (rows made elsewhere) the exact JSON item
-        query = query.where(or_(Need.search_text.contains(keyword_tag(kw), autoescape=True),
-                                cast(Need.keywords, Text).contains(json.dumps(kw), autoescape=True)))
-    if (region := filters.get("region")) in ref.BUREAU_BY_CODE:
-        regions_text = cast(Need.regions, Text)
-        query = query.where(or_(regions_text.contains(f'"{region}"'), regions_text.in_(("[]", "null")),
-                                Need.regions.is_(None)))
-    if isinstance(deadline_before := _as_date(filters.get("deadline_before")), date):
-        query = query.where(Need.deadline <= deadline_before)
-    if filters.get("new"):
-        since = filters.get("since") or user.last_needs_visit_at
-        if since is not None:
-            query = query.where(Need.published_at > since)
-    if sort == "deadline":
-        query = query.order_by(Need.deadline.asc(), Need.id.desc())
-    else:
-        query = query.order_by(func.coalesce(Need.published_at, Need.created_at).desc(), Need.id.desc())
-    per_page = per_page or current_app.config.get("OIMS_PAGE_SIZE", 20)
-    return db.paginate(query, page=max(int(page or 1), 1), per_page=per_page, error_out=False)
-
-
-def my_needs(user: User) -> list[Need]:
-    return list(db.session.scalars(select(Need).where(Need.owner_org_id == user.organisation_id)
-                                   .order_by(Need.updated_at.desc(), Need.id.desc())))
-
-
-def review_queue(user: User) -> list[Need]:
-    query = select(Need).where(Need.status == "review")
-    if not user.is_admin:
-        query = query.where(Need.bureau == user.bureau)
-    return list(db.session.scalars(query.order_by(Need.submitted_at.asc(), Need.id.asc())))
-
-
-def proposal_counts(need_ids: list[int]) -> dict[int, int]:
-    if not need_ids:
-        return {}
-    rows = db.session.execute(select(Proposal.need_id, func.count(Proposal.id)).where(
-        Proposal.need_id.in_(need_ids), Proposal.stage.notin_(("draft",) + INACTIVE_STAGES))
-        .group_by(Proposal.need_id))
-    return dict(rows.all())
-
-
-def has_active_proposal(user: User, need: Need) -> bool:
-    return bool(db.session.scalar(select(Proposal.id).where(
-        Proposal.need_id == need.id, Proposal.org_id == user.organisation_id,
-        Proposal.stage.notin_(INACTIVE_STAGES)).limit(1)))
-
-
 def status_labels() -> dict[str, str]:
     return {"draft": _("Draft"), "review": _("Under review"), "returned": _("Returned with comments"),
             "published": _("Published"), "closed": _("Closed"), "withdrawn": _("Withdrawn"),
@@ -633,3 +498,15 @@ __all__ = [
     "remind_deadlines", "return_need", "save_upload", "search_needs", "send_attachment", "submit_for_review",
     "update_need", "withdraw",
 ]
+
+
+# Re-exported: callers (views, API) use needs.services as the one entry point.
+from .search import (  # noqa: F401
+    SORTS,
+    has_active_proposal,
+    my_needs,
+    proposal_counts,
+    review_queue,
+    search_needs,
+)
+from .versions import coordinator_edits, diff_snapshots, version_diffs, versions_for  # noqa: F401

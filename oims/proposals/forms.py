@@ -5,23 +5,15 @@ from flask_wtf import FlaskForm
 from wtforms import (
     MultipleFileField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import reference as ref
 from ..auth.forms import choices
+from ..fields import MultiCheckboxField
 from .services import MAX_DECLINE_NOTE, MAX_LENGTHS, TEXT_FIELDS
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes; rendered by the shared render_field macro."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _lines(text: str | None) -> list[str]:

@@ -1,0 +1,91 @@
+"""Finding needs: Japanese substring search, filters, sort, pagination; owners' and coordinators' lists."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import Text, cast, func, or_, select
+
+from .. import reference as ref
+from ..extensions import db
+from ..models import Need, Proposal, User
+from ..models.proposals import INACTIVE_STAGES
+from ..policy import visible_needs
+from .services import _as_date, keyword_tag, search_terms
+
+# --- search ------------------------------------------------------------------------------------------
+
+SORTS = ("newest", "deadline")
+
+
+def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str = "newest", page: int = 1,
+                 per_page: int | None = None):
+    """Needs `user` may see matching `q` (space-separated terms, all must
+    occur; Japanese works as substrings) and `filters`:
+
+    - partnership: a partnership type code
+    - keyword: a keyword (exact, normalised)
+    - region: a bureau code; needs preferring that region or nationwide
+    - deadline_before: date; deadline on or before it
+    - new: truthy; published after `since` (default: user.last_needs_visit_at)
+    - status: for staff and owners, a status (default: published)
+    Returns a Flask-SQLAlchemy pagination.
+    """
+    filters = filters or {}
+    query = visible_needs(user)
+    status = filters.get("status") or "published"
+    if status != "all":
+        query = query.where(Need.status == status)
+    for term in search_terms(q):
+        query = query.where(Need.search_text.contains(term, autoescape=True))
+    if (pt := filters.get("partnership")) in ref.PARTNERSHIP_BY_CODE:
+        query = query.where(cast(Need.partnership_types, Text).contains(f'"{pt}"'))
+    if kw := (filters.get("keyword") or "").strip():
+        # the normalised tag kept in search_text, or (rows made elsewhere) the exact JSON item
+        query = query.where(or_(Need.search_text.contains(keyword_tag(kw), autoescape=True),
+                                cast(Need.keywords, Text).contains(json.dumps(kw), autoescape=True)))
+    if (region := filters.get("region")) in ref.BUREAU_BY_CODE:
+        regions_text = cast(Need.regions, Text)
+        query = query.where(or_(regions_text.contains(f'"{region}"'), regions_text.in_(("[]", "null")),
+                                Need.regions.is_(None)))
+    if isinstance(deadline_before := _as_date(filters.get("deadline_before")), date):
+        query = query.where(Need.deadline <= deadline_before)
+    if filters.get("new"):
+        since = filters.get("since") or user.last_needs_visit_at
+        if since is not None:
+            query = query.where(Need.published_at > since)
+    if sort == "deadline":
+        query = query.order_by(Need.deadline.asc(), Need.id.desc())
+    else:
+        query = query.order_by(func.coalesce(Need.published_at, Need.created_at).desc(), Need.id.desc())
+    per_page = per_page or current_app.config.get("OIMS_PAGE_SIZE", 20)
+    return db.paginate(query, page=max(int(page or 1), 1), per_page=per_page, error_out=False)
+
+
+def my_needs(user: User) -> list[Need]:
+    return list(db.session.scalars(select(Need).where(Need.owner_org_id == user.organisation_id)
+                                   .order_by(Need.updated_at.desc(), Need.id.desc())))
+
+
+def review_queue(user: User) -> list[Need]:
+    query = select(Need).where(Need.status == "review")
+    if not user.is_admin:
+        query = query.where(Need.bureau == user.bureau)
+    return list(db.session.scalars(query.order_by(Need.submitted_at.asc(), Need.id.asc())))
+
+
+def proposal_counts(need_ids: list[int]) -> dict[int, int]:
+    if not need_ids:
+        return {}
+    rows = db.session.execute(select(Proposal.need_id, func.count(Proposal.id)).where(
+        Proposal.need_id.in_(need_ids), Proposal.stage.notin_(("draft",) + INACTIVE_STAGES))
+        .group_by(Proposal.need_id))
+    return dict(rows.all())
+
+
+def has_active_proposal(user: User, need: Need) -> bool:
+    return bool(db.session.scalar(select(Proposal.id).where(
+        Proposal.need_id == need.id, Proposal.org_id == user.organisation_id,
+        Proposal.stage.notin_(INACTIVE_STAGES)).limit(1)))

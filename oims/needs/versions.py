@@ -1,0 +1,65 @@
+"""Need versions: snapshots before each change, and readable diffs."""
+
+from __future__ import annotations
+
+import difflib
+
+from ..models import Need, NeedVersion, User
+from ..models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
+from ..policy import can_manage_need
+from .services import is_owner_user
+
+# --- versions ------------------------------------------------------------------------------------
+
+def versions_for(need: Need, viewer: User) -> list[NeedVersion]:
+    """Versions `viewer` may see: all for the owner and staff; for others
+    only the changes made after publication."""
+    versions = list(need.versions)
+    if is_owner_user(viewer, need) or can_manage_need(viewer, need):
+        return versions
+    return [v for v in versions if v.reason == "edit_after_publish"]
+
+
+def coordinator_edits(need: Need) -> list[NeedVersion]:
+    return [v for v in need.versions if v.reason == "coordinator_edit"]
+
+
+def _field_text(snapshot: dict, field: str) -> str:
+    value = snapshot.get(field)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "✓" if value else "—"
+    return "" if value is None else str(value)
+
+
+def diff_snapshots(old: dict, new: dict) -> list[dict]:
+    """Per changed field: name, old/new text and line-level diff ops."""
+    out = []
+    for field in NEED_SNAPSHOT_FIELDS:
+        a, b = _field_text(old, field), _field_text(new, field)
+        if a == b:
+            continue
+        ops = []
+        matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                ops.append(("equal", a[i1:i2]))
+            else:
+                if i2 > i1:
+                    ops.append(("delete", a[i1:i2]))
+                if j2 > j1:
+                    ops.append(("insert", b[j1:j2]))
+        out.append({"field": field, "old": a, "new": b, "ops": ops, "text": field in NEED_TEXT_FIELDS})
+    return out
+
+
+def version_diffs(need: Need, versions: list[NeedVersion]) -> list[dict]:
+    """For each version: what changed from it to the next one (or to now)."""
+    all_versions = list(need.versions)
+    out = []
+    for v in versions:
+        idx = all_versions.index(v)
+        nxt = all_versions[idx + 1].snapshot if idx + 1 < len(all_versions) else need.snapshot()
+        out.append({"version": v, "to_version": v.version + 1, "changes": diff_snapshots(v.snapshot, nxt)})
+    return out
