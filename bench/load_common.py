@@ -296,8 +296,9 @@ def check_stored(app, acked: dict[int, str]) -> dict:
                 "unacknowledged_but_stored": len([p for p in rows if p.id not in acked]), "problems": problems}
 
 
-def index_state(app) -> dict:
-    """The matcher's proposals collection compared with the database."""
+def index_state(app, settle_seconds: float = 60.0) -> dict:
+    """The matcher's proposals collection compared with the database, once the
+    server's background indexing threads have emptied the queue (or the wait ran out)."""
     from sqlalchemy import func, select
 
     from oims import matching_service as ms
@@ -308,6 +309,10 @@ def index_state(app) -> dict:
         svc = ms.service(app)
         if not svc.enabled:
             return {"enabled": False}
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < settle_seconds and (db.session.scalar(select(func.count(IndexQueue.id))) or 0):
+            db.session.rollback()
+            time.sleep(0.2)
         should = set(db.session.scalars(select(Proposal.id).where(
             Proposal.stage.notin_(ms.UNINDEXED_PROPOSAL_STAGES))))
         have = set(svc.matcher("proposals").ids())

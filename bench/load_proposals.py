@@ -108,6 +108,10 @@ def main() -> None:
     try:
         server.start()
         result = run_burst(server.base, seeded["proposer_emails"], seeded["need_ids"], per)
+        # Indexing runs on the workers' background threads: let them finish
+        # while the server is still up (a stopped server leaves the rest in the
+        # durable queue for the next start's repair).
+        idx = index_state(app)
     finally:
         server.stop()
     acked, lat = result["acked"], result["latencies"]
@@ -120,7 +124,6 @@ def main() -> None:
           f"stored without acknowledgement {stored['unacknowledged_but_stored']}, problems {len(stored['problems'])}")
     for p in stored["problems"][:10]:
         print("   ", p)
-    idx = index_state(app)
     print(f"[load] matcher index: {idx}")
     ok = not stored["problems"] and (not idx.get("enabled") or (idx["missing"] == 0 and idx["stray"] == 0))
     print(f"[load] RESULT {'OK' if ok else 'FAILED'}  (p50 {percentile(lat, 50) * 1000:.0f} ms, "
