@@ -49,7 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
 
-    from . import i18n, security, errors, templating
+    from . import errors, i18n, security, templating
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     security.init_app(app)

@@ -55,7 +55,7 @@ def demo(password):
     summary = load_demo(password=password)
     for key, value in summary["counts"].items():
         click.echo(f"{key}: {value}")
-    click.echo("\nDemo logins (password: %s):" % password)
+    click.echo(f"\nDemo logins (password: {password}):")
     for role, email in summary["logins"].items():
         click.echo(f"  {role:12s} {email}")
 

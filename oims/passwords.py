@@ -11,7 +11,6 @@ from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
 
-
 @lru_cache(maxsize=4)
 def _make_hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)

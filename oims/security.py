@@ -11,14 +11,11 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# The browsable API docs page is the only page allowed a looser policy.
-RELAXED_PATHS = ("/api/v1/docs",)
 
 
 def _headers(response: Response) -> Response:
     h = response.headers
-    if not request.path.startswith(RELAXED_PATHS):
-        h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("Content-Security-Policy", CSP)
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Referrer-Policy", "same-origin")

@@ -15,7 +15,13 @@ from ..extensions import db
 from ..mail import enqueue, notify
 from ..models import Organisation, OrgJoinRequest, PasswordResetToken, User
 from ..models.base import utcnow
-from ..passwords import dummy_verify, hash_password, needs_rehash, policy_errors, verify_password
+from ..passwords import (
+    dummy_verify,
+    hash_password,
+    needs_rehash,
+    policy_errors,
+    verify_password,
+)
 from ..services import NotAllowed, ValidationFailed, audit
 
 SELF_SIGNUP_ROLES = {"need_owner": ref.OWNER_KINDS, "proposer": ref.PROPOSER_KINDS}

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -12,7 +20,14 @@ from ..models import Organisation, User
 from ..models.base import utcnow
 from ..services import ValidationFailed, apply_errors, audit
 from . import bp, services
-from .forms import ChangePasswordForm, LoginForm, ResetPasswordForm, ResetRequestForm, SettingsForm, SignupForm
+from .forms import (
+    ChangePasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SettingsForm,
+    SignupForm,
+)
 
 
 @login_manager.user_loader

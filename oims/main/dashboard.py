@@ -4,7 +4,7 @@ Features stay independent of one another and of this page."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 PanelFn = Callable[[object], "tuple[str, dict] | None"]
 PANELS: list[tuple[int, PanelFn]] = []

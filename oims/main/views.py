@@ -5,19 +5,18 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..i18n import SUPPORTED
 from ..models import Notification, Organisation
 from ..models.base import utcnow
-from ..i18n import SUPPORTED
 from . import bp
 from .dashboard import panels_for
 
 
 @bp.get("/")
 def index():
-    counts = {
-        kind: db.session.scalar(select(func.count(Organisation.id)).where(Organisation.kind == kind)) or 0
-        for kind in ("large", "sme", "university", "institute", "startup")
-    }
+    by_kind = dict(db.session.execute(
+        select(Organisation.kind, func.count(Organisation.id)).group_by(Organisation.kind)).all())
+    counts = {kind: by_kind.get(kind, 0) for kind in ("large", "sme", "university", "institute", "startup")}
     return render_template("main/index.html", counts=counts)
 
 

@@ -61,7 +61,7 @@ class Meeting(db.Model):
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    slots: Mapped[list["MeetingSlot"]] = relationship(
+    slots: Mapped[list[MeetingSlot]] = relationship(
         back_populates="meeting", order_by="MeetingSlot.starts_at", cascade="all, delete-orphan"
     )
 

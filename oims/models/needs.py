@@ -52,7 +52,7 @@ class Need(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     owner_org: Mapped[Organisation] = relationship()
-    versions: Mapped[list["NeedVersion"]] = relationship(
+    versions: Mapped[list[NeedVersion]] = relationship(
         back_populates="need", order_by="NeedVersion.id", cascade="all, delete-orphan"
     )
 

@@ -30,7 +30,7 @@ class Organisation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    users: Mapped[list["User"]] = relationship(back_populates="organisation")  # noqa: F821
+    users: Mapped[list[User]] = relationship(back_populates="organisation")  # noqa: F821
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r} {self.kind}>"
@@ -78,7 +78,7 @@ class OrgJoinRequest(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
+    user: Mapped[User] = relationship(foreign_keys=[user_id])  # noqa: F821
     organisation: Mapped[Organisation] = relationship()
 
     def __repr__(self) -> str:

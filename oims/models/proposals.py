@@ -63,7 +63,7 @@ class Proposal(db.Model):
 
     need: Mapped[Need] = relationship()
     org: Mapped[Organisation] = relationship()
-    events: Mapped[list["ProposalEvent"]] = relationship(
+    events: Mapped[list[ProposalEvent]] = relationship(
         back_populates="proposal", order_by="ProposalEvent.id", cascade="all, delete-orphan"
     )
 
