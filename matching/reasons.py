@@ -36,7 +36,10 @@ def matched_terms(query: str, sentence: str) -> list[str]:
             j = i
             while j < len(norm) and covered[j]:
                 j += 1
-            out.append(norm[i:j])
+            span = norm[i:j]
+            # All-hiragana spans (する, している, など) are grammar, not evidence.
+            if not all("\u3040" <= ch <= "\u309f" for ch in span):
+                out.append(span)
             i = j
         else:
             i += 1

@@ -61,3 +61,9 @@ def test_explain_returns_best_sentence_with_terms() -> None:
 
 def test_normalise() -> None:
     assert normalise("ＡＢＣ１２３") == "abc123"
+
+
+def test_matched_terms_skip_grammar_only_spans() -> None:
+    terms = matched_terms("樹脂化を提案します", "当社は部品の樹脂化を得意としています")
+    assert "樹脂化を" in terms or "樹脂化" in terms
+    assert all(not all("\u3040" <= ch <= "\u309f" for ch in t) for t in terms)
