@@ -32,13 +32,12 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, func, insert, inspect, select
+from flask import Flask, current_app
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import IndexQueue, Need, Organisation, Proposal
-from .models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -421,113 +420,8 @@ def reindex(progress: Callable[[int], None] | None = None, force: bool = True) -
     return service().repair(db.session, force=force, progress=progress)
 
 
-# Explicit hooks (the ORM events below make them unnecessary; kept for callers).
-
-def on_need_changed(need: Need) -> None:
-    """Nothing to do: the ORM events queue the need (kept for explicit callers)."""
-
-
-def on_proposal_changed(proposal: Proposal) -> None:
-    """Nothing to do: the ORM events queue the proposal."""
-
-
-def on_org_changed(org: Organisation) -> None:
-    """Nothing to do: the ORM events queue the organisation."""
-
-
-# --- ORM events --------------------------------------------------------------------------
-
-_PENDING = "oims_index_pending"
-_SEEN = "oims_index_seen"
-
-
-def _enabled_here() -> bool:
-    return has_app_context() and bool(current_app.config.get("OIMS_MATCHING_ENABLED"))
-
-
-def _changed(obj) -> bool:
-    state = inspect(obj)
-    return any(state.attrs[name].history.has_changes() for name in WATCHED[type(obj)])
-
-
-def _after_flush(session, flush_context) -> None:
-    if not _enabled_here():
-        return
-    keys = set()
-    for obj in list(session.new) + list(session.deleted):
-        kind = KIND_OF_MODEL.get(type(obj))
-        if kind and obj.id is not None:
-            keys.add((kind, obj.id))
-    for obj in session.dirty:
-        kind = KIND_OF_MODEL.get(type(obj))
-        if kind and obj.id is not None and _changed(obj):
-            keys.add((kind, obj.id))
-    seen = session.info.setdefault(_SEEN, set())
-    keys -= seen
-    if not keys:
-        return
-    now = utcnow()
-    session.connection().execute(
-        insert(IndexQueue.__table__),
-        [{"kind": k, "item_id": i, "enqueued_at": now, "attempts": 0, "last_error": ""} for k, i in keys],
-    )
-    seen |= keys
-    session.info[_PENDING] = True
-
-
-def _after_commit(session) -> None:
-    session.info.pop(_SEEN, None)
-    if not session.info.pop(_PENDING, False) or not _enabled_here():
-        return
-    svc = service()
-    if svc.background:
-        svc.kick()
-        return
-    try:
-        svc.encoder()
-        with _own_session() as own:
-            svc.drain(own)
-    except Exception:
-        log.warning("index update deferred; the queue keeps it", exc_info=True)
-
-
-def _after_rollback(session) -> None:
-    session.info.pop(_SEEN, None)
-    session.info.pop(_PENDING, None)
-
-
-def _link_invitations(session, flush_context, instances) -> None:
-    """A proposal from an invited organisation remembers its invitation (for hit rates)."""
-    from .models import Invitation
-
-    new = [o for o in session.new if isinstance(o, Proposal) and o.invitation_id is None]
-    if not new:
-        return
-    with session.no_autoflush:
-        for prop in new:
-            if prop.need_id is None or prop.org_id is None:
-                continue
-            inv = session.scalar(select(Invitation.id).where(
-                Invitation.need_id == prop.need_id, Invitation.org_id == prop.org_id
-            ).order_by(Invitation.id.desc()).limit(1))
-            if inv:
-                prop.invitation_id = inv
-
-
-_registered = False
-
-
-def register_events() -> None:
-    global _registered
-    if _registered:
-        return
-    event.listen(db.session, "before_flush", _link_invitations)
-    event.listen(db.session, "after_flush", _after_flush)
-    event.listen(db.session, "after_commit", _after_commit)
-    event.listen(db.session, "after_soft_rollback", lambda session, previous: _after_rollback(session))
-    _registered = True
-
-
 def init_app(app: Flask) -> None:
+    from .matching_events import register_events
+
     service(app)
     register_events()

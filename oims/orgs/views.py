@@ -63,21 +63,11 @@ def edit(org_id: int):
     elif form.validate_on_submit():
         form.save(org)
         audit(current_user, "org.updated", org)
-        _after_org_saved(org)
         db.session.commit()
         flash(_("The organisation's profile was saved."), "success")
         return redirect(url_for("orgs.view", org_id=org.id))
     status = 400 if request.method == "POST" else 200
     return render_template("orgs/edit.html", form=form, org=org), status
-
-
-def _after_org_saved(org: Organisation) -> None:
-    """Hook for the matcher: re-index the capability profile when it changes."""
-    try:
-        from ..matching_service import on_org_changed
-    except ImportError:
-        return
-    on_org_changed(org)
 
 
 @bp.get("/join-requests")

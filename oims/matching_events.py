@@ -1,0 +1,107 @@
+"""ORM events that keep the matcher in step with the database: every change to a
+need, proposal or organisation profile is queued (IndexQueue) in the same
+transaction, and indexed after the commit."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, has_app_context
+from sqlalchemy import event, insert, inspect, select
+
+from .extensions import db
+from .matching_service import KIND_OF_MODEL, WATCHED, _own_session, service
+from .models import IndexQueue, Proposal
+from .models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+_PENDING = "oims_index_pending"
+_SEEN = "oims_index_seen"
+
+
+def _enabled_here() -> bool:
+    return has_app_context() and bool(current_app.config.get("OIMS_MATCHING_ENABLED"))
+
+
+def _changed(obj) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in WATCHED[type(obj)])
+
+
+def _after_flush(session, flush_context) -> None:
+    if not _enabled_here():
+        return
+    keys = set()
+    for obj in list(session.new) + list(session.deleted):
+        kind = KIND_OF_MODEL.get(type(obj))
+        if kind and obj.id is not None:
+            keys.add((kind, obj.id))
+    for obj in session.dirty:
+        kind = KIND_OF_MODEL.get(type(obj))
+        if kind and obj.id is not None and _changed(obj):
+            keys.add((kind, obj.id))
+    seen = session.info.setdefault(_SEEN, set())
+    keys -= seen
+    if not keys:
+        return
+    now = utcnow()
+    session.connection().execute(
+        insert(IndexQueue.__table__),
+        [{"kind": k, "item_id": i, "enqueued_at": now, "attempts": 0, "last_error": ""} for k, i in keys],
+    )
+    seen |= keys
+    session.info[_PENDING] = True
+
+
+def _after_commit(session) -> None:
+    session.info.pop(_SEEN, None)
+    if not session.info.pop(_PENDING, False) or not _enabled_here():
+        return
+    svc = service()
+    if svc.background:
+        svc.kick()
+        return
+    try:
+        svc.encoder()
+        with _own_session() as own:
+            svc.drain(own)
+    except Exception:
+        log.warning("index update deferred; the queue keeps it", exc_info=True)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(_SEEN, None)
+    session.info.pop(_PENDING, None)
+
+
+def _link_invitations(session, flush_context, instances) -> None:
+    """A proposal from an invited organisation remembers its invitation (for hit rates)."""
+    from .models import Invitation
+
+    new = [o for o in session.new if isinstance(o, Proposal) and o.invitation_id is None]
+    if not new:
+        return
+    with session.no_autoflush:
+        for prop in new:
+            if prop.need_id is None or prop.org_id is None:
+                continue
+            inv = session.scalar(select(Invitation.id).where(
+                Invitation.need_id == prop.need_id, Invitation.org_id == prop.org_id
+            ).order_by(Invitation.id.desc()).limit(1))
+            if inv:
+                prop.invitation_id = inv
+
+
+_registered = False
+
+
+def register_events() -> None:
+    global _registered
+    if _registered:
+        return
+    event.listen(db.session, "before_flush", _link_invitations)
+    event.listen(db.session, "after_flush", _after_flush)
+    event.listen(db.session, "after_commit", _after_commit)
+    event.listen(db.session, "after_soft_rollback", lambda session, previous: _after_rollback(session))
+    _registered = True
