@@ -55,7 +55,7 @@ R = ("anon", "owner", "proposer", "coord", "coord_other", "admin")
 
 
 def roles(anon="login", owner="deny", proposer="deny", coord="deny", coord_other="deny", admin="ok") -> dict:
-    return dict(zip(R, (anon, owner, proposer, coord, coord_other, admin)))
+    return dict(zip(R, (anon, owner, proposer, coord, coord_other, admin), strict=True))
 
 
 OK, OK4, LOGIN, DENY = "ok", "ok400", "login", "deny"
