@@ -193,20 +193,28 @@ def delete_user(user: User, *, actor: User) -> None:
         raise ValidationFailed(_("This account was already deleted."))
     if user.is_admin and user.status == "active" and _active_admins() <= 1:
         raise ValidationFailed(_("This is the last administrator account; create another one first."))
-    old_email = user.email
+    old_email, old_name = user.email, user.name
     end_sessions(user)
     revoke_api_tokens(user, actor=actor, reason="user_deleted")
     db.session.execute(PasswordResetToken.__table__.delete().where(PasswordResetToken.user_id == user.id))
     db.session.execute(Notification.__table__.delete().where(Notification.user_id == user.id))
     db.session.execute(OutboxMessage.__table__.delete().where(func.lower(OutboxMessage.to) == old_email.lower()))
     db.session.execute(AuditLog.__table__.update().where(AuditLog.actor_id == user.id).values(ip=""))
+    new_name = pseudonym(user)
+    if len(old_name.strip()) >= 2:
+        # Other people's notifications and e-mails name the person ("X asks to join ...").
+        db.session.execute(Notification.__table__.update().where(Notification.text.contains(old_name, autoescape=True))
+                           .values(text=func.replace(Notification.text, old_name, new_name)))
+        for col in (OutboxMessage.body_text, OutboxMessage.body_html, OutboxMessage.subject):
+            db.session.execute(OutboxMessage.__table__.update().where(col.contains(old_name, autoescape=True))
+                               .values({col.key: func.replace(col, old_name, new_name)}))
     for req in db.session.scalars(select(OrgJoinRequest).where(
             OrgJoinRequest.user_id == user.id, OrgJoinRequest.status == "pending")):
         req.status = "rejected"
         req.decided_at = utcnow()
     for row in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
         row.name = "—"
-    user.name = pseudonym(user)
+    user.name = new_name
     user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
     user.password_hash = hash_password(secrets.token_urlsafe(32))
     user.language = None
