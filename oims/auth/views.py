@@ -159,7 +159,7 @@ def end_sessions():
     db.session.commit()
     _sign_out_here()
     flash(_("You were signed out on every device. Please sign in again."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("main.index"))
 
 
 def _joinable_orgs():
