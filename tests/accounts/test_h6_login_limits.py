@@ -102,3 +102,19 @@ def test_successful_login_after_failures_does_not_reset_or_add(variant_app, fact
     with app.test_client() as c:
         assert _post(c, user.email, WRONG).status_code == 400
         assert _post(c, user.email, PASSWORD).status_code == 429
+
+
+def test_behind_a_trusted_proxy_addresses_are_the_clients(variant_app, factory):
+    """With OIMS_TRUSTED_PROXIES=1 the per-address limit uses X-Forwarded-For,
+    so one attacker behind the proxy does not lock out everyone else."""
+    app = variant_app(RATELIMIT_ENABLED=True, OIMS_LOGIN_RATE="50 per minute", OIMS_LOGIN_IP_RATE="2 per minute",
+                      OIMS_TRUSTED_PROXIES=1)
+    users = [factory.user("proposer") for _ in range(3)]
+    with app.test_client() as c:
+        def post(user, password, client_addr):
+            return c.post("/auth/login", data={"email": user.email, "password": password},
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"X-Forwarded-For": client_addr})
+
+        assert [post(users[0], WRONG, "203.0.113.9").status_code for _ in range(2)] == [400, 400]
+        assert post(users[1], PASSWORD, "203.0.113.9").status_code == 429
+        assert post(users[2], PASSWORD, "198.51.100.7").status_code == 302
