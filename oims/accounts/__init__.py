@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from . import views  # noqa: E402, F401
+from . import views  # noqa: F401

@@ -4,13 +4,22 @@ guarded with roles_required("admin") before any work."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..access import roles_required
+from ..auth.views import sign_out_here
 from ..extensions import db
 from ..models import ApiToken, Organisation, User
 from ..passwords import verify_password
@@ -58,12 +67,7 @@ def delete_account():
                 general = apply_errors(form, exc)
             else:
                 db.session.commit()
-                lang = session.get("lang")
-                logout_user()
-                session.clear()
-                session["_remember"] = "clear"
-                if lang:
-                    session["lang"] = lang
+                sign_out_here()
                 flash(_("Your account was deleted. Your name and e-mail address were removed; "
                         "the bureau keeps the business records without them."), "info")
                 return redirect(url_for("main.index"))

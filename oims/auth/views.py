@@ -123,7 +123,7 @@ def login():
     return render_template("auth/login.html", form=form), (400 if request.method == "POST" else 200)
 
 
-def _sign_out_here() -> None:
+def sign_out_here() -> None:
     """Clear this browser's session and make Flask-Login delete its remember-me
     cookie (the "_remember" flag must survive session.clear())."""
     lang = session.get("lang")
@@ -143,7 +143,7 @@ def logout():
     services.end_sessions(user)
     audit(user, "auth.logout", user)
     db.session.commit()
-    _sign_out_here()
+    sign_out_here()
     flash(_("You have signed out."), "info")
     return redirect(url_for("main.index"))
 
@@ -157,7 +157,7 @@ def end_sessions():
     services.end_sessions(user)
     audit(user, "auth.sessions_ended", user, by="self")
     db.session.commit()
-    _sign_out_here()
+    sign_out_here()
     flash(_("You were signed out on every device. Please sign in again."), "info")
     return redirect(url_for("main.index"))
 
