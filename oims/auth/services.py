@@ -68,7 +68,7 @@ def register(data: dict) -> User:
     allowed_kinds = SELF_SIGNUP_ROLES[role]
     if data.get("org_mode") == "join":
         org = db.session.get(Organisation, int(data["join_org"])) if str(data.get("join_org") or "").isdigit() else None
-        if org is None or org.kind not in allowed_kinds:
+        if org is None or org.kind not in allowed_kinds or org.is_disabled:
             raise ValidationFailed({"join_org": [_("Choose an organisation of a kind that fits your role.")]})
         user = create_user(email=data["email"], name=data["name"], password=data["password"], role=role,
                            organisation=org, status="pending")
@@ -133,6 +133,8 @@ def decide_join(actor: User, req: OrgJoinRequest, approve: bool) -> None:
         raise NotAllowed()
     if req.status != "pending":
         raise ValidationFailed(_("This request was already decided."))
+    if approve and req.organisation.is_disabled:
+        raise ValidationFailed(_("This organisation is disabled."))
     req.status = "approved" if approve else "rejected"
     req.decided_by_id = actor.id
     req.decided_at = utcnow()

@@ -164,7 +164,8 @@ def end_sessions():
 
 def _joinable_orgs():
     return db.session.scalars(
-        select(Organisation).where(Organisation.kind != "support").order_by(Organisation.name)
+        select(Organisation).where(Organisation.kind != "support", Organisation.status == "active")
+        .order_by(Organisation.name)
     ).all()
 
 

@@ -177,3 +177,26 @@ def test_org_disable_is_admin_only(app, client, db, factory):
     db.session.expire_all()
     assert db.session.get(User, target.id).status == "active"
     assert login(app.test_client(), target, PASSWORD).status_code == 302
+
+
+def test_disabled_org_cannot_be_joined_nor_its_requests_approved(app, client, db, factory):
+    from oims.models import OrgJoinRequest
+
+    s = _org_scene(db, factory)
+    req = OrgJoinRequest(user_id=s["pending"].id, organisation_id=s["org"].id)
+    db.session.add(req)
+    db.session.commit()
+    _admin, admin_client = _admin_client(app, factory)
+    assert admin_client.post(f"/admin/orgs/{s['org'].id}/disable").status_code == 302
+    page = client.get("/auth/signup").get_data(as_text=True)
+    assert s["org"].name not in page
+    resp = client.post("/auth/signup", data={
+        "name": "新人", "email": "newbie@example.jp", "password": "long-unusual-pass-314", "confirm":
+        "long-unusual-pass-314", "role": "proposer", "org_mode": "join", "join_org": str(s["org"].id)})
+    assert resp.status_code == 400
+    assert db.session.scalar(select(User).where(User.email == "newbie@example.jp")) is None
+    resp = admin_client.post(f"/orgs/join-requests/{req.id}/approve", follow_redirects=True)
+    assert "This organisation is disabled." in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, s["pending"].id).status == "disabled"
+    assert db.session.get(OrgJoinRequest, req.id).status == "pending"
