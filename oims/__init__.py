@@ -37,6 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    if proxies := int(app.config.get("OIMS_TRUSTED_PROXIES") or 0):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -75,7 +79,7 @@ def _register_optional_blueprints(app: Flask) -> None:
     """Feature blueprints; each feature package exposes `bp`."""
     import importlib
 
-    for name in ("needs", "proposals", "brokerage", "insight", "api"):
+    for name in ("needs", "proposals", "brokerage", "insight", "api", "accounts"):
         try:
             module = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

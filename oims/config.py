@@ -75,9 +75,20 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": _int("OIMS_MAX_UPLOAD_MB", 10) * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": os.environ.get("OIMS_DEFAULT_LOCALE", "ja"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("OIMS_TIMEZONE", "Asia/Tokyo"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("OIMS_RATELIMIT_STORAGE", "memory://"),
+        # memory:// counts per process; production with several gunicorn workers
+        # or hosts sets a shared store, e.g. redis://127.0.0.1:6379/6.
+        # (OIMS_RATELIMIT_STORAGE is the older name, still read.)
+        "RATELIMIT_STORAGE_URI": (os.environ.get("OIMS_RATELIMIT_STORAGE_URI")
+                                  or os.environ.get("OIMS_RATELIMIT_STORAGE") or "memory://"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("OIMS_RATELIMIT_KEY_PREFIX", "oims"),
         "RATELIMIT_ENABLED": _bool("OIMS_RATELIMIT_ENABLED", True),
+        # Failed sign-ins only (successes never count): per account, and per address.
         "OIMS_LOGIN_RATE": os.environ.get("OIMS_LOGIN_RATE", "10 per minute;50 per hour"),
+        "OIMS_LOGIN_IP_RATE": os.environ.get("OIMS_LOGIN_IP_RATE", "30 per minute;300 per hour"),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are
+        # trusted (nginx: 1). Without it every client has the proxy's address,
+        # and the per-address sign-in limit would count everyone together.
+        "OIMS_TRUSTED_PROXIES": _int("OIMS_TRUSTED_PROXIES", 0),
         "OIMS_API_RATE": os.environ.get("OIMS_API_RATE", "300 per minute"),
         "OIMS_BASE_URL": os.environ.get("OIMS_BASE_URL", "http://127.0.0.1:5000"),
         "OIMS_MAIL_FROM": os.environ.get("OIMS_MAIL_FROM", "OIMS <no-reply@oims.example.jp>"),

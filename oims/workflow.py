@@ -54,13 +54,20 @@ def allowed_targets(proposal: Proposal, user: User) -> list[str]:
 
 
 def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = "",
-                 on_date: date | None = None, notify_proposer: bool = True) -> ProposalEvent:
+                 on_date: date | None = None, notify_proposer: bool = True,
+                 on_behalf_of: str | None = None) -> ProposalEvent:
     """Move `proposal` to `to_stage` or raise NotAllowed / ValidationFailed.
 
     Records a ProposalEvent and an audit entry and tells the proposer's
     users (in-app and e-mail). Flushes; the caller commits.
+    `on_behalf_of` lets an admin act as one side (off-boarding an
+    organisation withdraws its proposals as the proposer would).
     """
     role = proposal_role(actor, proposal)
+    if on_behalf_of is not None:
+        if not actor.is_admin:
+            raise NotAllowed()
+        role = on_behalf_of
     allowed = TRANSITIONS.get((proposal.stage, to_stage))
     if allowed is None:
         raise ValidationFailed(_("A proposal cannot move from this stage to that one."))
@@ -73,7 +80,8 @@ def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = 
     db.session.add(event)
     proposal.stage = to_stage
     proposal.last_activity_at = utcnow()
-    audit(actor, f"proposal.{to_stage}", proposal, from_stage=event.from_stage)
+    audit(actor, f"proposal.{to_stage}", proposal, from_stage=event.from_stage,
+          **({"on_behalf_of": on_behalf_of} if on_behalf_of else {}))
     db.session.flush()
     if notify_proposer:
         _tell_proposer(proposal, to_stage, note)

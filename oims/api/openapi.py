@@ -67,6 +67,8 @@ SCHEMAS: dict[str, dict] = {
             "type": STR, "title": STR, "status": INT, "detail": STR,
             "errors": {"type": "object", "additionalProperties": {"type": "array", "items": STR},
                        "description": "Messages per field (\"\" for the whole request)."},
+            "retry_after": {"type": "integer", "minimum": 1,
+                            "description": "429 only: seconds to wait (the same as the Retry-After header)."},
         },
     },
     "Links": {
@@ -232,7 +234,7 @@ RESPONSES = {
         "404": "No such object, or the token's user may not see it.",
         "409": "The object's state does not allow this (e.g. a second active proposal).",
         "422": "The JSON is well-formed but its values were refused; see `errors`.",
-        "429": "Too many requests for this token; wait and retry.",
+        "429": "Too many requests for this token; wait the seconds given in `Retry-After` and retry.",
         "503": "Matching is unavailable right now.",
     }.items()
 }

@@ -27,6 +27,9 @@ class Organisation(db.Model):
     technologies: Mapped[list] = mapped_column(JSONList, default=list)
     certifications: Mapped[list] = mapped_column(JSONList, default=list)
     patents: Mapped[list] = mapped_column(JSONList, default=list)
+    # Off-boarding: a disabled organisation's users cannot sign in (see oims/accounts).
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")  # active|disabled
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -39,6 +42,10 @@ class Organisation(db.Model):
         """Set the prefecture and the METI bureau derived from it."""
         self.prefecture = prefecture
         self.bureau = BUREAU_OF_PREFECTURE[prefecture]
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.status == "disabled"
 
     @property
     def is_proposer_kind(self) -> bool:
