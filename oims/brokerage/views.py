@@ -104,7 +104,16 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
         shortlist_form=shortlist_form, invite_form=InviteForm(), invitations=invitations, inv_orgs=orgs,
         status=ms.service().status(), stats=services.response_stats(need.owner_org_id),
         errors=errors or [], stages=stage_labels()(), owner=owner_label(need, current_user, current_locale()),
+        marks=_marks(need),
     ), status
+
+
+def _marks(need: Need) -> dict:
+    try:
+        from ..matchfeed.judgments import marks_for
+    except ImportError:  # the feedback feature is not installed
+        return {}
+    return marks_for(need)
 
 
 @bp.get("/need/<int:need_id>")
@@ -145,9 +154,12 @@ def shortlist(need_id: int):
     if not form.validate_on_submit():
         return _render_need(need, 400, shortlist_form=form)
     chosen = [visible[pid] for pid in form.proposal_ids.data or [] if pid in visible]
-    ranks = {r.proposal.id: r.rank for r in services.ranked_proposals(need, current_user)[0] if r.rank}
+    ranked = services.ranked_proposals(need, current_user)[0]
+    ranks = {r.proposal.id: r.rank for r in ranked if r.rank}
+    fits = {r.proposal.id: r.fit for r in ranked if r.fit}
     try:
-        services.forward_shortlist(need, chosen, actor=current_user, comment=form.comment.data, ranks=ranks)
+        services.forward_shortlist(need, chosen, actor=current_user, comment=form.comment.data, ranks=ranks,
+                                   fits=fits)
     except ValidationFailed as exc:
         db.session.rollback()
         general = apply_errors(form, exc)
