@@ -10,7 +10,12 @@ bp = Blueprint("matchfeed", __name__, url_prefix="/matching")
 
 
 def init_app(app: Flask) -> None:
+    from ..match_bands import BAND_LABELS
     from . import cli  # noqa: F401 - registers `flask oims export-judgments` and `send-digest`
+
+    @app.context_processor
+    def inject_bands():
+        return {"band_labels": BAND_LABELS}
 
 
 from . import views  # noqa: F401

@@ -90,11 +90,20 @@ class Verdict:
     band: str
 
 
-def verdicts(need_ids: set[int] | None = None) -> list[Verdict]:
-    """One verdict per (need, candidate), by the precedence in the module docstring."""
+def verdicts(need_ids: set[int] | None = None, *, bureau: str | None = None, since=None,
+             until=None) -> list[Verdict]:
+    """One verdict per (need, candidate), by the precedence in the module docstring.
+
+    Optionally only needs of one bureau and judgments made in [since, until)."""
     q = select(Judgment).order_by(Judgment.id)
     if need_ids is not None:
         q = q.where(Judgment.need_id.in_(need_ids or {-1}))
+    if bureau:
+        q = q.where(Judgment.need_id.in_(select(Need.id).where(Need.bureau == bureau)))
+    if since is not None:
+        q = q.where(Judgment.created_at >= since)
+    if until is not None:
+        q = q.where(Judgment.created_at < until)
     grouped: dict[tuple[int, str, int], list[Judgment]] = defaultdict(list)
     for j in db.session.scalars(q):
         grouped[(j.need_id, j.target_kind, j.target_id)].append(j)
@@ -164,11 +173,12 @@ def _texts(obj) -> list[str]:
 
 # --- precision by band (KPI) --------------------------------------------------------------------
 
-def precision_by_band(need_ids: set[int] | None = None) -> list[dict]:
+def precision_by_band(need_ids: set[int] | None = None, **scope) -> list[dict]:
     """Among judged suggestions, per band of the matcher's estimate: how many, how many
-    judged relevant, precision, and the mean predicted probability (for calibration)."""
+    judged relevant, precision, and the mean predicted probability (for calibration).
+    `scope`: bureau, since, until (see verdicts)."""
     rows = []
-    items = [v for v in verdicts(need_ids) if v.probability is not None]
+    items = [v for v in verdicts(need_ids, **scope) if v.probability is not None]
     for band in BANDS:
         chosen = [v for v in items if (v.band or band_of(v.probability)) == band]
         relevant = sum(1 for v in chosen if v.relevance > 0)
