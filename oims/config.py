@@ -105,7 +105,7 @@ def from_environment(instance_path: str) -> dict:
         # Matching-need alerts (oims/matchfeed/alerts.py)
         "OIMS_PUSH_WEEKLY_CAP": _int("OIMS_PUSH_WEEKLY_CAP", 3),
         "OIMS_PUSH_TOP_K": _int("OIMS_PUSH_TOP_K", 20),
-        "OIMS_PUSH_MIN_PROBABILITY": _float("OIMS_PUSH_MIN_PROBABILITY", 0.5),
+        "OIMS_PUSH_MIN_PROBABILITY": _float("OIMS_PUSH_MIN_PROBABILITY", 0.3),
         "OIMS_DIGEST_MIN_PROBABILITY": _float("OIMS_DIGEST_MIN_PROBABILITY", 0.3),
         "OIMS_PAGE_SIZE": _int("OIMS_PAGE_SIZE", 20),
         "OIMS_ARGON2_TIME_COST": _int("OIMS_ARGON2_TIME_COST", 3),
