@@ -107,6 +107,7 @@ def from_environment(instance_path: str) -> dict:
         "OIMS_PUSH_TOP_K": _int("OIMS_PUSH_TOP_K", 20),
         "OIMS_PUSH_MIN_PROBABILITY": _float("OIMS_PUSH_MIN_PROBABILITY", 0.3),
         "OIMS_DIGEST_MIN_PROBABILITY": _float("OIMS_DIGEST_MIN_PROBABILITY", 0.3),
+        "OIMS_FIT_ENCODER": os.environ.get("OIMS_FIT_ENCODER", "use"),
         "OIMS_PAGE_SIZE": _int("OIMS_PAGE_SIZE", 20),
         "OIMS_ARGON2_TIME_COST": _int("OIMS_ARGON2_TIME_COST", 3),
         "OIMS_ARGON2_MEMORY_KIB": _int("OIMS_ARGON2_MEMORY_KIB", 65536),

@@ -408,12 +408,9 @@ def record_outcome(proposal_id: int):
 # --- proposer: fit check -------------------------------------------------------------------------
 
 def _fit_payload(result) -> dict:
-    return {
-        "score": result.score,
-        "covered": [{"need": c.need_sentence, "proposal": c.proposal_sentence, "score": c.score,
-                     "terms": list(c.terms)} for c in result.covered],
-        "missing": list(result.missing),
-    }
+    from ..matchfeed.fitcheck import payload
+
+    return payload(result)
 
 
 @bp.route("/fit-check", methods=["GET", "POST"])
@@ -439,7 +436,9 @@ def fit_check():
             return jsonify({"error": _("Write your draft proposal first.")}), 400
         return render_template("brokerage/fit_check.html", need=need, form=form, result=None,
                                status=ms.service().status()), 400
-    result = ms.fit_check(need, text)
+    from ..matchfeed.fitcheck import check
+
+    result = check(need, text)
     if result is None:
         if wants_json:
             return jsonify({"error": _("Matching is catching up; try the fit check again in a moment."),
