@@ -23,6 +23,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def load_secret_key(instance_path: str) -> str:
     """Return OIMS_SECRET_KEY, or a random key kept in the instance folder.
 
@@ -108,6 +113,12 @@ def from_environment(instance_path: str) -> dict:
         "OIMS_INDEX_IN_BACKGROUND": _bool("OIMS_INDEX_IN_BACKGROUND", True),
         "OIMS_RESPONSE_DAYS": _int("OIMS_RESPONSE_DAYS", 14),
         "OIMS_STALL_DAYS": _int("OIMS_STALL_DAYS", 30),
+        # Matching-need alerts (oims/matchfeed/alerts.py)
+        "OIMS_PUSH_WEEKLY_CAP": _int("OIMS_PUSH_WEEKLY_CAP", 3),
+        "OIMS_PUSH_TOP_K": _int("OIMS_PUSH_TOP_K", 20),
+        "OIMS_PUSH_MIN_PROBABILITY": _float("OIMS_PUSH_MIN_PROBABILITY", 0.3),
+        "OIMS_DIGEST_MIN_PROBABILITY": _float("OIMS_DIGEST_MIN_PROBABILITY", 0.3),
+        "OIMS_FIT_ENCODER": os.environ.get("OIMS_FIT_ENCODER", "use"),
         "OIMS_PAGE_SIZE": _int("OIMS_PAGE_SIZE", 20),
         "OIMS_ARGON2_TIME_COST": _int("OIMS_ARGON2_TIME_COST", 3),
         "OIMS_ARGON2_MEMORY_KIB": _int("OIMS_ARGON2_MEMORY_KIB", 65536),

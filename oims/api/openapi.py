@@ -146,7 +146,12 @@ SCHEMAS: dict[str, dict] = {
         "type": "object", "required": ["rank", "score", "reasons"],
         "description": "One ranked result; which id fields are present depends on `kind`.",
         "properties": {
-            "rank": INT, "score": {"type": "number"}, "reasons": {"type": "array", "items": STR},
+            "rank": INT, "score": {"type": "number", "description": "The matcher's raw hybrid score (no fixed scale)."},
+            "probability": {"type": "number", "minimum": 0, "maximum": 1,
+                            "description": "Calibrated chance that a coordinator judges the candidate relevant."},
+            "band": {"type": "string", "enum": ["high", "medium", "low"],
+                     "description": "The probability's band (高 / 中 / 低 in the app)."},
+            "reasons": {"type": "array", "items": STR},
             "proposal_id": INT, "need_id": INT, "organisation": _ref("OrganisationRef"),
             "title": STR, "owner": _ref("Owner"), "stage": STR, "prefecture": STR, "kind": STR,
         },

@@ -22,6 +22,7 @@ from ..policy import (
     visible_proposals,
 )
 from ..services import NotAllowed, ValidationFailed
+from ..timeutil import today_local
 from . import bp
 from .auth import token_required
 from .openapi import MAX_ID
@@ -315,6 +316,14 @@ def _search(fn_name: str, *args, **kwargs):
     return results
 
 
+def _fit(result) -> dict:
+    """The calibrated probability and band of a result (oims/match_bands.py)."""
+    from ..match_bands import calibrate
+
+    fit = calibrate(result)
+    return fit.as_json() if fit else {}
+
+
 def _reasons(reasons) -> list[str]:
     return [str(r) for r in (reasons or [])][:5]
 
@@ -335,16 +344,16 @@ def match_need(need_id: int):
             p = db.session.get(Proposal, pid)
             if p is None or p.need_id != need.id or not can_view_proposal(user, p):
                 continue
-            items.append({"rank": len(items) + 1, "score": float(score), "reasons": _reasons(reasons),
-                          "proposal_id": p.id, "organisation": org_ref(p.org, locale), "title": p.title,
+            items.append({"rank": len(items) + 1, "score": float(score), **_fit(score),
+                          "reasons": _reasons(reasons), "proposal_id": p.id, "organisation": org_ref(p.org, locale), "title": p.title,
                           "stage": p.stage})
     else:
         for r in _search("recommend_orgs", need, k=limit):
             org = db.session.get(Organisation, r.id)
             if org is None:
                 continue
-            items.append({"rank": len(items) + 1, "score": float(r.score), "reasons": _reasons(r.reasons),
-                          "organisation": org_ref(org, locale), "prefecture": org.prefecture, "kind": org.kind})
+            items.append({"rank": len(items) + 1, "score": float(r.score), **_fit(r),
+                          "reasons": _reasons(r.reasons), "organisation": org_ref(org, locale), "prefecture": org.prefecture, "kind": org.kind})
     return jsonify({"kind": kind, "items": items})
 
 
@@ -359,8 +368,10 @@ def match_my_organisation():
         need = db.session.get(Need, r.id)
         if need is None or need.status != "published" or not can_view_need(user, need):
             continue
-        items.append({"rank": len(items) + 1, "score": float(r.score), "reasons": _reasons(r.reasons),
-                      "need_id": need.id, "title": need.title, "owner": owner_json(need, user, locale)})
+        if need.owner_org_id == user.organisation_id or need.deadline < today_local():
+            continue  # its own needs, and needs closed by their deadline, are not "for you"
+        items.append({"rank": len(items) + 1, "score": float(r.score), **_fit(r),
+                      "reasons": _reasons(r.reasons), "need_id": need.id, "title": need.title, "owner": owner_json(need, user, locale)})
     return jsonify({"kind": "needs", "items": items})
 
 

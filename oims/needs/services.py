@@ -389,6 +389,9 @@ def publish(need: Need, coordinator: User, edits: dict | None = None) -> Need:
           lambda n, o: _("Your need “%(title)s” was published.", title=n.title),
           lambda n, o: _("[OIMS] Your need was published"), "need_published",
           edited=bool(coordinator_edits(need)))
+    from ..matchfeed.alerts import safe_push_new_need
+
+    safe_push_new_need(need)  # matching proposers who opted in (capped per organisation per week)
     return need
 
 

@@ -171,6 +171,14 @@ RULES: dict[str, Rule] = {
     "brokerage.meeting_ics": Rule(bureau_obj(owner=OK, proposer=OK), params={"meeting_id": "meeting_held"}),
     "brokerage.record_outcome": Rule(bureau_obj(owner=OK, proposer=OK, ok=OK4), params={"proposal_id": "proposal_met"}),
     "brokerage.fit_check": Rule(SIGNED_IN, query={"need_id": "need"}),
+    # --- matcher feedback and alerts (h4) -------------------------------------------------------
+    "matchfeed.judge": Rule(bureau_obj(ok=OK4), keeps_world=True,
+                            data={"kind": Lit("proposal"), "target_id": "proposal", "relevant": Lit("1")},
+                            why="the need's bureau marks its candidates; a mark changes no workflow state"),
+    "matchfeed.alert_settings": Rule(SIGNED_IN, why="each user's own alert opt-in"),
+    "matchfeed.unsubscribe": Rule(roles(OK4, OK4, OK4, OK4, OK4, OK4),
+                                  why="from an e-mail without logging in; the signed token names the user "
+                                      "(an invalid one gets 400)"),
     # --- JSON API (bearer token; cookies do not count) ----------------------------------------
     "api.docs": Rule(PUBLIC),
     "api.openapi_json": Rule(PUBLIC),
