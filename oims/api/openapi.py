@@ -11,6 +11,7 @@ from __future__ import annotations
 from .. import reference as ref
 from ..models.needs import NEED_STATUSES
 from ..models.proposals import PROPOSAL_STAGES
+from ..policy import RESTRICTABLE_PARTS
 
 MAX_ID = 2_147_483_647
 PARTNERSHIPS = [c.code for c in ref.PARTNERSHIP_TYPES]
@@ -117,6 +118,8 @@ SCHEMAS: dict[str, dict] = {
             "stage": {"type": "string", "enum": list(PROPOSAL_STAGES)},
             "submitted_at": _nullable(DATETIME), "forwarded_at": _nullable(DATETIME),
             "responded_at": _nullable(DATETIME), "created_at": DATETIME, "updated_at": DATETIME,
+            "withheld": {"type": "array", "items": {"type": "string", "enum": list(RESTRICTABLE_PARTS)},
+                         "description": "Sections the proposer discloses after the NDA; empty strings until then."},
         },
     },
     "ProposalCreate": {

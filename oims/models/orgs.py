@@ -27,6 +27,8 @@ class Organisation(db.Model):
     technologies: Mapped[list] = mapped_column(JSONList, default=list)
     certifications: Mapped[list] = mapped_column(JSONList, default=list)
     patents: Mapped[list] = mapped_column(JSONList, default=list)
+    # A support body a coordinator allowed to endorse capabilities ("" = may not).
+    endorser_kind: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
