@@ -125,6 +125,10 @@ SCHEMAS: dict[str, dict] = {
     "ProposalCreate": {
         "type": "object", "additionalProperties": False, "required": ["need_id", "title"],
         "properties": {"need_id": ID, **PROPOSAL_FIELDS,
+                       "after_nda": {"type": "array", "uniqueItems": True,
+                                     "items": {"type": "string", "enum": list(RESTRICTABLE_PARTS)},
+                                     "description": "Sections disclosed to the need owner and the coordinators "
+                                                    "only once the NDA stage is recorded (staged disclosure)."},
                        "submit": {"type": "boolean", "description": "Submit at once instead of saving a draft."}},
     },
     "Withdrawal": {
@@ -150,6 +154,8 @@ SCHEMAS: dict[str, dict] = {
             "rank": INT, "score": {"type": "number"}, "reasons": {"type": "array", "items": STR},
             "proposal_id": INT, "need_id": INT, "organisation": _ref("OrganisationRef"),
             "title": STR, "owner": _ref("Owner"), "stage": STR, "prefecture": STR, "kind": STR,
+            "endorsements": {"type": "array", "items": STR,
+                             "description": "Capabilities of the organisation endorsed by support bodies (active)."},
         },
     },
     "MatchList": {

@@ -320,6 +320,15 @@ def _reasons(reasons) -> list[str]:
     return [str(r) for r in (reasons or [])][:5]
 
 
+def _endorsements(org_id: int) -> list[str]:
+    """Active endorsed capabilities of an organisation (badges of the ranked lists)."""
+    try:
+        from ..endorsements.services import endorsed
+    except ImportError:
+        return []
+    return [e.capability for e in endorsed(org_id)]
+
+
 @bp.get("/needs/<int:need_id>/matches")
 @token_required
 def match_need(need_id: int):
@@ -339,14 +348,15 @@ def match_need(need_id: int):
             reasons = visible_reasons(user, p, reasons, parts)  # staged disclosure
             items.append({"rank": len(items) + 1, "score": float(score), "reasons": _reasons(reasons),
                           "proposal_id": p.id, "organisation": org_ref(p.org, locale), "title": p.title,
-                          "stage": p.stage})
+                          "stage": p.stage, "endorsements": _endorsements(p.org_id)})
     else:
         for r in _search("recommend_orgs", need, k=limit):
             org = db.session.get(Organisation, r.id)
             if org is None:
                 continue
             items.append({"rank": len(items) + 1, "score": float(r.score), "reasons": _reasons(r.reasons),
-                          "organisation": org_ref(org, locale), "prefecture": org.prefecture, "kind": org.kind})
+                          "organisation": org_ref(org, locale), "prefecture": org.prefecture, "kind": org.kind,
+                          "endorsements": _endorsements(org.id)})
     return jsonify({"kind": kind, "items": items})
 
 

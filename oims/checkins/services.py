@@ -159,3 +159,9 @@ def unanswered_checkins(user: User | None = None, now: datetime | None = None) -
     if not user.is_admin:
         q = q.where(Need.bureau == user.bureau)
     return list(db.session.scalars(q))
+
+
+def case_checkins(proposal_id: int) -> list[CheckIn]:
+    """The check-ins of one case, oldest first (a Jinja global for the case page)."""
+    return list(db.session.scalars(select(CheckIn).where(CheckIn.proposal_id == proposal_id)
+                                   .order_by(CheckIn.sent_at, CheckIn.id)))

@@ -75,6 +75,8 @@ class CheckIn(db.Model):
     answer: Mapped[str] = mapped_column(String(20), default="")
     note: Mapped[str] = mapped_column(Text, default="")
 
+    proposal = relationship("Proposal", viewonly=True)
+
     def __repr__(self) -> str:
         return f"<CheckIn {self.id} meeting={self.meeting_id} w{self.weeks} {self.answer or 'open'}>"
 

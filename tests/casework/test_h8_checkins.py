@@ -60,15 +60,17 @@ def test_answer_from_the_link_without_signing_in_updates_the_case(app, db, case,
     assert db.session.scalar(select(CheckIn)).answer == "nda"
 
 
-def test_continuing_keeps_the_stage_and_a_bad_answer_is_refused(app, db, case, runner):
+def test_continuing_keeps_the_stage_and_a_bad_answer_is_refused(app, db, case, runner, signed_in):
     runner.invoke(args=["oims", "send-checkins"])
     link = _links(db)[case.proposer.email]
     client = app.test_client()
     assert client.post(link, data={"answer": "maybe"}).status_code == 400
     assert db.session.scalar(select(CheckIn)).answered_at is None
-    assert client.post(link, data={"answer": "continuing"}).status_code == 200
+    assert client.post(link, data={"answer": "continuing", "note": "サンプル評価中"}).status_code == 200
     assert db.session.get(Proposal, case.proposal.id).stage == "met"
     assert db.session.scalar(select(CheckIn)).answer == "continuing"
+    page = signed_in(case.coordinator).get(f"/brokerage/case/{case.proposal.id}").get_data(as_text=True)
+    assert "case-checkins" in page and "サンプル評価中" in page
 
 
 def test_bad_or_foreign_tokens_are_refused(app, db, case, runner):

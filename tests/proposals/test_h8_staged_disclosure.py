@@ -137,3 +137,17 @@ def test_edit_changes_the_marks_and_issues_a_new_receipt(world, as_user, db):
     db.session.refresh(att)
     assert proposal.after_nda == ["cost"] and att.after_nda is False
     assert proposal.receipt_hash != old_hash and json.loads(proposal.receipt_content)["after_nda"] == ["cost"]
+
+
+def test_api_proposers_mark_sections_too(world, db, app):
+    token = api_token_for(db, world.proposer)
+    resp = app.test_client().post("/api/v1/proposals", headers={"Authorization": f"Bearer {token}"},
+                                  json={"need_id": world.need.id, "title": "API提案", "summary": "概要です",
+                                        "solution": SECRET_SOLUTION, "after_nda": ["solution"], "submit": True})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    assert resp.get_json()["solution"] == SECRET_SOLUTION and resp.get_json()["withheld"] == []
+    proposal = db.session.get(Proposal, resp.get_json()["id"])
+    assert proposal.after_nda == ["solution"] and json.loads(proposal.receipt_content)["after_nda"] == ["solution"]
+    bad = app.test_client().post("/api/v1/proposals", headers={"Authorization": f"Bearer {token}"},
+                                 json={"need_id": world.need.id, "title": "x", "after_nda": ["title"]})
+    assert bad.status_code in (400, 422)
