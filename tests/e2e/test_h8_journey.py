@@ -29,6 +29,12 @@ def _login(page, email):
     page.wait_for_url(re.compile(r"/dashboard"))
 
 
+def _english(page):
+    page.click("nav form[action*='/lang/en'] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+
+
 def _shot(page, artifacts, name):
     page.screenshot(path=str(artifacts / f"h8-{name}.png"), full_page=True)
 
@@ -151,3 +157,34 @@ def test_endorsement_badge(open_as, artifacts, people):
     assert page.locator(".endorsement-badge").count() >= 1
     page.set_viewport_size(PHONE)
     _shot(page, artifacts, "07-ranked-list-badge-390")
+
+
+def test_english_pass(open_as, artifacts, people):
+    """The same pages in English, for the proposer and the coordinator."""
+    page = open_as("en-US")
+    _login(page, people["sme2"])
+    _english(page)
+    page.goto(f"/brokerage/case/{people['met']}")
+    assert page.locator("#fair-dealing h2").inner_text() == "Key terms (fair dealing)"
+    assert "Unpaid PoC" in page.locator(".fair-warning-unpaid_poc").inner_text()
+    page.click("#fair-dealing .fair-report summary")
+    page.select_option("#report-category", "unpaid_poc")
+    page.fill("#report-body", "Asked for 20 free prototypes before any contract.")
+    page.click("#fair-dealing .fair-report button[type=submit]")
+    page.wait_for_url(re.compile(r"#fair-dealing$"))
+    assert page.locator(".fair-report-item").count() == 1
+    _shot(page, artifacts, "08-en-case-report")
+    coord = open_as("en-US")
+    _login(coord, people["coord"])
+    _english(coord)
+    coord.goto("/fair-dealing/reports")
+    assert "Asked for 20 free prototypes" in coord.content()
+    coord.goto(f"/orgs/{people['sme_org']}")
+    assert coord.locator("h2", has_text="Endorsed capabilities").is_visible()
+    _shot(coord, artifacts, "09-en-endorsed-profile")
+    owner = open_as("en-US")
+    _login(owner, people["owner"])
+    _english(owner)
+    owner.goto(f"/brokerage/case/{people['met']}")
+    assert "Asked for 20 free prototypes" not in owner.content()
+    assert owner.locator(".case-checkins").is_visible()

@@ -151,3 +151,19 @@ def test_api_proposers_mark_sections_too(world, db, app):
     bad = app.test_client().post("/api/v1/proposals", headers={"Authorization": f"Bearer {token}"},
                                  json={"need_id": world.need.id, "title": "x", "after_nda": ["title"]})
     assert bad.status_code in (400, 422)
+
+
+def test_matcher_reasons_quoting_a_withheld_section_are_dropped(world, db):
+    from types import SimpleNamespace
+
+    from oims.policy import visible_reasons
+
+    proposal = world.factory.proposal(world.need, proposer=world.proposer, stage="shortlisted",
+                                      after_nda=["solution"])
+    parts = ["summary", "solution", "track_record"]
+    reasons = [SimpleNamespace(document=0, text="概要"), SimpleNamespace(document=1, text=SECRET_SOLUTION),
+               SimpleNamespace(document=2, text="実績")]
+    assert [r.text for r in visible_reasons(world.coordinator, proposal, reasons, parts)] == ["概要", "実績"]
+    assert len(visible_reasons(world.proposer, proposal, reasons, parts)) == 3
+    proposal.stage = "nda"
+    assert len(visible_reasons(world.coordinator, proposal, reasons, parts)) == 3
