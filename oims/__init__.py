@@ -79,7 +79,8 @@ def _register_optional_blueprints(app: Flask) -> None:
     """Feature blueprints; each feature package exposes `bp`."""
     import importlib
 
-    for name in ("needs", "proposals", "brokerage", "insight", "api", "accounts", "matchfeed"):
+    for name in ("needs", "proposals", "brokerage", "insight", "api", "accounts", "matchfeed", "fairdeal",
+                 "checkins", "endorsements"):
         try:
             module = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

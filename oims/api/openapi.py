@@ -11,6 +11,7 @@ from __future__ import annotations
 from .. import reference as ref
 from ..models.needs import NEED_STATUSES
 from ..models.proposals import PROPOSAL_STAGES
+from ..policy import RESTRICTABLE_PARTS
 
 MAX_ID = 2_147_483_647
 PARTNERSHIPS = [c.code for c in ref.PARTNERSHIP_TYPES]
@@ -119,11 +120,17 @@ SCHEMAS: dict[str, dict] = {
             "stage": {"type": "string", "enum": list(PROPOSAL_STAGES)},
             "submitted_at": _nullable(DATETIME), "forwarded_at": _nullable(DATETIME),
             "responded_at": _nullable(DATETIME), "created_at": DATETIME, "updated_at": DATETIME,
+            "withheld": {"type": "array", "items": {"type": "string", "enum": list(RESTRICTABLE_PARTS)},
+                         "description": "Sections the proposer discloses after the NDA; empty strings until then."},
         },
     },
     "ProposalCreate": {
         "type": "object", "additionalProperties": False, "required": ["need_id", "title"],
         "properties": {"need_id": ID, **PROPOSAL_FIELDS,
+                       "after_nda": {"type": "array", "uniqueItems": True,
+                                     "items": {"type": "string", "enum": list(RESTRICTABLE_PARTS)},
+                                     "description": "Sections disclosed to the need owner and the coordinators "
+                                                    "only once the NDA stage is recorded (staged disclosure)."},
                        "submit": {"type": "boolean", "description": "Submit at once instead of saving a draft."}},
     },
     "Withdrawal": {
@@ -154,6 +161,8 @@ SCHEMAS: dict[str, dict] = {
             "reasons": {"type": "array", "items": STR},
             "proposal_id": INT, "need_id": INT, "organisation": _ref("OrganisationRef"),
             "title": STR, "owner": _ref("Owner"), "stage": STR, "prefecture": STR, "kind": STR,
+            "endorsements": {"type": "array", "items": STR,
+                             "description": "Capabilities of the organisation endorsed by support bodies (active)."},
         },
     },
     "MatchList": {

@@ -20,6 +20,7 @@ from ..policy import (
     proposal_filter,
     proposal_role,
     visible_proposals,
+    visible_reasons,
 )
 from ..services import NotAllowed, ValidationFailed
 from ..timeutil import today_local
@@ -213,7 +214,7 @@ def list_proposals():
         query = query.where(Proposal.stage == stage)
     result = db.paginate(query.order_by(Proposal.id.desc()), page=page, per_page=per_page, error_out=False)
     locale = current_locale()
-    return _page_response(result, [proposal_json(p, locale) for p in result.items])
+    return _page_response(result, [proposal_json(p, locale, _user()) for p in result.items])
 
 
 @bp.post("/proposals")
@@ -235,14 +236,14 @@ def create_proposal():
     except DuplicateProposal as exc:
         raise ApiError(409, _("Conflict"), str(exc)) from None
     db.session.commit()
-    return _created(proposal_json(proposal, current_locale()),
+    return _created(proposal_json(proposal, current_locale(), _user()),
                     url_for("api.get_proposal", proposal_id=proposal.id, _external=True))
 
 
 @bp.get("/proposals/<int:proposal_id>")
 @token_required
 def get_proposal(proposal_id: int):
-    return jsonify(proposal_json(_proposal(proposal_id), current_locale()))
+    return jsonify(proposal_json(_proposal(proposal_id), current_locale(), _user()))
 
 
 @bp.post("/proposals/<int:proposal_id>/withdraw")
@@ -261,7 +262,7 @@ def withdraw_proposal(proposal_id: int):
             raise
         raise ApiError(409, _("Conflict"), str(exc)) from None
     db.session.commit()
-    return jsonify(proposal_json(proposal, current_locale()))
+    return jsonify(proposal_json(proposal, current_locale(), _user()))
 
 
 # --- meetings -----------------------------------------------------------------------------
@@ -328,6 +329,15 @@ def _reasons(reasons) -> list[str]:
     return [str(r) for r in (reasons or [])][:5]
 
 
+def _endorsements(org_id: int) -> list[str]:
+    """Active endorsed capabilities of an organisation (badges of the ranked lists)."""
+    try:
+        from ..endorsements.services import endorsed
+    except ImportError:
+        return []
+    return [e.capability for e in endorsed(org_id)]
+
+
 @bp.get("/needs/<int:need_id>/matches")
 @token_required
 def match_need(need_id: int):
@@ -340,20 +350,22 @@ def match_need(need_id: int):
     locale = current_locale()
     items = []
     if kind == "proposals":
-        for pid, score, reasons, _parts in _search("rank_proposals", need, k=limit):
+        for pid, score, reasons, parts in _search("rank_proposals", need, k=limit):
             p = db.session.get(Proposal, pid)
             if p is None or p.need_id != need.id or not can_view_proposal(user, p):
                 continue
-            items.append({"rank": len(items) + 1, "score": float(score), **_fit(score),
-                          "reasons": _reasons(reasons), "proposal_id": p.id, "organisation": org_ref(p.org, locale), "title": p.title,
-                          "stage": p.stage})
+            reasons = visible_reasons(user, p, reasons, parts)  # staged disclosure
+            items.append({"rank": len(items) + 1, "score": float(score), **_fit(score), "reasons": _reasons(reasons),
+                          "proposal_id": p.id, "organisation": org_ref(p.org, locale), "title": p.title,
+                          "stage": p.stage, "endorsements": _endorsements(p.org_id)})
     else:
         for r in _search("recommend_orgs", need, k=limit):
             org = db.session.get(Organisation, r.id)
             if org is None:
                 continue
-            items.append({"rank": len(items) + 1, "score": float(r.score), **_fit(r),
-                          "reasons": _reasons(r.reasons), "organisation": org_ref(org, locale), "prefecture": org.prefecture, "kind": org.kind})
+            items.append({"rank": len(items) + 1, "score": float(r.score), **_fit(r), "reasons": _reasons(r.reasons),
+                          "organisation": org_ref(org, locale), "prefecture": org.prefecture, "kind": org.kind,
+                          "endorsements": _endorsements(org.id)})
     return jsonify({"kind": kind, "items": items})
 
 

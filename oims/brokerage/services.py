@@ -29,7 +29,13 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.proposals import OUTCOME_STAGES
-from ..policy import owner_label, proposal_filter, proposal_role, sees_owner
+from ..policy import (
+    owner_label,
+    proposal_filter,
+    proposal_role,
+    sees_owner,
+    visible_reasons,
+)
 from ..reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
 from ..services import NotAllowed, ValidationFailed, audit
 from ..timeutil import today_local
@@ -94,8 +100,9 @@ def ranked_proposals(need: Need, user: User) -> tuple[list[RankedProposal], bool
     if ranking is not None:
         for pid, score, reasons, parts in ranking:
             if pid in by_id:
-                rows.append(RankedProposal(by_id.pop(pid), len(rows) + 1, score, reasons, parts,
-                                           calibrate(score)))
+                proposal = by_id.pop(pid)
+                reasons = visible_reasons(user, proposal, reasons, parts)  # staged disclosure
+                rows.append(RankedProposal(proposal, len(rows) + 1, score, reasons, parts, calibrate(score)))
     rows += [RankedProposal(p) for p in by_id.values()]
     return rows, ranking is not None
 

@@ -30,6 +30,8 @@ class Organisation(db.Model):
     # Off-boarding: a disabled organisation's users cannot sign in (see oims/accounts).
     status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")  # active|disabled
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A support body a coordinator allowed to endorse capabilities ("" = may not).
+    endorser_kind: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -42,6 +42,8 @@ class Proposal(db.Model):
     schedule: Mapped[str] = mapped_column(String(300), default="")
     cost: Mapped[str] = mapped_column(String(300), default="")
     answers: Mapped[list] = mapped_column(JSONList, default=list)  # which parts of the need it answers
+    # Sections the proposer discloses only once the case reaches the NDA stage (staged disclosure).
+    after_nda: Mapped[list] = mapped_column(JSONList, default=list)
     stage: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     decline_reason: Mapped[str] = mapped_column(String(30), default="")
     decline_note: Mapped[str] = mapped_column(Text, default="")

@@ -48,7 +48,7 @@ PARAM_DEFAULTS = {
     "slot_id": "slot", "message_id": "message", "invitation_id": "invitation", "attachment_id": "att_need",
     "att_id": "att_need", "req_id": "join_request", "user_id": "joiner", "token_id": "token_row",
     "token": Lit("not-a-valid-token"), "code": Lit("en"), "filename": Lit("css/oims.css"),
-    "decision": Lit("approve"), "uid": "meeting_uid",
+    "decision": Lit("approve"), "uid": "meeting_uid", "endorsement_id": "endorsement",
 }
 
 R = ("anon", "owner", "proposer", "coord", "coord_other", "admin")
@@ -147,6 +147,7 @@ RULES: dict[str, Rule] = {
     "proposals.view": Rule(bureau_obj(owner=OK, proposer=OK)),
     "proposals.receipt": Rule(bureau_obj(proposer=OK), why="the receipt is the proposer's and the bureau's; not the owner's"),
     "proposals.attachment": Rule(bureau_obj(owner=OK, proposer=OK), params={"attachment_id": "att_proposal"}),
+    "proposals.as_owner": Rule(party_only(proposer=OK), why="the proposer's preview of the owner's view"),
     "proposals.edit": Rule(party_only(proposer=OK), params={"proposal_id": "proposal_draft"}),
     "proposals.submit": Rule(party_only(proposer=OK, ok=OK4), params={"proposal_id": "proposal_draft"}),
     "proposals.withdraw": Rule(party_only(proposer=OK, ok=OK4)),
@@ -179,6 +180,20 @@ RULES: dict[str, Rule] = {
     "matchfeed.unsubscribe": Rule(roles(OK4, OK4, OK4, OK4, OK4, OK4),
                                   why="from an e-mail without logging in; the signed token names the user "
                                       "(an invalid one gets 400)"),
+    # --- fair dealing (h8) ------------------------------------------------------------------------
+    "fairdeal.save_terms": Rule(bureau_obj(owner=OK, proposer=OK, ok=OK4), params={"proposal_id": "proposal_met"},
+                                why="either party or the bureau's coordinator records the key terms"),
+    "fairdeal.report": Rule(party_only(proposer=OK, ok=OK4), why="only the proposer reports, privately"),
+    "fairdeal.reports": Rule(STAFF, why="a coordinator sees the reports of its own bureau only"),
+    "checkins.answer": Rule(roles(DENY, DENY, DENY, DENY, DENY, DENY),
+                            why="no sign-in: only a valid signed link made for a party opens it"),
+    # --- endorsements (h8) --------------------------------------------------------------------------
+    "endorsements.index": Rule(roles(coord=OK, coord_other=OK), why="endorsers: allowed support bodies and the bureau"),
+    "endorsements.withdraw": Rule(bureau_obj(), keeps_world=True,
+                                  why="the endorsing body, or the endorsed organisation's bureau"),
+    "endorsements.endorsers": Rule(STAFF),
+    "endorsements.remove_endorser": Rule(bureau_obj(), keeps_world=True,
+                                         why="a coordinator manages the endorsers of its own bureau"),
     # --- JSON API (bearer token; cookies do not count) ----------------------------------------
     "api.docs": Rule(PUBLIC),
     "api.openapi_json": Rule(PUBLIC),
