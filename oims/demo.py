@@ -11,7 +11,10 @@ from sqlalchemy import select
 
 from . import demo_data as data
 from .brokerage.demo import demo_step as load_demo_brokerage
+from .checkins.demo import demo_step as load_demo_checkins
+from .endorsements.demo import demo_step as load_demo_endorsements
 from .extensions import db
+from .fairdeal.demo import demo_step as load_demo_fair_dealing
 from .models import Organisation, User
 from .needs.demo import load_demo_needs
 from .passwords import hash_password
@@ -19,7 +22,8 @@ from .proposals.demo import load_demo_proposals
 
 # After organisations and users, in this order: each step is called as
 # step(orgs_by_key, users_by_email) and returns a dict of counts.
-STEPS = (load_demo_needs, load_demo_proposals, load_demo_brokerage)
+STEPS = (load_demo_needs, load_demo_proposals, load_demo_brokerage, load_demo_fair_dealing, load_demo_checkins,
+         load_demo_endorsements)
 
 
 def _orgs() -> dict[str, Organisation]:

@@ -10,15 +10,12 @@ bp = Blueprint("checkins", __name__, url_prefix="/checkin")
 
 
 def init_app(app: Flask) -> None:
-    from ..demo import register_step
     from . import cli  # noqa: F401 - registers `flask oims send-checkins`
-    from .demo import demo_step
     from .services import answer_labels, case_checkins, unanswered_checkins
 
     app.jinja_env.globals["unanswered_checkins"] = unanswered_checkins
     app.jinja_env.globals["case_checkins"] = case_checkins
     app.jinja_env.globals["checkin_answer_labels"] = answer_labels
-    register_step(demo_step)
 
 
 from . import views  # noqa: F401

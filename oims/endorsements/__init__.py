@@ -11,15 +11,12 @@ bp = Blueprint("endorsements", __name__, url_prefix="/endorsements")
 
 
 def init_app(app: Flask) -> None:
-    from ..demo import register_step
     from ..timeutil import today_local
-    from .demo import demo_step
     from .services import endorsed, endorser_kind
 
     app.jinja_env.globals["endorsed"] = endorsed
     app.jinja_env.globals["endorser_kind"] = endorser_kind
     app.jinja_env.globals.setdefault("today_local", today_local)
-    register_step(demo_step)
 
 
 from . import views  # noqa: F401

@@ -10,12 +10,9 @@ bp = Blueprint("fairdeal", __name__, url_prefix="/fair-dealing")
 
 
 def init_app(app: Flask) -> None:
-    from ..demo import register_step
-    from .demo import demo_step
     from .views import case_panel
 
     app.jinja_env.globals["fairdeal_panel"] = case_panel
-    register_step(demo_step)
 
 
 from . import views  # noqa: F401
