@@ -150,7 +150,7 @@ def invite_org(need: Need, org: Organisation, *, actor: User, message: str = "",
     """Invite a recommended organisation to propose; tells its users (anonymity respected)."""
     if need.status != "published":
         raise ValidationFailed(_("Only published needs can receive invitations."))
-    if org.kind not in PROPOSER_KINDS or org.id == need.owner_org_id:
+    if org.kind not in PROPOSER_KINDS or org.id == need.owner_org_id or org.is_disabled:
         raise ValidationFailed(_("This organisation cannot propose to this need."))
     if db.session.scalar(select(Invitation.id).where(Invitation.need_id == need.id,
                                                      Invitation.org_id == org.id)):

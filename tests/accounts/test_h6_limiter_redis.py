@@ -118,3 +118,66 @@ def test_successes_are_not_stored(variant_app, redis_client, prefix, factory, mo
         with app.test_client() as c:
             assert login(c, user).status_code == 302
     assert not [k for k in redis_client.scan_iter(f"*{prefix}*") if b"login-" in k]
+
+
+@pytest.mark.slow
+def test_gunicorn_workers_share_the_count_over_http(redis_client, prefix, tmp_path):
+    """The production path: gunicorn with three workers on 127.0.0.1:5160,
+    configured only through OIMS_* variables, real HTTP. Each request opens a
+    new connection, so the workers take turns; the limit still holds exactly."""
+    import time
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    db_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    prepare = ("from oims import create_app; from oims.extensions import db\n"
+               f"app = create_app({{'INSTANCE_PATH': {str(tmp_path)!r}, 'SQLALCHEMY_DATABASE_URI': {db_url!r}}})\n"
+               "app.app_context().push(); db.create_all()")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OIMS_DATABASE_URL=db_url, OIMS_SECRET_KEY="x" * 32,
+               OIMS_RATELIMIT_STORAGE_URI=REDIS_URL, OIMS_RATELIMIT_KEY_PREFIX=prefix,
+               OIMS_LOGIN_RATE="5 per minute", OIMS_LOGIN_IP_RATE="100 per minute", OIMS_MATCHING_ENABLED="0",
+               OIMS_INDEX_IN_BACKGROUND="0", OIMS_DEFAULT_LOCALE="en")
+    subprocess.run([sys.executable, "-c", prepare], cwd=ROOT, env=env, check=True, timeout=120,
+                   capture_output=True)
+    port = 5160
+    log = (tmp_path / "gunicorn.log").open("wb")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers", "3", "--timeout", "120",
+                               "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=60).close()
+                break
+            except OSError:  # refused, reset or timed out while the workers boot
+                assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()[-3000:]
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.5)
+
+        def fail_once() -> tuple[int, str | None]:
+            # A browser's way: fetch the form (session cookie, CSRF token), post a wrong password.
+            import http.cookiejar
+            import re
+
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            with opener.open(base + "/auth/login", timeout=60) as resp:
+                token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', resp.read().decode()).group(1)
+            body = urllib.parse.urlencode({"email": EMAIL, "password": "wrong-pass-000",
+                                           "csrf_token": token}).encode()
+            try:
+                with opener.open(base + "/auth/login", data=body, timeout=60) as resp:
+                    return resp.status, None
+            except urllib.error.HTTPError as err:
+                err.close()
+                return err.code, err.headers.get("Retry-After")
+
+        results = [fail_once() for _ in range(6)]
+        assert [code for code, _ in results] == [400] * 5 + [429], results
+        assert int(results[-1][1]) > 0
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()

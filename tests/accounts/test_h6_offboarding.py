@@ -200,3 +200,21 @@ def test_disabled_org_cannot_be_joined_nor_its_requests_approved(app, client, db
     db.session.expire_all()
     assert db.session.get(User, s["pending"].id).status == "disabled"
     assert db.session.get(OrgJoinRequest, req.id).status == "pending"
+
+
+def test_a_disabled_organisation_cannot_be_invited(app, db, factory):
+    owner = factory.user("need_owner")
+    need = factory.need(owner=owner)
+    firm = factory.user("proposer").organisation
+    active_firm = factory.user("proposer").organisation
+    coord = factory.user("coordinator")  # the need's bureau
+    _admin, admin_client = _admin_client(app, factory)
+    assert admin_client.post(f"/admin/orgs/{firm.id}/disable").status_code == 302
+    client = app.test_client()
+    assert login(client, coord).status_code == 302
+    client.post(f"/brokerage/need/{need.id}/invite", data={"org_id": firm.id})
+    client.post(f"/brokerage/need/{need.id}/invite", data={"org_id": active_firm.id})
+    from oims.models import Invitation
+
+    assert db.session.scalar(select(Invitation).where(Invitation.org_id == firm.id)) is None
+    assert db.session.scalar(select(Invitation).where(Invitation.org_id == active_firm.id))  # control
