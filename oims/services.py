@@ -86,13 +86,14 @@ def claim_state(obj, column: str, expected, new: str, message_fn=None, **values)
     if getattr(obj, column) not in expected:
         current = getattr(obj, column)
         raise StaleState(_stale_text(message_fn, current), current)
+    model, obj_id = type(obj), obj.id  # read now: after a failed flush the object cannot be read
     setattr(obj, column, new)
     for key, value in values.items():
         setattr(obj, key, value)
     try:
         db.session.flush()
     except StaleDataError:
-        current = committed_value(type(obj), obj.id, column)
+        current = committed_value(model, obj_id, column)
         raise StaleState(_stale_text(message_fn, current), current) from None
 
 
