@@ -73,10 +73,10 @@ class CleanMultiDict(ImmutableMultiDict):
         items = MultiDict(mapping).items(multi=True) if mapping is not None else []
         super().__init__([(clean_text(k) if isinstance(k, str) else k, _clean_value(v)) for k, v in items])
 
-    def get(self, key, default=None, type=None):  # noqa: A002 - werkzeug's signature
+    def get(self, key, default=None, type=None):
         return super().get(key, default, _bounded_int if type is int else type)
 
-    def getlist(self, key, type=None):  # noqa: A002
+    def getlist(self, key, type=None):
         return super().getlist(key, _bounded_int if type is int else type)
 
 
@@ -91,7 +91,7 @@ class IdConverter(IntegerConverter):
     """`<int:...>` in every route: 1..2^63-1, so no id reaches the database
     that it cannot hold (PostgreSQL bigint, SQLite INTEGER)."""
 
-    def __init__(self, map, *args, **kwargs):  # noqa: A002
+    def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_INT)
         super().__init__(map, *args, **kwargs)

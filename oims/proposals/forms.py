@@ -12,6 +12,7 @@ from wtforms.validators import Length, Optional
 
 from .. import reference as ref
 from ..auth.forms import choices
+from ..conflicts import version_field
 from ..fields import MultiCheckboxField
 from .services import MAX_DECLINE_NOTE, MAX_LENGTHS, TEXT_FIELDS
 
@@ -25,6 +26,7 @@ def _max(field: str) -> dict:
 
 
 class ProposalForm(FlaskForm):
+    row_version = version_field()  # optimistic concurrency (oims.conflicts)
     # The service checks required fields and lengths (the one place of the
     # rules) and its messages are put next to the fields; `maxlength` only
     # helps the browser.
@@ -52,6 +54,7 @@ class ProposalForm(FlaskForm):
         self.answers.choices = [(o, o) for o in options]
 
     def load(self, proposal, options: list[str]) -> None:
+        self.row_version.data = str(proposal.row_version)
         for name in TEXT_FIELDS:
             getattr(self, name).data = getattr(proposal, name)
         answers = list(proposal.answers or [])
