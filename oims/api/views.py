@@ -176,15 +176,45 @@ def create_need():
                                                                          _external=True))
 
 
+def etag_of(obj) -> str:
+    """The strong entity tag of a versioned object: changes with every saved change."""
+    return f"{type(obj).__name__.lower()}-{obj.id}-v{obj.row_version}"
+
+
+def _with_etag(body: dict, obj):
+    resp = jsonify(body)
+    resp.set_etag(etag_of(obj))
+    return resp.make_conditional(request)
+
+
+def _require_if_match(obj) -> None:
+    """Optimistic concurrency for writes: the client says which version it
+    changes (`If-Match: <ETag of its GET>`); 428 without, 412 when stale."""
+    if not request.headers.get("If-Match"):
+        raise ApiError(428, _("Precondition required"),
+                       _("Send If-Match with the ETag of the version you change (from GET)."))
+    if not request.if_match.contains(etag_of(obj)) and not request.if_match.star_tag:
+        raise _stale(obj)
+
+
+def _stale(obj) -> ApiError:
+    return ApiError(412, _("Precondition failed"),
+                    _("The object was changed since you read it (now %(etag)s). Nothing was changed; "
+                      "GET it again, re-apply your change and send the new ETag.", etag=etag_of(obj)))
+
+
 @bp.get("/needs/<int:need_id>")
 @token_required
 def get_need(need_id: int):
-    return jsonify(need_json(_need(need_id), _user(), current_locale()))
+    need = _need(need_id)
+    return _with_etag(need_json(need, _user(), current_locale()), need)
 
 
 @bp.patch("/needs/<int:need_id>")
 @token_required
 def update_need(need_id: int):
+    from sqlalchemy.orm.exc import StaleDataError
+
     from ..needs.services import update_need as update
     from ..needs.views import can_edit
 
@@ -192,9 +222,14 @@ def update_need(need_id: int):
     if not can_edit(_user(), need):
         raise NotAllowed()
     body = _body("NeedUpdate")
+    _require_if_match(need)
     update(need, body, _user(), partial=True)
-    db.session.commit()
-    return jsonify(need_json(need, _user(), current_locale()))
+    try:
+        db.session.commit()
+    except StaleDataError:  # changed between the If-Match check and the commit
+        db.session.rollback()
+        raise _stale(_need(need_id)) from None
+    return _with_etag(need_json(need, _user(), current_locale()), need)
 
 
 # --- proposals ----------------------------------------------------------------------------
@@ -241,7 +276,8 @@ def create_proposal():
 @bp.get("/proposals/<int:proposal_id>")
 @token_required
 def get_proposal(proposal_id: int):
-    return jsonify(proposal_json(_proposal(proposal_id), current_locale()))
+    proposal = _proposal(proposal_id)
+    return _with_etag(proposal_json(proposal, current_locale()), proposal)
 
 
 @bp.post("/proposals/<int:proposal_id>/withdraw")
@@ -253,6 +289,9 @@ def withdraw_proposal(proposal_id: int):
     if proposal_role(_user(), proposal) != "proposer":
         raise NotAllowed()
     body = _body("Withdrawal", required=False)
+    if request.headers.get("If-Match") and not (request.if_match.star_tag
+                                                or request.if_match.contains(etag_of(proposal))):
+        raise _stale(proposal)
     try:
         withdraw(proposal, actor=_user(), note=body.get("note", ""))
     except ValidationFailed as exc:
@@ -260,7 +299,7 @@ def withdraw_proposal(proposal_id: int):
             raise
         raise ApiError(409, _("Conflict"), str(exc)) from None
     db.session.commit()
-    return jsonify(proposal_json(proposal, current_locale()))
+    return _with_etag(proposal_json(proposal, current_locale()), proposal)
 
 
 # --- meetings -----------------------------------------------------------------------------

@@ -95,6 +95,7 @@ def test_create_need_errors(api, factory, client):
 def test_update_need(api, factory, db):
     need = factory.need(status="draft")
     owner = api(need_owner_of(need))
+    owner.headers["If-Match"] = owner.get(f"/needs/{need.id}").headers["ETag"]  # optimistic concurrency
     resp = owner.patch(f"/needs/{need.id}", json={"title": "改題：冷却部材"})
     assert resp.status_code == 200 and resp.get_json()["title"] == "改題：冷却部材"
     _problem(owner.patch(f"/needs/{need.id}", json={}), 422)
