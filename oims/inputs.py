@@ -7,8 +7,8 @@
   by the request class (`OimsRequest`), so no view, form or API endpoint can
   forget it. Lone surrogates in JSON cannot be stored and are REFUSED by the
   API's schema check (422).
-* Integers: the `int` URL converter accepts 1..2^63-1 only (anything else is a
-  404 like any unknown page); `request.args/form.get(name, type=int)` answers
+* Integers: the `int` URL converter maps anything outside 1..2^63-1 to 0, an
+  id no row has, so every view answers 404; `request.args/form.get(name, type=int)` answers
   400 for values outside 0..2^63-1; and any integer outside the 64-bit range
   that still reaches the database driver is refused with 400 before the
   driver sees it (`guard_integer_parameters`).
@@ -87,14 +87,20 @@ class OimsRequest(Request):
         return clean_json(super().get_json(force=force, silent=silent, cache=cache))
 
 
-class IdConverter(IntegerConverter):
-    """`<int:...>` in every route: 1..2^63-1, so no id reaches the database
-    that it cannot hold (PostgreSQL bigint, SQLite INTEGER)."""
+NO_ID = 0  # no row has it: ids start at 1
 
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("min", 1)
-        kwargs.setdefault("max", MAX_INT)
-        super().__init__(map, *args, **kwargs)
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: digits only; a number outside 1..2^63-1
+    becomes NO_ID, which no row has, so the view answers its usual 404 (and
+    no id reaches the database that it cannot hold). Mapping instead of
+    refusing keeps every rule of the path matching, so a PATCH to
+    /api/v1/needs/0 is a 404 like the GET, not a 405 (werkzeug would report
+    the method of another rule whose converter accepted the value)."""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if 1 <= number <= MAX_INT else NO_ID
 
 
 def _out_of_range(params) -> bool:

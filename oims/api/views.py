@@ -42,6 +42,9 @@ def _bad_request(name: str, message: str) -> ApiError:
 
 def _arg(name: str, choices=None, max_length: int = 200) -> str:
     value = request.args.get(name, "")
+    if name in request.args and value == "" and choices is not None:
+        # Present but empty is not "absent": the document declares no empty value for it.
+        raise _bad_request(name, _("Must be one of: %(values)s.", values=", ".join(choices)))
     if bad_text(value) or len(value) > max_length:
         raise _bad_request(name, _("Contains characters that cannot be stored."))
     if value and choices is not None and value not in choices:
@@ -51,7 +54,7 @@ def _arg(name: str, choices=None, max_length: int = 200) -> str:
 
 def _int_arg(name: str, default: int | None, lo: int = 1, hi: int = MAX_ID) -> int | None:
     raw = request.args.get(name, "")
-    if raw == "":
+    if raw == "" and name not in request.args:
         return default
     if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
         raise _bad_request(name, _("Give a whole number from %(lo)d to %(hi)d.", lo=lo, hi=hi))
@@ -60,7 +63,7 @@ def _int_arg(name: str, default: int | None, lo: int = 1, hi: int = MAX_ID) -> i
 
 def _date_arg(name: str) -> date | None:
     raw = _arg(name)
-    if not raw:
+    if not raw and name not in request.args:
         return None
     try:
         return date.fromisoformat(raw)
@@ -415,7 +418,8 @@ def kpi():
     if not may_view_kpi(user):
         raise ApiError(403, _("Forbidden"), _("KPIs are for coordinators, administrators and need owners."))
     for name in ("from", "to", "bureau", "top_n"):
-        _arg(name)
+        if name in request.args and not _arg(name):
+            raise _bad_request(name, _("Give a value or leave the parameter out."))
     try:
         scope, top_n = kpi_scope(user, request.args)
     except BadArguments as exc:

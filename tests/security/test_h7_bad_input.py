@@ -200,8 +200,9 @@ def test_every_api_write_strips_control_and_bidi_characters(client, db, factory)
     assert resp.status_code == 201, resp.get_json()
     need_id = resp.get_json()["id"]
     assert not STRIPPED.search(resp.get_data(as_text=True).encode().decode("unicode_escape"))
+    etag = client.get(f"/api/v1/needs/{need_id}", headers=h_owner).headers["ETag"]
     resp = client.patch(f"/api/v1/needs/{need_id}", json={"title": "新しい" + POISON, "sought": POISON},
-                        headers=h_owner)
+                        headers={**h_owner, "If-Match": etag})
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["title"] == "新しい"
     need = db.session.get(Need, need_id)
