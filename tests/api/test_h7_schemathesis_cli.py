@@ -45,7 +45,10 @@ def test_schemathesis_checks_all(app, factory, db, token_for, tmp_path, role, mo
     # a lost state race (409). Everything else must be accepted.
     config = tmp_path / "schemathesis.toml"
     config.write_text('[checks.positive_data_acceptance]\n'
-                      'expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "428", "429"]\n')
+                      'expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "428", "429"]\n'
+                      # A missing If-Match is answered 428 Precondition Required (RFC 6585), as documented.
+                      '[checks.missing_required_header]\n'
+                      'expected-statuses = ["400", "401", "403", "406", "415", "422", "428"]\n')
     token = token_for(w[role])
     db.session.commit()
     server = make_server("127.0.0.1", PORT, app, threaded=False)
