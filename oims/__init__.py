@@ -30,6 +30,9 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=(config or {}).get("INSTANCE_PATH") or None,
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from . import inputs
+
+    inputs.init_app(app)  # request class and URL converters: before any route is added
     app.config.from_mapping(config_module.from_environment(app.instance_path))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     if config:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -92,7 +92,10 @@ def handle_http(exc: HTTPException):
     if code == 429:
         return handle_too_many(exc)
     title, detail = _titles().get(code, (exc.name, exc.description or ""))
-    return _render(code, title, detail)
+    response = make_response(_render(code, title, detail))
+    if code == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))  # RFC 9110 §15.5.6
+    return response
 
 
 def handle_csrf(exc: CSRFError):

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from .models import Proposal, ProposalEvent, User
 from .models.base import utcnow
 from .policy import proposal_role
-from .services import NotAllowed, ValidationFailed, audit
+from .services import NotAllowed, ValidationFailed, audit, claim_state
 
 P, O, C = "proposer", "owner", "coordinator"
 WITHDRAWABLE = ("draft", "submitted", "screening", "shortlisted", "meeting_requested")
@@ -75,17 +75,27 @@ def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = 
         raise NotAllowed()
     from .extensions import db
 
-    event = ProposalEvent(proposal=proposal, from_stage=proposal.stage, to_stage=to_stage,
+    from_stage = proposal.stage
+    # The one conditional UPDATE: of two concurrent changes from the same
+    # stage, exactly one moves the proposal; the other gets StaleState.
+    claim_state(proposal, "stage", from_stage, to_stage, _stale_message, last_activity_at=utcnow())
+    event = ProposalEvent(proposal=proposal, from_stage=from_stage, to_stage=to_stage,
                           actor_id=actor.id, note=note, on_date=on_date)
     db.session.add(event)
-    proposal.stage = to_stage
-    proposal.last_activity_at = utcnow()
     audit(actor, f"proposal.{to_stage}", proposal, from_stage=event.from_stage,
           **({"on_behalf_of": on_behalf_of} if on_behalf_of else {}))
     db.session.flush()
     if notify_proposer:
         _tell_proposer(proposal, to_stage, note)
     return event
+
+
+def _stale_message(current: str | None) -> str:
+    if current is None:
+        return _("Someone else changed this proposal in the meantime. Nothing was changed; "
+                 "reload the page to see its current state.")
+    return _("Someone else changed this proposal in the meantime: it is now “%(stage)s”. Nothing was changed.",
+             stage=stage_labels()().get(current, current))
 
 
 def _tell_proposer(proposal: Proposal, to_stage: str, note: str) -> None:

@@ -44,6 +44,9 @@ def _bad_request(name: str, message: str) -> ApiError:
 
 def _arg(name: str, choices=None, max_length: int = 200) -> str:
     value = request.args.get(name, "")
+    if name in request.args and value == "" and choices is not None:
+        # Present but empty is not "absent": the document declares no empty value for it.
+        raise _bad_request(name, _("Must be one of: %(values)s.", values=", ".join(choices)))
     if bad_text(value) or len(value) > max_length:
         raise _bad_request(name, _("Contains characters that cannot be stored."))
     if value and choices is not None and value not in choices:
@@ -53,7 +56,7 @@ def _arg(name: str, choices=None, max_length: int = 200) -> str:
 
 def _int_arg(name: str, default: int | None, lo: int = 1, hi: int = MAX_ID) -> int | None:
     raw = request.args.get(name, "")
-    if raw == "":
+    if raw == "" and name not in request.args:
         return default
     if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
         raise _bad_request(name, _("Give a whole number from %(lo)d to %(hi)d.", lo=lo, hi=hi))
@@ -62,7 +65,7 @@ def _int_arg(name: str, default: int | None, lo: int = 1, hi: int = MAX_ID) -> i
 
 def _date_arg(name: str) -> date | None:
     raw = _arg(name)
-    if not raw:
+    if not raw and name not in request.args:
         return None
     try:
         return date.fromisoformat(raw)
@@ -178,15 +181,45 @@ def create_need():
                                                                          _external=True))
 
 
+def etag_of(obj) -> str:
+    """The strong entity tag of a versioned object: changes with every saved change."""
+    return f"{type(obj).__name__.lower()}-{obj.id}-v{obj.row_version}"
+
+
+def _with_etag(body: dict, obj):
+    resp = jsonify(body)
+    resp.set_etag(etag_of(obj))
+    return resp.make_conditional(request)
+
+
+def _require_if_match(obj) -> None:
+    """Optimistic concurrency for writes: the client says which version it
+    changes (`If-Match: <ETag of its GET>`); 428 without, 412 when stale."""
+    if not request.headers.get("If-Match"):
+        raise ApiError(428, _("Precondition required"),
+                       _("Send If-Match with the ETag of the version you change (from GET)."))
+    if not request.if_match.contains(etag_of(obj)) and not request.if_match.star_tag:
+        raise _stale(obj)
+
+
+def _stale(obj) -> ApiError:
+    return ApiError(412, _("Precondition failed"),
+                    _("The object was changed since you read it (now %(etag)s). Nothing was changed; "
+                      "GET it again, re-apply your change and send the new ETag.", etag=etag_of(obj)))
+
+
 @bp.get("/needs/<int:need_id>")
 @token_required
 def get_need(need_id: int):
-    return jsonify(need_json(_need(need_id), _user(), current_locale()))
+    need = _need(need_id)
+    return _with_etag(need_json(need, _user(), current_locale()), need)
 
 
 @bp.patch("/needs/<int:need_id>")
 @token_required
 def update_need(need_id: int):
+    from sqlalchemy.orm.exc import StaleDataError
+
     from ..needs.services import update_need as update
     from ..needs.views import can_edit
 
@@ -194,9 +227,14 @@ def update_need(need_id: int):
     if not can_edit(_user(), need):
         raise NotAllowed()
     body = _body("NeedUpdate")
+    _require_if_match(need)
     update(need, body, _user(), partial=True)
-    db.session.commit()
-    return jsonify(need_json(need, _user(), current_locale()))
+    try:
+        db.session.commit()
+    except StaleDataError:  # changed between the If-Match check and the commit
+        db.session.rollback()
+        raise _stale(_need(need_id)) from None
+    return _with_etag(need_json(need, _user(), current_locale()), need)
 
 
 # --- proposals ----------------------------------------------------------------------------
@@ -243,7 +281,8 @@ def create_proposal():
 @bp.get("/proposals/<int:proposal_id>")
 @token_required
 def get_proposal(proposal_id: int):
-    return jsonify(proposal_json(_proposal(proposal_id), current_locale(), _user()))
+    proposal = _proposal(proposal_id)
+    return _with_etag(proposal_json(proposal, current_locale(), _user()), proposal)
 
 
 @bp.post("/proposals/<int:proposal_id>/withdraw")
@@ -255,6 +294,9 @@ def withdraw_proposal(proposal_id: int):
     if proposal_role(_user(), proposal) != "proposer":
         raise NotAllowed()
     body = _body("Withdrawal", required=False)
+    if request.headers.get("If-Match") and not (request.if_match.star_tag
+                                                or request.if_match.contains(etag_of(proposal))):
+        raise _stale(proposal)
     try:
         withdraw(proposal, actor=_user(), note=body.get("note", ""))
     except ValidationFailed as exc:
@@ -262,7 +304,7 @@ def withdraw_proposal(proposal_id: int):
             raise
         raise ApiError(409, _("Conflict"), str(exc)) from None
     db.session.commit()
-    return jsonify(proposal_json(proposal, current_locale(), _user()))
+    return _with_etag(proposal_json(proposal, current_locale(), _user()), proposal)
 
 
 # --- meetings -----------------------------------------------------------------------------
@@ -399,7 +441,8 @@ def kpi():
     if not may_view_kpi(user):
         raise ApiError(403, _("Forbidden"), _("KPIs are for coordinators, administrators and need owners."))
     for name in ("from", "to", "bureau", "top_n"):
-        _arg(name)
+        if name in request.args and not _arg(name):
+            raise _bad_request(name, _("Give a value or leave the parameter out."))
     try:
         scope, top_n = kpi_scope(user, request.args)
     except BadArguments as exc:

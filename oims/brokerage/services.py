@@ -374,6 +374,11 @@ def mark_meeting_held(meeting: Meeting, *, actor: User, note: str = "") -> Propo
     proposal = db.session.get(Proposal, meeting.proposal_id)
     if meeting.status != "scheduled":
         raise ValidationFailed(_("Only a scheduled meeting can be marked as held."))
+    # Compared as instants (UTC in the database); the message shows the time in
+    # the service's zone (Asia/Tokyo), where "before it starts" is meant.
+    if meeting.starts_at is None or meeting.starts_at > utcnow():
+        raise ValidationFailed(_("A meeting cannot be marked as held before it starts (%(when)s).",
+                                 when=local_time(meeting.starts_at) or "—"))
     event = change_stage(proposal, "met", actor, note=note, on_date=meeting.starts_at.date())
     meeting.status = "held"
     return event

@@ -32,6 +32,11 @@ class Organisation(db.Model):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A support body a coordinator allowed to endorse capabilities ("" = may not).
     endorser_kind: Mapped[str] = mapped_column(String(20), default="")
+    # Optimistic concurrency: every UPDATE through the ORM says WHERE row_version =
+    # the version it read and bumps it; edit forms and the API's ETag/If-Match
+    # carry it, so a save based on an older version is a conflict, never an overwrite.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -13,6 +13,7 @@ from wtforms.validators import Length, Optional
 
 from .. import reference as ref
 from ..auth.forms import choices
+from ..conflicts import version_field
 from ..fields import MultiCheckboxField
 from ..policy import RESTRICTABLE_PARTS
 from .services import MAX_DECLINE_NOTE, MAX_LENGTHS, TEXT_FIELDS
@@ -27,6 +28,7 @@ def _max(field: str) -> dict:
 
 
 class ProposalForm(FlaskForm):
+    row_version = version_field()  # optimistic concurrency (oims.conflicts)
     # The service checks required fields and lengths (the one place of the
     # rules) and its messages are put next to the fields; `maxlength` only
     # helps the browser.
@@ -61,6 +63,7 @@ class ProposalForm(FlaskForm):
         self.after_nda.choices = [(name, getattr(self, name).label.text) for name in RESTRICTABLE_PARTS]
 
     def load(self, proposal, options: list[str]) -> None:
+        self.row_version.data = str(proposal.row_version)
         for name in TEXT_FIELDS:
             getattr(self, name).data = getattr(proposal, name)
         answers = list(proposal.answers or [])

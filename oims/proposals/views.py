@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from .. import workflow
 from ..access import roles_required
+from ..conflicts import commit_or_conflict, conflict_context
 from ..extensions import db
 from ..i18n import current_locale
 from ..models import Need, Organisation, Proposal, ProposalEvent, User
@@ -28,7 +29,13 @@ from ..policy import (
     visible_proposals,
     withheld_parts,
 )
-from ..services import NotAllowed, ValidationFailed, apply_errors
+from ..services import (
+    EditConflict,
+    NotAllowed,
+    ValidationFailed,
+    apply_errors,
+    check_version,
+)
 from . import attachments as proposal_files
 from . import bp, receipts, services
 from .forms import DeclineForm, ProposalForm, WithdrawForm
@@ -182,8 +189,12 @@ def edit(proposal_id: int):
                 proposal_files.save_all(form.attachments.data, p, actor=current_user,
                                         after_nda=bool(form.attachments_after_nda.data))
 
+            check_version(proposal, form.row_version.data)
             services.update_proposal(proposal, form.service_data(options), actor=current_user, submit=submit,
                                      attach=attach)
+        except EditConflict:
+            db.session.rollback()
+            return _edit_conflict(proposal, form, options)
         except NotAllowed:
             db.session.rollback()
             abort(403)
@@ -191,12 +202,24 @@ def edit(proposal_id: int):
             db.session.rollback()
             general = apply_errors(form, exc)
         else:
-            db.session.commit()
+            if not commit_or_conflict():
+                return _edit_conflict(proposal, form, options)
             flash(_("Your proposal was submitted. Keep the receipt below as proof of what you sent and when.")
                   if submit else _("Your changes were saved."), "success")
             return redirect(url_for("proposals.view", proposal_id=proposal.id))
     return _form_page("proposals/edit.html", form, need, 400, proposal=proposal, general_errors=general,
                       attachments=services.proposal_attachments(proposal))
+
+
+def _edit_conflict(proposal: Proposal, form: ProposalForm, options: list[str]):
+    """The edit page again (409): the proposal as saved now next to the user's values."""
+    proposal = _proposal_or_404(proposal.id)
+    theirs = ProposalForm(formdata=None)
+    theirs.fill_choices(options)
+    theirs.load(proposal, options)
+    return _form_page("proposals/edit.html", form, proposal.need, 409, proposal=proposal, general_errors=[],
+                      attachments=services.proposal_attachments(proposal),
+                      **conflict_context(form, theirs, proposal))
 
 
 # --- viewing ----------------------------------------------------------------------------
