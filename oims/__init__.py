@@ -75,7 +75,7 @@ def _register_optional_blueprints(app: Flask) -> None:
     """Feature blueprints; each feature package exposes `bp`."""
     import importlib
 
-    for name in ("needs", "proposals", "brokerage", "insight", "api"):
+    for name in ("needs", "proposals", "brokerage", "insight", "api", "imports"):
         try:
             module = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

@@ -138,3 +138,25 @@ def owner_label(need: Need, user: User | None, locale: str = "ja", proposal: Pro
     if sees_owner(user, need, proposal):
         return need.owner_org.display_name(locale)
     return (need.alias_en if locale.startswith("en") and need.alias_en else need.alias) or "—"
+
+
+# --- bulk imports ----------------------------------------------------------------
+
+def may_import_orgs(user: User) -> bool:
+    """Coordinators import into their own bureau; admins anywhere."""
+    return user.is_authenticated and user.is_staff
+
+
+def import_job_filter(user: User):
+    """SQL condition on ImportJob: the jobs `user` may see and run."""
+    from .models import ImportJob
+
+    if user.is_admin:
+        return ImportJob.id.isnot(None)
+    if user.is_coordinator:
+        return ImportJob.bureau == user.bureau
+    return false()
+
+
+def can_manage_import(user: User, job) -> bool:
+    return user.is_admin or (user.is_coordinator and job.bureau == user.bureau)

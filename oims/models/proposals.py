@@ -28,6 +28,8 @@ class Proposal(db.Model):
             sqlite_where=text("stage NOT IN ('declined', 'withdrawn')"),
             postgresql_where=text("stage NOT IN ('declined', 'withdrawn')"),
         ),
+        # A need's candidate list, in the order received (and paginated).
+        Index("ix_proposal_need_submitted", "need_id", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
