@@ -56,8 +56,11 @@ IMPORT_KINDS = [k for k in ref.ORG_KINDS if k.code != "support"]
 
 
 def norm(text: object) -> str:
-    """Header/label comparison form: NFKC, lower case, no spaces or brackets."""
-    return re.sub(r"[\s（）()・]", "", unicodedata.normalize("NFKC", str(text or "")).lower())
+    """Header/label comparison form: NFKC, lower case, no spaces or brackets.
+
+    The wave dash 〜 becomes ～ (then ~) when Shift_JIS text is decoded as cp932: all three are one."""
+    text = unicodedata.normalize("NFKC", str(text or "")).lower().replace("〜", "~")
+    return re.sub(r"[\s（）()・]", "", text)
 
 
 _HEADER_INDEX = {norm(alias): c.key for c in COLUMNS for alias in (c.header, c.key, *c.aliases)}
