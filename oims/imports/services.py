@@ -23,7 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
+from contextlib import nullcontext
+
+from flask import current_app, has_request_context
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
@@ -132,6 +135,14 @@ def check_row(raw: dict[str, object], bureau: str | None) -> RowResult:
 
 # --- the job ----------------------------------------------------------------------------------
 
+def _messages_locale():
+    """Report messages in the request's language; outside a request (CLI, the
+    background runner) in the default one, as the locale selector needs a request."""
+    if has_request_context():
+        return nullcontext()
+    return force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "ja"))
+
+
 def _report(errors: list, row: int, column: str, message: str) -> None:
     if len(errors) < MAX_REPORTED_ERRORS:
         errors.append({"row": row, "column": column, "message": message})
@@ -179,11 +190,13 @@ def create_job(data: bytes, filename: str, *, actor: User | None = None, bureau:
     A coordinator's job is confined to its bureau whatever `bureau` says."""
     file_format = format_of(filename)
     if file_format is None:
-        raise UnreadableFile(_("Upload a .csv or .xlsx file."))
+        with _messages_locale():
+            raise UnreadableFile(_("Upload a .csv or .xlsx file."))
     if actor is not None and actor.is_coordinator:
         bureau = actor.bureau
-    sheet = read_sheet(data, file_format)
-    valid, errors = _dry_run(sheet, bureau)
+    with _messages_locale():
+        sheet = read_sheet(data, file_format)
+        valid, errors = _dry_run(sheet, bureau)
     job = ImportJob(created_by_id=actor.id if actor else None, bureau=bureau, filename=filename[-255:],
                     file_format=file_format, sha256=hashlib.sha256(data).hexdigest(), content=data,
                     status="validated", total_rows=len(sheet.rows), valid_rows=valid, errors=errors, last_row=1)
@@ -257,6 +270,11 @@ def run_job(job: ImportJob, *, chunk_rows: int = CHUNK_ROWS, actor: User | None 
     last committed row, which is exactly where a resumed run starts."""
     if job.status not in ("validated", "running"):
         return job
+    with _messages_locale():
+        return _run(job, chunk_rows, actor, progress)
+
+
+def _run(job: ImportJob, chunk_rows: int, actor: User | None, progress) -> ImportJob:
     sheet = read_sheet(job.content, job.file_format)
     job.total_rows = len(sheet.rows)
     if job.started_at is None:
@@ -301,13 +319,10 @@ def run_job(job: ImportJob, *, chunk_rows: int = CHUNK_ROWS, actor: User | None 
     audit(actor, "import.finished", job, created=job.created_count, updated=job.updated_count,
           unchanged=job.unchanged_count, skipped=job.skipped_count)
     db.session.commit()
-    from ..insight.cache import kpi_changed
-
-    kpi_changed()
     return job
 
 
-def start_in_background(job_id: int) -> None:
+def start_in_background(job_id: int) -> threading.Thread:
     """Run (or resume) a job on a thread of this process; the progress page polls the database."""
     app = current_app._get_current_object()
 
@@ -326,7 +341,9 @@ def start_in_background(job_id: int) -> None:
             finally:
                 db.session.remove()
 
-    threading.Thread(target=work, name=f"oims-import-{job_id}", daemon=True).start()
+    thread = threading.Thread(target=work, name=f"oims-import-{job_id}", daemon=True)
+    thread.start()
+    return thread
 
 
 def status_of(job: ImportJob) -> dict:

@@ -123,7 +123,7 @@ def test_cli_bureau_scope_refuses_other_bureaus(app, db, runner, tmp_path):
     path = tmp_path / "firms.csv"
     path.write_bytes(csv_bytes(rows))
     result = runner.invoke(args=["oims", "import-orgs", str(path), "--bureau", "kanto"])
-    assert "row 4: 都道府県:" in result.output and "outside your bureau" in result.output
+    assert "row 4: 都道府県: 大阪府は担当局の管外です" in result.output
     assert "2 created" in result.output and "1 skipped" in result.output
     assert org_count(db) == 2
 
@@ -184,7 +184,7 @@ def test_duplicate_numbers_in_one_file_are_reported_and_skipped(app, db):
     rows[2][1] = "別名"
     job = create_job(csv_bytes(rows), "dup.csv")
     assert [(e["row"], e["column"]) for e in job.errors] == [(4, "法人番号")]
-    assert "row 2" in job.errors[0]["message"]
+    assert "2行目" in job.errors[0]["message"]
     run_job(job)
     assert (job.created_count, job.skipped_count) == (2, 1)
     assert db.session.scalar(select(Organisation.name).where(Organisation.corporate_number == cn(1))) == "株式会社テスト1"
@@ -309,3 +309,35 @@ def test_templates_have_japanese_headers_and_import_cleanly(client, db, coord, r
     path.write_bytes(resp.data)
     result = runner.invoke(args=["oims", "import-orgs", str(path), "--dry-run"])
     assert "1 rows, 1 valid, 0 problem(s)" in result.output, result.output
+
+
+# --- outside a request: the CLI process and the background runner ---------------------------------------
+
+def test_background_runner_without_a_request_reports_and_imports(app, db):
+    """The page's runner thread (and `flask oims import-orgs`) has no request:
+    messages come in the default language and the rows are imported."""
+    import threading
+
+    from oims.imports.services import start_in_background
+
+    rows = good_rows(3)
+    rows[2][4] = "ムー大陸"
+    made = {}
+
+    def dry_run_without_request():
+        with app.app_context():
+            job = create_job(csv_bytes(rows), "firms.csv")
+            from oims.extensions import db as _db
+            _db.session.commit()
+            made["id"], made["errors"] = job.id, job.errors
+            _db.session.remove()
+
+    t = threading.Thread(target=dry_run_without_request)
+    t.start()
+    t.join(30)
+    assert made["errors"] and made["errors"][0]["message"].startswith("不明な都道府県")
+    start_in_background(made["id"]).join(60)
+    db.session.expire_all()
+    job = db.session.get(ImportJob, made["id"])
+    assert (job.status, job.created_count, job.skipped_count) == ("done", 2, 1)
+    assert org_count(db) == 2
