@@ -176,8 +176,10 @@ def import_throughput(app, rows: int, existing: int) -> list[str]:
     for i in range(rows):
         number = i + 1 if i < half else existing + 1 + i
         profile = _sentence(rng) if (i >= half or i % 5 == 0) else None
-        writer.writerow([with_check_digit(f"{number:012d}"), f"登録企業{number - 1}", "", "中小企業", "東京都", "製造業",
-                         "21〜50名", "", profile or "", "", ""])
+        cells = {"corporate_number": with_check_digit(f"{number:012d}"), "name": f"登録企業{number - 1}",
+                 "kind": "中小企業", "prefecture": "東京都", "industry": "製造業", "employee_band": "21〜50名",
+                 "profile": profile or "", "technologies": "精密加工;表面処理"}
+        writer.writerow([cells.get(c.key, "") for c in COLUMNS])
     data = out.getvalue().encode("utf-8")
     lines = []
     with app.app_context():
@@ -233,6 +235,7 @@ def main() -> None:
                     help="OIMS_REDIS_URL for the KPI cache (also measures the dashboard with the cache cold)")
     ap.add_argument("--short", action="store_true",
                     help="CI size: 1k needs, 10k proposals, 10k profiles, 1k import rows, 5 samples")
+    ap.add_argument("--dbname", default="oims_bench_pages", help="PostgreSQL database to (re)create")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     if args.short:
@@ -240,7 +243,7 @@ def main() -> None:
     if args.redis:
         os.environ["OIMS_REDIS_URL"] = args.redis
 
-    env = BenchEnv(db=args.db, name="oims_bench_pages", matching=False)
+    env = BenchEnv(db=args.db, name=args.dbname, matching=False)
     env.fresh_database()
     app = env.app()
     make_schema(app)
