@@ -1,4 +1,4 @@
-"""bulk import jobs, corporate numbers, candidate-list index
+"""bulk import jobs, corporate numbers, indexes for the candidate list and screening queue
 
 Revision ID: h3_bulk_import
 Revises: 17268a533e11
@@ -54,10 +54,18 @@ def upgrade():
 
     with op.batch_alter_table("proposal", schema=None) as batch_op:
         batch_op.create_index("ix_proposal_need_submitted", ["need_id", "submitted_at", "id"], unique=False)
+        batch_op.create_index("ix_proposal_stage_submitted", ["stage", "submitted_at", "id"], unique=False)
+        batch_op.create_index("ix_proposal_stage_need", ["stage", "need_id", "id"], unique=False)
+    with op.batch_alter_table("need", schema=None) as batch_op:
+        batch_op.create_index("ix_need_bureau_id", ["bureau", "id"], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table("need", schema=None) as batch_op:
+        batch_op.drop_index("ix_need_bureau_id")
     with op.batch_alter_table("proposal", schema=None) as batch_op:
+        batch_op.drop_index("ix_proposal_stage_need")
+        batch_op.drop_index("ix_proposal_stage_submitted")
         batch_op.drop_index("ix_proposal_need_submitted")
     with op.batch_alter_table("organisation", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_organisation_corporate_number"), type_="unique")

@@ -24,7 +24,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, select
@@ -113,36 +115,39 @@ def scope_key(scope: Scope) -> str:
             f"{scope.start}:{scope.end}:{scope.tz}")
 
 
-def _generation_keys(scope: Scope) -> list[str]:
-    # Need owners' needs may sit in any bureau: their panels follow every change.
-    if scope.bureau and scope.owner_org_id is None:
-        return [_gen_key(scope.bureau)]
-    return [_gen_key(ALL)]
-
-
-def cached_funnel(scope: Scope) -> dict:
-    """{"funnel": rows, "computed_at": aware datetime, "cached": bool} for the panel."""
+def cached(key: str, bureau: str | None, compute: Callable[[], Any]) -> dict:
+    """`compute()` (JSON-serialisable), kept under `key` until the next change in
+    `bureau` (None: any change) or for OIMS_KPI_CACHE_SECONDS.
+    Returns {"value", "computed_at" (aware datetime), "cached" (bool)}."""
     st = store()
-    key, gen_keys = scope_key(scope), _generation_keys(scope)
+    gen_keys = [_gen_key(bureau or ALL)]
     max_age = current_app.config.get("OIMS_KPI_CACHE_SECONDS", 600)
     try:
         entry_raw, *gens = st.mget([key, *gen_keys])
     except Exception:
-        log.warning("KPI cache unavailable; computing the panel uncached", exc_info=True)
-        return {"funnel": funnel(load_facts(scope)), "computed_at": datetime.now(UTC), "cached": False}
-    gen = ":".join(g or "0" for g in gens)
+        log.warning("KPI cache unavailable; computing uncached", exc_info=True)
+        return {"value": compute(), "computed_at": datetime.now(UTC), "cached": False}
+    gen = ":".join(g or "0" for g in gens)  # read before computing: a change meanwhile wins
     if entry_raw:
         entry = json.loads(entry_raw)
         computed = datetime.fromisoformat(entry["computed_at"])
         if entry["gen"] == gen and (datetime.now(UTC) - computed).total_seconds() <= max_age:
-            return {"funnel": entry["funnel"], "computed_at": computed, "cached": True}
-    rows = funnel(load_facts(scope))
+            return {"value": entry["value"], "computed_at": computed, "cached": True}
+    value = compute()
     now = datetime.now(UTC)
     try:
-        st.set(key, json.dumps({"funnel": rows, "computed_at": now.isoformat(), "gen": gen}), ex=max_age + 60)
+        st.set(key, json.dumps({"value": value, "computed_at": now.isoformat(), "gen": gen}), ex=max_age + 60)
     except Exception:
-        log.warning("KPI cache unavailable; the panel was not stored", exc_info=True)
-    return {"funnel": rows, "computed_at": now, "cached": False}
+        log.warning("KPI cache unavailable; the value was not stored", exc_info=True)
+    return {"value": value, "computed_at": now, "cached": False}
+
+
+def cached_funnel(scope: Scope) -> dict:
+    """{"funnel": rows, "computed_at": aware datetime, "cached": bool} for the panel."""
+    # Need owners' needs may sit in any bureau: their panels follow every change.
+    bureau = scope.bureau if scope.owner_org_id is None else None
+    got = cached(scope_key(scope), bureau, lambda: funnel(load_facts(scope)))
+    return {"funnel": got["value"], "computed_at": got["computed_at"], "cached": got["cached"]}
 
 
 def kpi_changed(bureaus: set[str] | None = None) -> None:
@@ -209,9 +214,6 @@ def refresh_all(today) -> int:
     tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo")
     scopes = [Scope(fiscal_year_start(today), today, b, tz=tz) for b in [None, *(b.code for b in ref.BUREAUS)]]
     for scope in scopes:
-        gen = ":".join(g or "0" for g in store().mget(_generation_keys(scope)))  # before: a change meanwhile wins
-        rows = funnel(load_facts(scope))
-        store().set(scope_key(scope), json.dumps({"funnel": rows, "computed_at": datetime.now(UTC).isoformat(),
-                                                  "gen": gen}),
-                    ex=current_app.config.get("OIMS_KPI_CACHE_SECONDS", 600) + 60)
+        store().set(scope_key(scope), "", ex=1)  # drop the entry: the next line recomputes it
+        cached_funnel(scope)
     return len(scopes)
