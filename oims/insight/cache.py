@@ -183,6 +183,21 @@ def _after_flush(session, flush_context) -> None:
     session.info[_BUREAUS + "_any"] = True
 
 
+_WATCHED_TABLES = {"need", "proposal", "proposal_event", "meeting"}
+
+
+def _bulk_statement(state) -> None:
+    """A bulk UPDATE/DELETE on a watched table (no objects to say which bureau): every panel is out of date."""
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in _WATCHED_TABLES:
+        from .. import reference as ref
+
+        state.session.info.setdefault(_BUREAUS, set()).update(b.code for b in ref.BUREAUS)
+        state.session.info[_BUREAUS + "_any"] = True
+
+
 def _after_commit(session) -> None:
     if session.info.pop(_BUREAUS + "_any", False):
         kpi_changed(session.info.pop(_BUREAUS, set()))
@@ -201,6 +216,7 @@ def register_events() -> None:
     if _registered:
         return
     event.listen(db.session, "after_flush", _after_flush)
+    event.listen(db.session, "do_orm_execute", _bulk_statement)
     event.listen(db.session, "after_commit", _after_commit)
     event.listen(db.session, "after_soft_rollback", lambda session, previous: _after_rollback(session))
     _registered = True

@@ -154,3 +154,14 @@ def test_unreachable_redis_degrades_to_uncached(variant_app, db, world):
         got = cache.cached_funnel(Scope(None, None, "kanto"))
         assert got["cached"] is False and got["funnel"][1]["count"] == 1
         cache.kpi_changed({"kanto"})  # logs, does not raise
+
+
+def test_bulk_delete_invalidates_every_bureau(client, db, world, monkeypatch):
+    from oims.models import Proposal
+
+    login(client, world["coord"])
+    client.get("/dashboard")
+    db.session.execute(Proposal.__table__.delete())
+    db.session.commit()
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert panel_counts(html)[:2] == [1, 0]
