@@ -28,7 +28,15 @@ import time
 from datetime import date, timedelta
 
 import requests
-from load_common import PASSWORD, BenchEnv, Server, http_login, make_schema, percentile, summary_ms
+from load_common import (
+    PASSWORD,
+    BenchEnv,
+    Server,
+    http_login,
+    make_schema,
+    percentile,
+    summary_ms,
+)
 
 WORDS = ["軽量化", "CFRP", "射出成形", "異材接合", "電動化", "半導体", "センサー", "画像認識", "AI", "IoT",
          "水素", "蓄電池", "リサイクル", "脱炭素", "医療機器", "食品加工", "物流", "ロボット", "耐熱", "防錆",

@@ -6,7 +6,7 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
-from . import views  # noqa: E402,F401 - routes
+from . import views  # noqa: F401 - routes
 
 
 def init_app(app: Flask) -> None:

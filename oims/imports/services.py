@@ -20,10 +20,9 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
-
-from contextlib import nullcontext
 
 from flask import current_app, has_request_context
 from flask_babel import force_locale

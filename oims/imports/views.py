@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +23,14 @@ from ..services import audit
 from . import bp
 from .columns import COLUMNS
 from .forms import UploadForm
-from .services import UnreadableFile, create_job, claim, run_job, start_in_background, status_of
+from .services import (
+    UnreadableFile,
+    claim,
+    create_job,
+    run_job,
+    start_in_background,
+    status_of,
+)
 from .templates import template_csv, template_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

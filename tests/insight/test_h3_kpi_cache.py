@@ -80,7 +80,7 @@ def test_rolled_back_change_does_not_invalidate(client, db, factory, world, monk
     assert calls == []
 
 
-def _age_entry(app, scope_html_key_from, minutes: int):
+def _age_entry(app, minutes: int):
     st = cache.store(app)
     key = next(k for k in st._data if k.startswith(cache.PREFIX + "panel:kanto"))
     expires, raw = st._data[key]
@@ -93,7 +93,7 @@ def test_age_is_shown_and_old_entries_are_recomputed(app, client, db, world, mon
     login(client, world["coord"])
     html = client.get("/dashboard").get_data(as_text=True)
     assert "kpi-age" in html and "data-computed-at=" in html
-    _age_entry(app, None, minutes=5)
+    _age_entry(app, minutes=5)
     html = client.get("/dashboard").get_data(as_text=True)
     assert "5 分前" in html or "5 minutes ago" in html
     calls = []
@@ -123,7 +123,7 @@ def _redis_or_skip(url: str):
 
     try:
         redis.Redis.from_url(url).ping()
-    except Exception:
+    except redis.RedisError:
         pytest.skip("no Redis on 127.0.0.1:6379")
 
 
