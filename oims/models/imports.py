@@ -28,7 +28,7 @@ class ImportJob(db.Model):
     filename: Mapped[str] = mapped_column(String(255))
     file_format: Mapped[str] = mapped_column(String(5))  # csv | xlsx
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # up to 10 MB: loaded only to run
     status: Mapped[str] = mapped_column(String(12), default="validated", index=True)
     total_rows: Mapped[int] = mapped_column(default=0)
     valid_rows: Mapped[int] = mapped_column(default=0)
