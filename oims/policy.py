@@ -142,10 +142,8 @@ def owner_label(need: Need, user: User | None, locale: str = "ja", proposal: Pro
 
 # --- bulk imports ----------------------------------------------------------------
 
-def may_import_orgs(user: User) -> bool:
-    """Coordinators import into their own bureau; admins anywhere."""
-    return user.is_authenticated and user.is_staff
-
+# Who may import at all is the route guard (staff only); what a job may touch is
+# its `bureau` (a coordinator's own, set by create_job); who may see a job:
 
 def import_job_filter(user: User):
     """SQL condition on ImportJob: the jobs `user` may see and run."""
