@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psycopg
 import requests
@@ -30,7 +31,7 @@ AFTER_INDEXES = {
 
 
 def gunicorn(tree: str, port: int, env: dict) -> subprocess.Popen:
-    cmd = [sys.executable.replace("python", "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+    cmd = [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
            "--chdir", tree, "--log-level", "warning", "wsgi:app"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
