@@ -111,6 +111,9 @@ def from_environment(instance_path: str) -> dict:
         "OIMS_ENCODER": os.environ.get("OIMS_ENCODER", ""),
         "OIMS_MATCHING_ENABLED": _bool("OIMS_MATCHING_ENABLED", True),
         "OIMS_INDEX_IN_BACKGROUND": _bool("OIMS_INDEX_IN_BACKGROUND", True),
+        "OIMS_IMPORT_IN_BACKGROUND": _bool("OIMS_IMPORT_IN_BACKGROUND", True),
+        "OIMS_REDIS_URL": os.environ.get("OIMS_REDIS_URL", ""),
+        "OIMS_KPI_CACHE_SECONDS": _int("OIMS_KPI_CACHE_SECONDS", 600),
         "OIMS_RESPONSE_DAYS": _int("OIMS_RESPONSE_DAYS", 14),
         "OIMS_STALL_DAYS": _int("OIMS_STALL_DAYS", 30),
         # Matching-need alerts (oims/matchfeed/alerts.py)

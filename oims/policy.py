@@ -192,3 +192,23 @@ def visible_reasons(user: User | None, proposal: Proposal, reasons, parts) -> li
     parts = list(parts or [])
     return [r for r in reasons
             if not (0 <= getattr(r, "document", -1) < len(parts) and parts[r.document] in hidden)]
+
+
+# --- bulk imports ----------------------------------------------------------------
+
+# Who may import at all is the route guard (staff only); what a job may touch is
+# its `bureau` (a coordinator's own, set by create_job); who may see a job:
+
+def import_job_filter(user: User):
+    """SQL condition on ImportJob: the jobs `user` may see and run."""
+    from .models import ImportJob
+
+    if user.is_admin:
+        return ImportJob.id.isnot(None)
+    if user.is_coordinator:
+        return ImportJob.bureau == user.bureau
+    return false()
+
+
+def can_manage_import(user: User, job) -> bool:
+    return user.is_admin or (user.is_coordinator and job.bureau == user.bureau)

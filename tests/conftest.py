@@ -66,6 +66,8 @@ def base_config(tmp_path_factory, **overrides) -> dict:
         # Index synchronously after each commit, so tests can check the index
         # right away; test_index_in_background covers the background thread.
         "OIMS_INDEX_IN_BACKGROUND": False,
+        # Bulk imports run in the request (the progress page and resumption are tested directly).
+        "OIMS_IMPORT_IN_BACKGROUND": False,
         "SERVER_NAME": "localhost",
     }
     cfg.update(overrides)

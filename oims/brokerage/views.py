@@ -32,6 +32,7 @@ from ..models import (
     ThreadMessage,
 )
 from ..models.proposals import OUTCOME_STAGES
+from ..pagination import ListPage
 from ..policy import (
     can_manage_need,
     can_view_need,
@@ -54,6 +55,8 @@ from .forms import (
     ShortlistForm,
     SlotsForm,
 )
+
+CANDIDATES_PER_PAGE = 50
 
 # --- loaders (access first) -------------------------------------------------------------------
 
@@ -92,6 +95,13 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
         filters.bureau.data = need.bureau
     chosen = services.recommendation_filters({f.name: f.data for f in filters})
     rows, ranked = services.ranked_proposals(need, current_user)
+    # Ranked over all proposals, shown a page at a time; the page's organisations in one query.
+    page = ListPage(rows, request.args.get("page", 1, type=int), CANDIDATES_PER_PAGE)
+    page_org_ids = {r.proposal.org_id for r in page.items}
+    # Held until the page is rendered: the session's identity map is weak, and
+    # `proposal.org` then resolves from it without a query per row.
+    page_orgs = db.session.scalars(select(Organisation).where(Organisation.id.in_(page_org_ids))).all() \
+        if page_org_ids else []
     recs = services.recommendations(need, chosen) if need.status == "published" else []
     shortlist_form = shortlist_form or ShortlistForm()
     shortlist_form.proposal_ids.choices = [(r.proposal.id, r.proposal.title) for r in rows]
@@ -100,7 +110,7 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
     orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(
         Organisation.id.in_({i.org_id for i in invitations})))} if invitations else {}
     return render_template(
-        "brokerage/need.html", need=need, rows=rows, ranked=ranked, recs=recs, filters=filters,
+        "brokerage/need.html", need=need, rows=rows, page=page, page_orgs=page_orgs, all_scores=[r.score for r in rows], ranked=ranked, recs=recs, filters=filters,
         shortlist_form=shortlist_form, invite_form=InviteForm(), invitations=invitations, inv_orgs=orgs,
         status=ms.service().status(), stats=services.response_stats(need.owner_org_id),
         errors=errors or [], stages=stage_labels()(), owner=owner_label(need, current_user, current_locale()),

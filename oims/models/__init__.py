@@ -3,6 +3,7 @@
 from .brokerage import IndexQueue, Invitation, Meeting, MeetingSlot, ThreadMessage
 from .casework import CaseTerms, CheckIn, Endorsement, FairDealingReport
 from .matchfeed import Judgment, MatchAlert, MatchSubscription
+from .imports import ImportJob
 from .messaging import AuditLog, Notification, OutboxMessage
 from .needs import Attachment, Need, NeedVersion
 from .orgs import Organisation, OrgJoinRequest
@@ -11,7 +12,7 @@ from .users import ApiToken, PasswordResetToken, User
 
 __all__ = [
     "ApiToken", "Attachment", "AuditLog", "CaseTerms", "CheckIn", "Endorsement", "FairDealingReport",
-    "IndexQueue", "Invitation", "Judgment", "MatchAlert", "MatchSubscription", "Meeting", "MeetingSlot",
-    "Need", "NeedVersion", "Notification", "OrgJoinRequest", "Organisation", "OutboxMessage",
+    "ImportJob", "IndexQueue", "Invitation", "Judgment", "MatchAlert", "MatchSubscription", "Meeting",
+    "MeetingSlot", "Need", "NeedVersion", "Notification", "OrgJoinRequest", "Organisation", "OutboxMessage",
     "PasswordResetToken", "Proposal", "ProposalEvent", "ThreadMessage", "User",
 ]

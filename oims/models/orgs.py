@@ -15,6 +15,8 @@ class Organisation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    # 法人番号 (13 digits, National Tax Agency): the key of bulk imports.
+    corporate_number: Mapped[str | None] = mapped_column(String(13), unique=True)
     name_kana: Mapped[str] = mapped_column(String(200), default="")
     name_en: Mapped[str] = mapped_column(String(200), default="")
     kind: Mapped[str] = mapped_column(String(20), index=True)

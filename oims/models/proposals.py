@@ -28,6 +28,11 @@ class Proposal(db.Model):
             sqlite_where=text("stage NOT IN ('declined', 'withdrawn')"),
             postgresql_where=text("stage NOT IN ('declined', 'withdrawn')"),
         ),
+        # A need's candidate list, in the order received (and paginated).
+        Index("ix_proposal_need_submitted", "need_id", "submitted_at", "id"),
+        # A bureau's screening queue: oldest submissions first, and counts by stage (index-only).
+        Index("ix_proposal_stage_submitted", "stage", "submitted_at", "id"),
+        Index("ix_proposal_stage_need", "stage", "need_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

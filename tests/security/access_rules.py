@@ -49,6 +49,7 @@ PARAM_DEFAULTS = {
     "att_id": "att_need", "req_id": "join_request", "user_id": "joiner", "token_id": "token_row",
     "token": Lit("not-a-valid-token"), "code": Lit("en"), "filename": Lit("css/oims.css"),
     "decision": Lit("approve"), "uid": "meeting_uid", "endorsement_id": "endorsement",
+    "decision": Lit("approve"), "uid": "meeting_uid", "job_id": "import_job",
 }
 
 R = ("anon", "owner", "proposer", "coord", "coord_other", "admin")
@@ -213,6 +214,13 @@ RULES: dict[str, Rule] = {
     "api.kpi": Rule(roles(owner=OK, coord=OK, coord_other=OK)),
     "api.match_my_organisation": Rule(SIGNED_IN, unavailable_ok=True, why="matches for the caller's own organisation"),
     "api.match_need": Rule(bureau_obj(), unavailable_ok=True),
+    # --- bulk import of organisations ---------------------------------------------------------
+    "imports.index": Rule(STAFF),
+    "imports.upload": Rule(roles(coord=OK4, coord_other=OK4, admin=OK4), why="an empty upload is refused (400)"),
+    "imports.template": Rule(STAFF, params={"fmt": Lit("xlsx")}),
+    "imports.job": Rule(bureau_obj(), why="a bureau's import jobs are its coordinators' (and admins')"),
+    "imports.status": Rule(bureau_obj()),
+    "imports.run": Rule(bureau_obj(ok=OK4)),
     # --- insight ---------------------------------------------------------------------------------
     "insight.kpi": Rule(roles(owner=OK, coord=OK, coord_other=OK)),
     "insight.export_kpi": Rule(roles(owner=OK, coord=OK, coord_other=OK), params={"name": Lit("funnel")}),

@@ -129,8 +129,14 @@ def _side(f: Factory, db, side: str) -> dict:
                          token_hash=hashlib.sha256(secrets.token_bytes(16)).hexdigest())
     db.session.add(token_row)
     db.session.flush()
+    from oims.imports.corporate_number import with_check_digit
+    from oims.imports.services import create_job
+
+    number = with_check_digit("10000000000" + ("1" if side == "own" else "2"))
+    job = create_job(f"法人番号,名称,都道府県\n{number},取込{tag}株式会社,{pref}\n".encode(), "list.csv",
+                     actor=coord)
     ids.update(
-        token_row=token_row.id, owner=owner.id, proposer=proposer.id, coord=coord.id,
+        import_job=job.id, token_row=token_row.id, owner=owner.id, proposer=proposer.id, coord=coord.id,
         owner_org=owner.organisation_id, proposer_org=proposer.organisation_id, coord_org=coord.organisation_id,
         need=need.id, need2=need2.id, need_review=need_review.id, need_draft=need_draft.id,
         proposal=prop.id, proposal_submitted=prop_sub.id, proposal_draft=prop_draft.id,
