@@ -180,3 +180,23 @@ def test_kpi_page_shows_precision_by_band(matching_app, factory):
         high = re.search(r'data-band="high">.*?judged-precision">([^<]+)<', table, re.S).group(1)
         low = re.search(r'data-band="low">.*?judged-precision">([^<]+)<', table, re.S).group(1)
         assert (high, low) == ("50%", "0%")
+
+
+def test_needs_for_you_shows_bands_and_leaves_out_closed_and_own_needs(matching_app, factory):
+    app = matching_app()
+    with using(app):
+        client = app.test_client()
+        org = factory.org(kind="sme", prefecture="09", profile=CFRP_PROFILE, technologies=["CFRP射出成形"])
+        proposer = factory.user("proposer", org=org)
+        colleague = factory.user("need_owner", org=org)  # the same firm also posts a need
+        open_need = factory.need()
+        past = factory.need(deadline_days=-1)  # still "published": the closing job has not run
+        own = factory.need(owner=colleague)
+        _db.session.commit()
+        login(client, proposer)
+        html = client.get("/dashboard").get_data(as_text=True)
+        panel = html[html.index("panel-needs-for-you"):]
+        panel = panel[:panel.index("</ol>")] if "</ol>" in panel else panel
+        assert f"/needs/{open_need.id}" in panel
+        assert f"/needs/{past.id}" not in panel and f"/needs/{own.id}" not in panel
+        assert re.search(r'data-band="(high|medium|low)"[^>]*>(高|中|低) \d+%<', panel)
