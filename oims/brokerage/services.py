@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from .. import matching_service as ms
 from ..extensions import db
-from ..match_bands import Calibrated, calibrate
 from ..mail import notify
+from ..match_bands import Calibrated, calibrate
 from ..models import (
     Invitation,
     Meeting,

@@ -163,7 +163,7 @@ def safe_push_new_need(need: Need) -> None:
         push_new_need(need)
     except SQLAlchemyError:
         raise
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("matching-need alerts for need %s not sent", need.id, exc_info=True)
 
 

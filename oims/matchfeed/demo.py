@@ -13,7 +13,15 @@ from sqlalchemy import func, select
 from .. import matching_service as ms
 from ..extensions import db
 from ..match_bands import calibrate
-from ..models import Invitation, Judgment, MatchSubscription, Need, Organisation, Proposal, User
+from ..models import (
+    Invitation,
+    Judgment,
+    MatchSubscription,
+    Need,
+    Organisation,
+    Proposal,
+    User,
+)
 from . import judgments
 from .alerts import set_subscription
 
@@ -26,7 +34,7 @@ def _fits(need: Need) -> dict[int, object]:
         return {}
     try:
         return {pid: calibrate(score) for pid, score, _r, _p in ms.rank_proposals(need) or []}
-    except Exception:  # noqa: BLE001 - the demo works without the matcher
+    except Exception:
         log.warning("demo judgments without matcher estimates", exc_info=True)
         return {}
 

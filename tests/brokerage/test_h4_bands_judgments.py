@@ -26,7 +26,7 @@ FOOD = {"title": "食品包装ラインの衛生管理", "summary": "食品工�
 def _bands(html: str) -> dict[int, tuple[str, str]]:
     """proposal id -> (band, shown text) from the ranked table."""
     out = {}
-    for row in re.findall(r'<tr class="ranked-proposal" data-proposal-id="(\d+)">(.*?)</tr>', html, re.S):
+    for row in re.findall(r'<tr class="ranked-proposal" data-proposal-id="(\d+)">(.*?)</tr>', html, re.DOTALL):
         m = re.search(r'data-band="(\w+)"[^>]*>([^<]+)</span>', row[1])
         if m:
             out[int(row[0])] = (m.group(1), m.group(2).strip())
@@ -160,8 +160,8 @@ def test_decisions_become_judgments_and_export_reads_back(matching_app, factory,
 
 
 def test_kpi_page_shows_precision_by_band(matching_app, factory):
-    from oims.matchfeed.judgments import record
     from oims.match_bands import Calibrated
+    from oims.matchfeed.judgments import record
 
     app = matching_app()
     with using(app):
@@ -177,8 +177,8 @@ def test_kpi_page_shows_precision_by_band(matching_app, factory):
         html = client.get("/insight/").get_data(as_text=True)
         table = html[html.index('id="table-judged"'):]
         table = table[:table.index("</table>")]
-        high = re.search(r'data-band="high">.*?judged-precision">([^<]+)<', table, re.S).group(1)
-        low = re.search(r'data-band="low">.*?judged-precision">([^<]+)<', table, re.S).group(1)
+        high = re.search(r'data-band="high">.*?judged-precision">([^<]+)<', table, re.DOTALL).group(1)
+        low = re.search(r'data-band="low">.*?judged-precision">([^<]+)<', table, re.DOTALL).group(1)
         assert (high, low) == ("50%", "0%")
 
 
