@@ -46,7 +46,7 @@ def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:
     for inv in db.session.scalars(select(Invitation).order_by(Invitation.id)):
         need, org = db.session.get(Need, inv.need_id), db.session.get(Organisation, inv.org_id)
         if need is not None and org is not None:
-            fit = calibrate(inv.match_score) if inv.match_score is not None else None
+            fit = calibrate(inv.match_score, kind="orgs") if inv.match_score is not None else None
             judgments.record(need, org, "invite", actor=None, fit=fit, rank=inv.match_rank)
     forwarded = db.session.scalars(select(Proposal).where(Proposal.forwarded_at.isnot(None))
                                    .order_by(Proposal.need_id, Proposal.id)).all()

@@ -39,6 +39,10 @@ def test_calibration_helper_is_absolute_and_monotone():
     assert probs == sorted(probs)
     # Not relative to the best: a lone weak candidate stays weak.
     assert calibrate(0.1).band == "low"
+    # e5 on the demo data: a forwarded proposal (0.93) is medium+, an unrelated one (0.81) low;
+    # capability profiles sit on their own, narrower scale.
+    assert fallback_probability(0.93, "e5") >= 0.5 and fallback_probability(0.81, "e5") < 0.1
+    assert fallback_probability(0.886, "e5", "orgs") >= 0.6 and fallback_probability(0.835, "e5", "orgs") < 0.2
     # The matcher's own calibration wins when present.
     r = type("R", (), {"score": 0.1, "probability": 0.83, "band": "high"})()
     fit = calibrate(r)
