@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from matching import get_encoder  # noqa: E402
-from matching.fit import SentenceCache, fit_check, prepare_need  # noqa: E402
+from matching import get_encoder
+from matching.fit import SentenceCache, fit_check, prepare_need
 
 NEED = """EV用インバータの水冷式冷却プレートの共同開発
 電動車のインバータ向けに、アルミニウム製の水冷式冷却プレートを共同開発できるパートナーを探しています。
@@ -76,7 +76,7 @@ def main() -> None:
         t = time.perf_counter()
         enc.encode_queries([s for s in NEED.splitlines()] + [draft[i:i + 40] for i in range(0, 2000, 40)])
         old.append(time.perf_counter() - t)
-    ms = lambda xs: f"median {1000 * statistics.median(xs):.0f} ms, max {1000 * max(xs):.0f} ms"  # noqa: E731
+    ms = lambda xs: f"median {1000 * statistics.median(xs):.0f} ms, max {1000 * max(xs):.0f} ms"
     print(f"2,000-char draft, cold (all sentences encoded): {ms(cold)}")
     print(f"2,000-char draft, typing (one new sentence):    {ms(typing)}")
     print(f"previous approach (need + draft every call):    {ms(old)}")

@@ -24,9 +24,14 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 BANDS = ("high", "medium", "low")
-# (centre, scale) of the fallback logistic per encoder family, chosen so that the
-# demo's answering candidates land at ≥ 0.8 and unrelated ones at ≤ 0.15.
+# (centre, scale) of the fallback logistic per encoder family. Set by eye on the
+# demo data (bench: 17 needs, e5): proposals the coordinators forwarded score
+# 0.89-0.97 (→ 32-80 %), unrelated ones ≤ 0.82 (→ ≤ 5 %). Capability profiles are
+# aggregated over several short documents (top-5 mean), so organisations
+# recommended for a need sit on a lower, narrower scale (top 0.86-0.89, tail
+# 0.83): their own curve (kind="orgs").
 FALLBACK = {"e5": (0.92, 0.035), "use": (0.55, 0.12), "minilm": (0.45, 0.12)}
+FALLBACK_ORGS = {"e5": (0.865, 0.015), "use": (0.55, 0.12), "minilm": (0.45, 0.12)}
 BAND_LABELS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
 
 
@@ -74,19 +79,22 @@ def _encoder_family() -> str:
     return "e5"
 
 
-def fallback_probability(score: float, family: str | None = None) -> float:
-    """Logistic on the raw hybrid score (used until the matcher's calibration lands)."""
-    centre, scale = FALLBACK[family or _encoder_family()]
+def fallback_probability(score: float, family: str | None = None, kind: str = "") -> float:
+    """Logistic on the raw hybrid score (used until the matcher's calibration lands).
+
+    `kind`: "orgs" for organisations ranked by their capability profiles."""
+    centre, scale = (FALLBACK_ORGS if kind == "orgs" else FALLBACK)[family or _encoder_family()]
     centre = _env_float("OIMS_CALIBRATION_CENTRE", centre)
     scale = _env_float("OIMS_CALIBRATION_SCALE", scale) or scale
     z = max(-40.0, min(40.0, (float(score) - centre) / scale))
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def calibrate(result) -> Calibrated | None:
+def calibrate(result, kind: str = "") -> Calibrated | None:
     """(probability, band) of a matcher result, a (id, score, ...) tuple or a bare score.
 
-    None when there is no score (not ranked yet)."""
+    `kind` picks the fallback curve ("orgs": capability profiles). None when there
+    is no score (not ranked yet)."""
     if result is None:
         return None
     probability = getattr(result, "probability", None)
@@ -100,7 +108,7 @@ def calibrate(result) -> Calibrated | None:
             score = getattr(result, "score", None)
         if score is None or not math.isfinite(float(score)):
             return None
-        probability = fallback_probability(score)
+        probability = fallback_probability(score, kind=kind)
     probability = min(1.0, max(0.0, float(probability)))
     if band not in BANDS:
         band = band_of(probability)

@@ -359,11 +359,11 @@ def _search(fn_name: str, *args, **kwargs):
     return results
 
 
-def _fit(result) -> dict:
+def _fit(result, kind: str = "") -> dict:
     """The calibrated probability and band of a result (oims/match_bands.py)."""
     from ..match_bands import calibrate
 
-    fit = calibrate(result)
+    fit = calibrate(result, kind)
     return fit.as_json() if fit else {}
 
 
@@ -405,9 +405,9 @@ def match_need(need_id: int):
             org = db.session.get(Organisation, r.id)
             if org is None:
                 continue
-            items.append({"rank": len(items) + 1, "score": float(r.score), **_fit(r), "reasons": _reasons(r.reasons),
-                          "organisation": org_ref(org, locale), "prefecture": org.prefecture, "kind": org.kind,
-                          "endorsements": _endorsements(org.id)})
+            items.append({"rank": len(items) + 1, "score": float(r.score), **_fit(r, "orgs"),
+                          "reasons": _reasons(r.reasons), "organisation": org_ref(org, locale),
+                          "prefecture": org.prefecture, "kind": org.kind, "endorsements": _endorsements(org.id)})
     return jsonify({"kind": kind, "items": items})
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from .. import matching_service as ms
 from ..extensions import db
-from ..match_bands import Calibrated, calibrate
 from ..mail import notify
+from ..match_bands import Calibrated, calibrate
 from ..models import (
     Invitation,
     Meeting,
@@ -141,7 +141,8 @@ def recommendations(need: Need, filters: dict | None = None, k: int = 20) -> lis
     for r in results:
         org = orgs.get(r.id)
         if org is not None and org.kind in PROPOSER_KINDS:
-            out.append(Recommendation(org, len(out) + 1, r.score, r.reasons, invited.get(org.id), calibrate(r)))
+            out.append(Recommendation(org, len(out) + 1, r.score, r.reasons, invited.get(org.id),
+                                      calibrate(r, kind="orgs")))
     return out
 
 
@@ -163,7 +164,8 @@ def invite_org(need: Need, org: Organisation, *, actor: User, message: str = "",
     db.session.add(inv)
     db.session.flush()
     audit(actor, "brokerage.invited", inv, need_id=need.id, org_id=org.id, rank=rank)
-    _judged(need, org, "invite", actor, fit=calibrate(score) if score is not None else None, rank=rank)
+    _judged(need, org, "invite", actor, fit=calibrate(score, kind="orgs") if score is not None else None,
+            rank=rank)
     url = _url("needs.view", need_id=need.id) or _url("brokerage.fit_check", need_id=need.id)
     for user in _active_users(org.id):
         def text(u=user):

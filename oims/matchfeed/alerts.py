@@ -127,7 +127,7 @@ def push_new_need(need: Need) -> list[int]:
     already = set(db.session.scalars(select(MatchAlert.org_id).where(MatchAlert.need_id == need.id)))
     alerted = []
     for r in results:
-        org, fit = orgs.get(r.id), calibrate(r)
+        org, fit = orgs.get(r.id), calibrate(r, kind="orgs")
         if org is None or fit is None or fit.probability < cfg["OIMS_PUSH_MIN_PROBABILITY"] or org.id in already:
             continue
         if need.regions and org.bureau not in need.regions:
@@ -163,7 +163,7 @@ def safe_push_new_need(need: Need) -> None:
         push_new_need(need)
     except SQLAlchemyError:
         raise
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("matching-need alerts for need %s not sent", need.id, exc_info=True)
 
 

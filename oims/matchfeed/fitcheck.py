@@ -42,7 +42,7 @@ def _encoder():
     name = current_app.config.get("OIMS_FIT_ENCODER") or "use"
     try:
         return get_encoder(name)
-    except Exception:  # noqa: BLE001 - fall back to the matcher's encoder
+    except Exception:
         log.warning("fit-check encoder %r unavailable; using the matcher's", name, exc_info=True)
         return ms.service().encoder()
 
@@ -77,7 +77,7 @@ def check(need: Need, text: str):
             _SENTENCES = SentenceCache()
         return fit_check(requirements_text(need), text, encoder=encoder, prepared=prepared(need, encoder),
                          cache=_SENTENCES)
-    except Exception:  # noqa: BLE001 - the page says the check is unavailable
+    except Exception:
         log.warning("fit check failed", exc_info=True)
         return None
 

@@ -66,7 +66,7 @@ def record_quietly(*args, **kwargs) -> None:
         record(*args, **kwargs)
     except SQLAlchemyError:
         raise
-    except Exception:  # noqa: BLE001 - feedback is secondary to the workflow step
+    except Exception:
         import logging
 
         logging.getLogger(__name__).warning("judgment not recorded", exc_info=True)

@@ -3,6 +3,8 @@ login-free unsubscribe link. Access first, then a service, one commit."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -16,6 +18,8 @@ from ..policy import can_manage_need, can_view_proposal
 from ..reference import PROPOSER_KINDS
 from . import alerts, bp, judgments
 from .forms import AlertSettingsForm, JudgeForm
+
+log = logging.getLogger(__name__)
 
 
 def _managed_need(need_id: int) -> Need:
@@ -36,8 +40,8 @@ def _fit_of(need: Need, kind: str, target_id: int):
             for rec in brokerage.recommendations(need) or []:
                 if rec.org.id == target_id:
                     return rec.fit, rec.rank
-    except Exception:  # noqa: BLE001 - the mark is stored without an estimate
-        pass
+    except Exception:
+        log.warning("no matcher estimate for a judgment", exc_info=True)
     return None, None
 
 

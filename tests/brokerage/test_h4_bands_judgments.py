@@ -26,7 +26,7 @@ FOOD = {"title": "食品包装ラインの衛生管理", "summary": "食品工�
 def _bands(html: str) -> dict[int, tuple[str, str]]:
     """proposal id -> (band, shown text) from the ranked table."""
     out = {}
-    for row in re.findall(r'<tr class="ranked-proposal" data-proposal-id="(\d+)">(.*?)</tr>', html, re.S):
+    for row in re.findall(r'<tr class="ranked-proposal" data-proposal-id="(\d+)">(.*?)</tr>', html, re.DOTALL):
         m = re.search(r'data-band="(\w+)"[^>]*>([^<]+)</span>', row[1])
         if m:
             out[int(row[0])] = (m.group(1), m.group(2).strip())
@@ -39,6 +39,10 @@ def test_calibration_helper_is_absolute_and_monotone():
     assert probs == sorted(probs)
     # Not relative to the best: a lone weak candidate stays weak.
     assert calibrate(0.1).band == "low"
+    # e5 on the demo data: a forwarded proposal (0.93) is medium+, an unrelated one (0.81) low;
+    # capability profiles sit on their own, narrower scale.
+    assert fallback_probability(0.93, "e5") >= 0.5 and fallback_probability(0.81, "e5") < 0.1
+    assert fallback_probability(0.886, "e5", "orgs") >= 0.6 and fallback_probability(0.835, "e5", "orgs") < 0.2
     # The matcher's own calibration wins when present.
     r = type("R", (), {"score": 0.1, "probability": 0.83, "band": "high"})()
     fit = calibrate(r)
@@ -160,8 +164,8 @@ def test_decisions_become_judgments_and_export_reads_back(matching_app, factory,
 
 
 def test_kpi_page_shows_precision_by_band(matching_app, factory):
-    from oims.matchfeed.judgments import record
     from oims.match_bands import Calibrated
+    from oims.matchfeed.judgments import record
 
     app = matching_app()
     with using(app):
@@ -177,6 +181,26 @@ def test_kpi_page_shows_precision_by_band(matching_app, factory):
         html = client.get("/insight/").get_data(as_text=True)
         table = html[html.index('id="table-judged"'):]
         table = table[:table.index("</table>")]
-        high = re.search(r'data-band="high">.*?judged-precision">([^<]+)<', table, re.S).group(1)
-        low = re.search(r'data-band="low">.*?judged-precision">([^<]+)<', table, re.S).group(1)
+        high = re.search(r'data-band="high">.*?judged-precision">([^<]+)<', table, re.DOTALL).group(1)
+        low = re.search(r'data-band="low">.*?judged-precision">([^<]+)<', table, re.DOTALL).group(1)
         assert (high, low) == ("50%", "0%")
+
+
+def test_needs_for_you_shows_bands_and_leaves_out_closed_and_own_needs(matching_app, factory):
+    app = matching_app()
+    with using(app):
+        client = app.test_client()
+        org = factory.org(kind="sme", prefecture="09", profile=CFRP_PROFILE, technologies=["CFRP射出成形"])
+        proposer = factory.user("proposer", org=org)
+        colleague = factory.user("need_owner", org=org)  # the same firm also posts a need
+        open_need = factory.need()
+        past = factory.need(deadline_days=-1)  # still "published": the closing job has not run
+        own = factory.need(owner=colleague)
+        _db.session.commit()
+        login(client, proposer)
+        html = client.get("/dashboard").get_data(as_text=True)
+        panel = html[html.index("panel-needs-for-you"):]
+        panel = panel[:panel.index("</ol>")] if "</ol>" in panel else panel
+        assert f"/needs/{open_need.id}" in panel
+        assert f"/needs/{past.id}" not in panel and f"/needs/{own.id}" not in panel
+        assert re.search(r'data-band="(high|medium|low)"[^>]*>(高|中|低) \d+%<', panel)

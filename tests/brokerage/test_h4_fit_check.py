@@ -39,7 +39,7 @@ def _setup(matching_app, factory):
 
 
 def test_unrelated_draft_scores_low_and_lists_every_requirement(matching_app, factory):
-    app, ctx, client, need = _setup(matching_app, factory)
+    _app, ctx, client, need = _setup(matching_app, factory)
     try:
         body = client.post("/brokerage/fit-check", json={"need_id": need.id, "text": UNRELATED}).get_json()
         assert body["percent"] <= 10, body
@@ -62,7 +62,7 @@ def test_unrelated_draft_scores_low_and_lists_every_requirement(matching_app, fa
 
 
 def test_fit_check_is_fast_from_the_cached_need(matching_app, factory):
-    app, ctx, client, need = _setup(matching_app, factory)
+    _app, ctx, client, need = _setup(matching_app, factory)
     try:
         client.post("/brokerage/fit-check", json={"need_id": need.id, "text": "準備"})  # first use loads the encoder
         draft = (RELATED_EN + " ") * 6
@@ -82,7 +82,7 @@ def test_fit_check_is_fast_from_the_cached_need(matching_app, factory):
 
 
 def test_reachable_from_the_need_page_and_the_proposal_form(matching_app, factory):
-    app, ctx, client, need = _setup(matching_app, factory)
+    _app, ctx, client, need = _setup(matching_app, factory)
     try:
         html = client.get(f"/needs/{need.id}").get_data(as_text=True)
         assert f'href="/brokerage/fit-check?need_id={need.id}"' in html

@@ -48,8 +48,7 @@ PARAM_DEFAULTS = {
     "slot_id": "slot", "message_id": "message", "invitation_id": "invitation", "attachment_id": "att_need",
     "att_id": "att_need", "req_id": "join_request", "user_id": "joiner", "token_id": "token_row",
     "token": Lit("not-a-valid-token"), "code": Lit("en"), "filename": Lit("css/oims.css"),
-    "decision": Lit("approve"), "uid": "meeting_uid", "endorsement_id": "endorsement",
-    "decision": Lit("approve"), "uid": "meeting_uid", "job_id": "import_job",
+    "decision": Lit("approve"), "uid": "meeting_uid", "endorsement_id": "endorsement", "job_id": "import_job",
 }
 
 R = ("anon", "owner", "proposer", "coord", "coord_other", "admin")
