@@ -27,6 +27,8 @@ class Organisation(db.Model):
     technologies: Mapped[list] = mapped_column(JSONList, default=list)
     certifications: Mapped[list] = mapped_column(JSONList, default=list)
     patents: Mapped[list] = mapped_column(JSONList, default=list)
+    # Brand and product names: the identifying-text check of anonymous needs looks for them.
+    brands: Mapped[list] = mapped_column(JSONList, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
