@@ -34,6 +34,11 @@ LEGAL_FORMS_KANA = ("カブシキガイシャ", "カブシキカイシャ", "ユ
 LEGAL_FORMS_EN = re.compile(
     r"[,.\s]*\b(co\.?,?\s*ltd\.?|company\s+limited|limited|ltd\.?|inc\.?|incorporated|corporation|corp\.?|"
     r"k\.?\s?k\.?|llc|g\.?k\.?|co\.)\s*$", re.IGNORECASE)
+# Generic business words at the end of a name: "東都モビリティ" is as telling as "東都モビリティ工業".
+GENERIC_SUFFIXES = ("ホールディングス", "グループ", "重工業", "工業所", "製作所", "工業", "産業", "電機", "電気", "化学",
+                    "製薬", "技研", "精機", "精工", "商事", "興業", "工務店", "建設", "食品", "コウギョウ", "セイサクショ",
+                    "サンギョウ", "holdings", "group", "industries", "industry", "manufacturing", "electric",
+                    "works", "company", "technologies")
 # Domains of public mail services say nothing about the firm.
 PUBLIC_MAIL = {"gmail.com", "googlemail.com", "yahoo.co.jp", "ymail.ne.jp", "outlook.com", "outlook.jp",
                "hotmail.com", "hotmail.co.jp", "live.jp", "icloud.com", "me.com", "docomo.ne.jp", "ezweb.ne.jp",
@@ -71,14 +76,21 @@ def _fold_char(ch: str) -> str:
 
 
 def normalise(text: str) -> str:
-    return "".join(_fold_char(ch) for ch in text or "")
+    return _indexed(text)[0]
 
 
 def _indexed(text: str) -> tuple[str, list[int]]:
     """The normalised text and, for each of its characters, the index in `text`."""
-    chars, index = [], []
+    chars: list[str] = []
+    index: list[int] = []
     for i, ch in enumerate(text or ""):
         for c in _fold_char(ch):
+            if unicodedata.combining(c) and chars:
+                # half-width ﾋﾞ → ビ: compose with the previous character
+                composed = unicodedata.normalize("NFC", chars[-1] + c)
+                if len(composed) == 1:
+                    chars[-1] = composed
+                    continue
             chars.append(c)
             index.append(i)
     return "".join(chars), index
@@ -96,6 +108,9 @@ def _domain_terms(host: str, kind: str) -> list[tuple[str, str]]:
         labels = labels[:-1]  # the top-level domain
         if len(labels) >= 2 and labels[-1] in SECOND_LEVEL_JP:
             labels = labels[:-1]
+        registrable = ".".join(host.split(".")[len(labels) - 1:])
+        if registrable != host:
+            terms.append((registrable, kind))  # toto-mobility.co.jp of mail.toto-mobility.co.jp
         if len(labels[-1]) >= 4:
             terms.append((labels[-1], kind))  # "toto-mobility" of toto-mobility.co.jp
     return terms
@@ -109,6 +124,13 @@ def _name_variants(name: str) -> list[str]:
         short = short.replace(form, "")
     short = LEGAL_FORMS_EN.sub("", short).strip(" ,.")
     variants.append(short)
+    shorter = short
+    for suffix in GENERIC_SUFFIXES:
+        if shorter.lower().endswith(suffix):
+            shorter = shorter[: -len(suffix)].strip(" ,.・")
+            break
+    if len(normalise(shorter)) >= MIN_TERM:
+        variants.append(shorter)
     return [v for v in variants if v]
 
 
@@ -193,10 +215,9 @@ def findings_in_attachments(need: Need, terms: list[Term]) -> list[Finding]:
     found = []
     for att in attachments_of(need):
         path = upload_dir() / att.stored_name
-        texts = [("", att.filename)]  # the owner's own file name, shown to no proposer but still worth a look
+        # File names are not checked: proposers see attachment-<n>.<ext> instead.
         if att.content_type == "application/pdf" and path.is_file():
-            texts.append(("", pdf_text(path.read_bytes())))
-        for _label, text in texts:
+            text = pdf_text(path.read_bytes())
             for term, start, end in find_in(text, terms):
                 found.append(Finding("attachment", att.filename, term, text[start:end], _excerpt(text, start, end)))
     return found
