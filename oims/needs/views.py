@@ -260,7 +260,9 @@ def view(need_id: int):
 def versions(need_id: int):
     need = _need_or_404(need_id)
     visible = services.versions_for(need, current_user)
-    return render_template("needs/versions.html", need=need, diffs=list(reversed(services.version_diffs(need, visible))),
+    terms = None if sees_owner(current_user, need) else identity.identifying_terms(need.owner_org)
+    return render_template("needs/versions.html", need=need,
+                           diffs=list(reversed(services.version_diffs(need, visible, redact_terms=terms))),
                            field_labels=services.field_labels(),
                            owner_name=owner_label(need, current_user, current_locale()))
 

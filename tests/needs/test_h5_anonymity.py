@@ -279,3 +279,17 @@ def test_brands_are_kept_on_the_organisation_profile(people, as_user, db):
     assert c.post(f"/orgs/{org.id}/edit", data=data).status_code == 302
     db.session.expire_all()
     assert org.brands == ["トトライト", "TOTO-Fly"]
+
+
+def test_a_name_redacted_after_publication_does_not_return_through_the_history(people, named_owner, as_user,
+                                                                                factory, db):
+    need = factory.need(named_owner, status="published", anonymous=True, summary="トトライトの後継部材を探しています。")
+    c = as_user(named_owner)
+    resp = c.post(f"/needs/{need.id}/edit", data=need_form(anonymous="y", summary="＊＊＊の後継部材を探しています。"))
+    assert resp.status_code == 302
+    c = as_user(people.proposer)
+    resp = c.get(f"/needs/{need.id}/versions")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and need.alias in html and "トトライト" not in html
+    c = as_user(named_owner)  # the owner still sees its own history in full
+    assert "トトライト" in c.get(f"/needs/{need.id}/versions").get_data(as_text=True)
