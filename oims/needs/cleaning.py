@@ -24,11 +24,14 @@ bomb) raises `CannotClean` with a message for the user; the caller refuses it.
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 
 import pikepdf
 from flask_babel import gettext as _
 from PIL import Image, ImageOps
+
+log = logging.getLogger(__name__)
 
 # Pixels we are willing to decode (a 10 MB upload cannot legitimately be larger).
 MAX_PIXELS = 60_000_000
@@ -62,8 +65,8 @@ def clean_image(data: bytes, content_type: str) -> bytes:
     img = _decode(data)
     try:
         img = ImageOps.exif_transpose(img)  # keep the orientation the viewer saw, then drop Exif
-    except Exception:  # noqa: BLE001 - a broken orientation tag: keep the pixels as stored
-        pass
+    except Exception:
+        log.debug("ignoring a broken Exif orientation", exc_info=True)
     if content_type == "image/jpeg":
         mode = img.mode if img.mode in ("L", "RGB", "CMYK") else "RGB"
         fmt, options = "JPEG", {"quality": 92, "optimize": True}
@@ -185,7 +188,7 @@ def clean_pdf(data: bytes) -> bytes:
                      fix_metadata_version=False, deterministic_id=True, linearize=False)
         except CannotClean:
             raise
-        except Exception as exc:  # noqa: BLE001 - qpdf can fail in many ways on broken files
+        except Exception as exc:
             raise CannotClean(_("The PDF could not be cleaned. Save it again (e.g. “Print to PDF”) "
                                 "and upload it.")) from exc
     cleaned = out.getvalue()
@@ -215,8 +218,6 @@ def _verify_pdf(data: bytes) -> None:
 
 def pdf_text(data: bytes, max_pages: int = 200) -> str:
     """The text of a PDF's pages, form fields and annotation contents (best effort)."""
-    import logging
-
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -226,7 +227,8 @@ def pdf_text(data: bytes, max_pages: int = 200) -> str:
         for page in reader.pages[:max_pages]:
             try:
                 parts.append(page.extract_text() or "")
-            except Exception:  # noqa: BLE001 - one broken page should not hide the others
+            except Exception:
+                log.debug("no text from a PDF page", exc_info=True)
                 continue
             for annot in page.get("/Annots") or []:
                 try:
@@ -234,10 +236,11 @@ def pdf_text(data: bytes, max_pages: int = 200) -> str:
                     for key in ("/Contents", "/T", "/TU", "/V"):
                         if key in obj:
                             parts.append(str(obj[key]))
-                except Exception:  # noqa: BLE001
+                except Exception:
+                    log.debug("no text from a PDF annotation", exc_info=True)
                     continue
-    except Exception:  # noqa: BLE001 - unreadable text is not a finding
-        pass
+    except Exception:
+        log.debug("no text from a PDF", exc_info=True)
     return "\n".join(parts)
 
 

@@ -98,8 +98,7 @@ def _indexed(text: str) -> tuple[str, list[int]]:
 
 def _domain_terms(host: str, kind: str) -> list[tuple[str, str]]:
     host = (host or "").lower().strip().strip(".")
-    if host.startswith("www."):
-        host = host[4:]
+    host = host.removeprefix("www.")
     if not host or host in PUBLIC_MAIL:
         return []
     terms = [(host, kind)]

@@ -16,7 +16,13 @@ from sqlalchemy import select
 from oims.models import Attachment, AuditLog, Need
 
 from .conftest import need_form
-from .h5_files import assert_name_absent, escaped_pdf, jpeg_with_exif, png_with_chunks, rich_pdf
+from .h5_files import (
+    assert_name_absent,
+    escaped_pdf,
+    jpeg_with_exif,
+    png_with_chunks,
+    rich_pdf,
+)
 
 NAMES = ("東都モビリティ", "Toto Mobility")
 
@@ -67,7 +73,7 @@ def named_owner(people, db):
     return people.owner
 
 
-ALL_FILES = lambda: _files((rich_pdf(NAMES), "a.pdf"), (escaped_pdf(NAMES[1]), "b.pdf"),  # noqa: E731
+ALL_FILES = lambda: _files((rich_pdf(NAMES), "a.pdf"), (escaped_pdf(NAMES[1]), "b.pdf"),
                            (jpeg_with_exif(NAMES[1]), "c.jpg"), (png_with_chunks(NAMES[1]), "d.png"))
 
 
@@ -176,7 +182,7 @@ def test_aliases_do_not_link_one_owners_needs(people, as_user, factory, db):
     needs = list(db.session.scalars(select(Need).where(Need.title.startswith("匿名ニーズ")).order_by(Need.id)))
     assert len(needs) == 4 and len({n.alias for n in needs}) == 4 and len({n.alias_en for n in needs}) == 4
     codes = [n.alias.rsplit("案件", 1)[1] for n in needs]
-    assert codes != sorted(codes) or len(set(c[0] for c in codes)) > 1  # not a sequence
+    assert codes != sorted(codes) or len({c[0] for c in codes}) > 1  # not a sequence
     c = as_user(people.coordinator)
     for need in needs:
         data = {"pub-" + k: v for k, v in need_form(anonymous="y", title=need.title).items()} | {"action": "publish"}
@@ -293,3 +299,39 @@ def test_a_name_redacted_after_publication_does_not_return_through_the_history(p
     assert resp.status_code == 200 and need.alias in html and "トトライト" not in html
     c = as_user(named_owner)  # the owner still sees its own history in full
     assert "トトライト" in c.get(f"/needs/{need.id}/versions").get_data(as_text=True)
+
+
+def test_cli_rebuilds_files_stored_before_cleaning(people, factory, runner, db, app):
+    """Files of anonymous needs stored by older versions (not anonymised) are rebuilt by the command."""
+    import hashlib
+    import secrets
+
+    need = factory.need(people.owner, status="published", anonymous=True)
+    raw = rich_pdf(NAMES)
+    stored = secrets.token_hex(16) + ".pdf"
+    folder = Path(app.config["OIMS_UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored).write_bytes(raw)
+    db.session.add(Attachment(need_id=need.id, filename="old.pdf", stored_name=stored, content_type="application/pdf",
+                              size=len(raw), sha256=hashlib.sha256(raw).hexdigest(), uploaded_by_id=people.owner.id))
+    db.session.commit()
+    result = runner.invoke(args=["oims", "clean-anonymous-attachments"])
+    assert result.exit_code == 0 and "rebuilt 1 files" in result.output
+    [att] = _atts(db, need)
+    assert att.anonymised and att.stored_name != stored and not (folder / stored).exists()
+    _assert_clean_file(_stored(att), att.content_type)
+
+
+def test_api_made_anonymous_need_gets_its_own_alias_and_is_checked_at_submission(people, named_owner, as_user, db):
+    from ..security.world import api_token_for
+
+    token = api_token_for(db, named_owner)
+    body = need_form(anonymous=True, title="トトライト後継の部材", keywords=["軽量化"], partnership_types=["joint_rnd"])
+    body.pop("regions")
+    resp = as_user(named_owner).post("/api/v1/needs", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    need = _latest_need(db)
+    assert "・案件" in need.alias
+    c = as_user(named_owner)
+    resp = c.post(f"/needs/{need.id}/submit")
+    assert resp.status_code == 400 and "<mark>トトライト</mark>" in resp.get_data(as_text=True)

@@ -12,6 +12,7 @@ from oims.models import Attachment, Need
 
 from .conftest import need_form
 
+
 def _png() -> bytes:
     """A real 1×1 image: uploads are re-encoded from their pixels, so they must have some."""
     from PIL import Image
@@ -118,7 +119,9 @@ def test_good_upload_is_stored_with_random_name_and_safe_filename(people, as_use
     assert att.stored_name in _upload_dir_files(app)
     download = c.get(f"/needs/attachments/{att.id}")
     assert download.headers["X-Content-Type-Options"] == "nosniff" and att.size == len(download.data)
-    from PIL import Image  # re-encoded from its pixels (oims.needs.cleaning), same picture
+    from PIL import (
+        Image,  # re-encoded from its pixels (oims.needs.cleaning), same picture
+    )
     assert Image.open(io.BytesIO(download.data)).size == Image.open(io.BytesIO(PNG)).size
     # removing it deletes the file once committed
     assert c.post(f"/needs/{need.id}/attachments/{att.id}/delete").status_code == 302

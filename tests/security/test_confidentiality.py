@@ -139,7 +139,13 @@ def test_anonymous_need_published_through_the_pages_leaks_nothing(app, db, facto
 
     from oims.models import Need
 
-    from ..needs.h5_files import assert_name_absent, escaped_pdf, jpeg_with_exif, png_with_chunks, rich_pdf
+    from ..needs.h5_files import (
+        assert_name_absent,
+        escaped_pdf,
+        jpeg_with_exif,
+        png_with_chunks,
+        rich_pdf,
+    )
 
     org = factory.org(kind="large", name=SECRET_FIRM, name_en=SECRET_FIRM_EN)
     owner = factory.user("need_owner", org=org, name="秘密 太郎")
