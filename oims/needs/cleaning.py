@@ -236,6 +236,9 @@ def pdf_text(data: bytes, max_pages: int = 200) -> str:
                     for key in ("/Contents", "/T", "/TU", "/V"):
                         if key in obj:
                             parts.append(str(obj[key]))
+                    action = obj.get("/A")
+                    if action is not None and "/URI" in action.get_object():
+                        parts.append(str(action.get_object()["/URI"]))  # a link to the firm's site
                 except Exception:
                     log.debug("no text from a PDF annotation", exc_info=True)
                     continue

@@ -335,3 +335,30 @@ def test_api_made_anonymous_need_gets_its_own_alias_and_is_checked_at_submission
     c = as_user(named_owner)
     resp = c.post(f"/needs/{need.id}/submit")
     assert resp.status_code == 400 and "<mark>トトライト</mark>" in resp.get_data(as_text=True)
+
+
+def test_rare_industry_and_size_are_not_used_in_the_alias(people, as_user, factory, db, app):
+    c = as_user(people.owner)
+    c.post("/needs/new", data=need_form(anonymous="y", title="希少な業種のニーズ"))
+    assert _latest_need(db).alias.startswith("企業・案件")  # the only large manufacturer: too telling
+    for _ in range(3):
+        factory.org(kind="large", industry="E")
+    c.post("/needs/new", data=need_form(anonymous="y", title="よくある業種のニーズ"))
+    need = _latest_need(db)
+    assert need.alias.startswith("大手製造業・案件") and need.alias_en.startswith("Major manufacturer, case ")
+
+
+def test_a_link_to_the_firms_site_inside_a_pdf_is_found(people, named_owner, as_user, factory, db):
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    link = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 50, 50],
+                              A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI="https://www.toto-mobility.co.jp/r"))
+    pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(link)]))
+    out = io.BytesIO()
+    pdf.save(out)
+    need = factory.need(named_owner, status="draft", anonymous=True)
+    c = as_user(named_owner)
+    assert c.post(f"/needs/{need.id}/attachments", data={"attachments": _files((out.getvalue(), "l.pdf"))},
+                  content_type="multipart/form-data").status_code == 302
+    resp = c.post(f"/needs/{need.id}/submit")
+    assert resp.status_code == 400 and "<mark>toto-mobility.co.jp</mark>" in resp.get_data(as_text=True)
