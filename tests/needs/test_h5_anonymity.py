@@ -362,3 +362,41 @@ def test_a_link_to_the_firms_site_inside_a_pdf_is_found(people, named_owner, as_
                   content_type="multipart/form-data").status_code == 302
     resp = c.post(f"/needs/{need.id}/submit")
     assert resp.status_code == 400 and "<mark>toto-mobility.co.jp</mark>" in resp.get_data(as_text=True)
+
+
+def _image(mode: str, fmt: str, **save) -> bytes:
+    size = (7, 5)
+    if mode == "P":
+        img = Image.new("P", size, 3)
+        img.putpalette([i % 256 for i in range(768)])
+        save.setdefault("transparency", 0)
+    else:
+        img = Image.new(mode, size)
+    out = io.BytesIO()
+    img.save(out, fmt, **save)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("mode", "fmt", "mime"), [
+    ("L", "JPEG", "image/jpeg"), ("CMYK", "JPEG", "image/jpeg"), ("RGB", "JPEG", "image/jpeg"),
+    ("1", "PNG", "image/png"), ("L", "PNG", "image/png"), ("LA", "PNG", "image/png"), ("I;16", "PNG", "image/png"),
+    ("P", "PNG", "image/png"), ("RGBA", "PNG", "image/png")])
+def test_every_image_mode_is_rebuilt_with_its_size(app, mode, fmt, mime):
+    from oims.needs.cleaning import clean_image
+
+    with app.test_request_context():
+        data = clean_image(_image(mode, fmt), mime)
+    img = Image.open(io.BytesIO(data))
+    assert img.format == fmt and img.size == (7, 5) and not img.info.get("icc_profile")
+
+
+def test_exif_orientation_is_applied_before_exif_is_dropped(app):
+    from oims.needs.cleaning import clean_image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° when shown
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20)).save(out, "JPEG", exif=exif.tobytes())
+    with app.test_request_context():
+        img = Image.open(io.BytesIO(clean_image(out.getvalue(), "image/jpeg")))
+    assert img.size == (20, 40) and not img.getexif()
