@@ -216,34 +216,49 @@ def _verify_pdf(data: bytes) -> None:
         raise CannotClean(_("The PDF could not be cleaned.")) from exc
 
 
+def _pdf_strings(data: bytes, limit: int = 2_000_000) -> list[str]:
+    """Every string and name held in the document's objects (not in content streams):
+    bookmarks, layer names, alternate texts, form values, link targets, annotation texts..."""
+    out: list[str] = []
+    size = 0
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            stack = list(pdf.objects)
+            seen: set[tuple[int, int]] = set()
+            while stack and size < limit:
+                obj = stack.pop()
+                if isinstance(obj, pikepdf.String | pikepdf.Name):
+                    text = str(obj).lstrip("/")
+                    out.append(text)
+                    size += len(text)
+                elif isinstance(obj, pikepdf.Stream | pikepdf.Dictionary):
+                    if obj.is_indirect:
+                        if obj.objgen in seen:
+                            continue
+                        seen.add(obj.objgen)
+                    stack.extend(obj.get(k) for k in list(obj.keys()))
+                elif isinstance(obj, pikepdf.Array):
+                    stack.extend(list(obj))
+    except Exception:  # noqa: BLE001 - unreadable objects are not a finding
+        log.debug("no strings from a PDF", exc_info=True)
+    return out
+
+
 def pdf_text(data: bytes, max_pages: int = 200) -> str:
-    """The text of a PDF's pages, form fields and annotation contents (best effort)."""
+    """The text of a PDF's pages (pypdf) and every string of its objects (pikepdf), best effort."""
     from pypdf import PdfReader
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     parts: list[str] = []
     try:
         reader = PdfReader(io.BytesIO(data))
         for page in reader.pages[:max_pages]:
             try:
                 parts.append(page.extract_text() or "")
-            except Exception:
+            except Exception:  # noqa: BLE001 - one broken page should not hide the others
                 log.debug("no text from a PDF page", exc_info=True)
-                continue
-            for annot in page.get("/Annots") or []:
-                try:
-                    obj = annot.get_object()
-                    for key in ("/Contents", "/T", "/TU", "/V"):
-                        if key in obj:
-                            parts.append(str(obj[key]))
-                    action = obj.get("/A")
-                    if action is not None and "/URI" in action.get_object():
-                        parts.append(str(action.get_object()["/URI"]))  # a link to the firm's site
-                except Exception:
-                    log.debug("no text from a PDF annotation", exc_info=True)
-                    continue
-    except Exception:
+    except Exception:  # noqa: BLE001 - unreadable text is not a finding
         log.debug("no text from a PDF", exc_info=True)
+    parts.extend(_pdf_strings(data))
     return "\n".join(parts)
 
 

@@ -400,3 +400,20 @@ def test_exif_orientation_is_applied_before_exif_is_dropped(app):
     with app.test_request_context():
         img = Image.open(io.BytesIO(clean_image(out.getvalue(), "image/jpeg")))
     assert img.size == (20, 40) and not img.getexif()
+
+
+def test_names_in_bookmarks_and_layers_of_a_pdf_are_found(people, named_owner, as_user, factory, db):
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    with pdf.open_outline() as outline:
+        outline.root.append(pikepdf.OutlineItem("トトライト 開発計画", 0))
+    ocg = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.OCG, Name=pikepdf.String("東都モビリティ ロゴ")))
+    pdf.Root.OCProperties = pikepdf.Dictionary(OCGs=pikepdf.Array([ocg]), D=pikepdf.Dictionary(ON=[ocg]))
+    out = io.BytesIO()
+    pdf.save(out)
+    need = factory.need(named_owner, status="draft", anonymous=True)
+    c = as_user(named_owner)
+    assert c.post(f"/needs/{need.id}/attachments", data={"attachments": _files((out.getvalue(), "o.pdf"))},
+                  content_type="multipart/form-data").status_code == 302
+    html = c.post(f"/needs/{need.id}/submit").get_data(as_text=True)
+    assert "<mark>トトライト</mark>" in html and "<mark>東都モビリティ</mark>" in html
