@@ -239,7 +239,7 @@ def _pdf_strings(data: bytes, limit: int = 2_000_000) -> list[str]:
                     stack.extend(obj.get(k) for k in list(obj.keys()))
                 elif isinstance(obj, pikepdf.Array):
                     stack.extend(list(obj))
-    except Exception:  # noqa: BLE001 - unreadable objects are not a finding
+    except Exception:
         log.debug("no strings from a PDF", exc_info=True)
     return out
 
@@ -254,9 +254,9 @@ def pdf_text(data: bytes, max_pages: int = 200) -> str:
         for page in reader.pages[:max_pages]:
             try:
                 parts.append(page.extract_text() or "")
-            except Exception:  # noqa: BLE001 - one broken page should not hide the others
+            except Exception:
                 log.debug("no text from a PDF page", exc_info=True)
-    except Exception:  # noqa: BLE001 - unreadable text is not a finding
+    except Exception:
         log.debug("no text from a PDF", exc_info=True)
     parts.extend(_pdf_strings(data))
     return "\n".join(parts)
