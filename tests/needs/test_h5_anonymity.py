@@ -417,3 +417,18 @@ def test_names_in_bookmarks_and_layers_of_a_pdf_are_found(people, named_owner, a
                   content_type="multipart/form-data").status_code == 302
     html = c.post(f"/needs/{need.id}/submit").get_data(as_text=True)
     assert "<mark>トトライト</mark>" in html and "<mark>東都モビリティ</mark>" in html
+
+
+def test_api_patch_making_a_need_anonymous_rebuilds_its_files(people, as_user, db):
+    from ..security.world import api_token_for
+
+    c = as_user(people.owner)
+    assert c.post("/needs/new", data=need_form(attachments=_files((rich_pdf(NAMES), "a.pdf"))),
+                  content_type="multipart/form-data").status_code == 302
+    need = _latest_need(db)
+    token = api_token_for(db, people.owner)
+    resp = c.patch(f"/api/v1/needs/{need.id}", json={"anonymous": True}, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    [att] = _atts(db, need)
+    assert att.anonymised and _latest_need(db).alias
+    _assert_clean_file(_stored(att), att.content_type)
