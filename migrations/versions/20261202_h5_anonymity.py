@@ -1,7 +1,7 @@
 """anonymity: one random alias per anonymous need, organisation brands, cleaned attachments
 
 Revision ID: h5_anonymity
-Revises: 17268a533e11
+Revises: h7_row_version
 Create Date: 2026-12-02 05:40:00
 
 Data: every anonymous need gets its own random alias (「大手製造業・案件K7Q2」);
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h5_anonymity"
-down_revision = "17268a533e11"
+down_revision = "h7_row_version"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,8 @@
 """All models, re-exported so `from oims.models import Need` works."""
 
 from .brokerage import IndexQueue, Invitation, Meeting, MeetingSlot, ThreadMessage
+from .casework import CaseTerms, CheckIn, Endorsement, FairDealingReport
+from .matchfeed import Judgment, MatchAlert, MatchSubscription
 from .messaging import AuditLog, Notification, OutboxMessage
 from .needs import Attachment, Need, NeedVersion
 from .orgs import Organisation, OrgJoinRequest
@@ -8,7 +10,8 @@ from .proposals import Proposal, ProposalEvent
 from .users import ApiToken, PasswordResetToken, User
 
 __all__ = [
-    "ApiToken", "Attachment", "AuditLog", "IndexQueue", "Invitation", "Meeting", "MeetingSlot", "Need",
-    "NeedVersion", "Notification", "OrgJoinRequest", "Organisation", "OutboxMessage",
+    "ApiToken", "Attachment", "AuditLog", "CaseTerms", "CheckIn", "Endorsement", "FairDealingReport",
+    "IndexQueue", "Invitation", "Judgment", "MatchAlert", "MatchSubscription", "Meeting", "MeetingSlot",
+    "Need", "NeedVersion", "Notification", "OrgJoinRequest", "Organisation", "OutboxMessage",
     "PasswordResetToken", "Proposal", "ProposalEvent", "ThreadMessage", "User",
 ]

@@ -41,6 +41,11 @@ class Need(db.Model):
     # Bureau responsible for the need: the owner's bureau at submission.
     bureau: Mapped[str] = mapped_column(String(20), index=True)
     version: Mapped[int] = mapped_column(default=1)
+    # Optimistic concurrency: every UPDATE through the ORM says WHERE row_version =
+    # the version it read and bumps it; edit forms and the API's ETag/If-Match
+    # carry it, so a save based on an older version is a conflict, never an overwrite.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     # NFKC-normalised, lower-cased text of the need for substring search,
     # which works for Japanese without word boundaries.
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -105,6 +110,7 @@ class Attachment(db.Model):
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     # Rebuilt from its content (oims.needs.cleaning) so that it may be shared anonymously.
     anonymised: Mapped[bool] = mapped_column(default=False)
+    after_nda: Mapped[bool] = mapped_column(default=False)  # a proposal's file disclosed after the NDA only
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

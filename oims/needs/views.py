@@ -10,12 +10,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..access import roles_required, staff_required
+from ..conflicts import commit_or_conflict, conflict_context
 from ..extensions import db
 from ..i18n import current_locale
 from ..models import Attachment, Need
 from ..models.base import utcnow
 from ..policy import can_manage_need, can_view_need, owner_label, sees_owner
-from ..services import NotAllowed, ValidationFailed, apply_errors
+from ..services import (
+    EditConflict,
+    NotAllowed,
+    ValidationFailed,
+    apply_errors,
+    check_version,
+)
 from . import bp, identity, services
 from .forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
 from .uploads import (
@@ -218,12 +225,16 @@ def edit(need_id: int):
                                **_findings_context(findings, "owner"))
     elif form.validate_on_submit():
         try:
+            check_version(need, form.row_version.data)
             changed = services.update_need(need, form.values(), current_user)
             services.attach_files(need, _files(form.attachments), current_user)
             if request.form.get("action") == "submit" and need.status in ("draft", "returned"):
                 services.submit_for_review(need, current_user, acknowledged=_acknowledged())
             elif need.anonymous and (changed or _files(form.attachments)):
                 services.require_anonymity(need, current_user, acknowledged=_acknowledged())
+        except EditConflict:
+            db.session.rollback()
+            return _edit_conflict(need, form, "needs/edit.html")
         except NotAllowed:
             db.session.rollback()
             abort(403)
@@ -235,7 +246,8 @@ def edit(need_id: int):
             db.session.rollback()
             general = apply_errors(form, exc)
         else:
-            db.session.commit()
+            if not commit_or_conflict():
+                return _edit_conflict(need, form, "needs/edit.html")
             if need.status == "review" and request.form.get("action") == "submit":
                 flash(_("The need was submitted for review."), "success")
             else:
@@ -244,6 +256,18 @@ def edit(need_id: int):
     status = 400 if request.method == "POST" else 200
     return render_template("needs/edit.html", form=form, need=need, general=general,
                            **_findings_context(findings, "owner")), status
+
+
+def _edit_conflict(need: Need, form: NeedForm, template: str, **context):
+    """The edit page again (409): the need as saved now next to the user's values."""
+    need = _need_or_404(need.id)
+    if not (can_edit(current_user, need) or can_manage_need(current_user, need)):
+        abort(403)
+    theirs = NeedForm(formdata=None, prefix=form._prefix.rstrip("-"))
+    theirs.fill_choices()
+    theirs.load(need)
+    return render_template(template, form=form, need=need, general=[],
+                           **context, **conflict_context(form, theirs, need)), 409
 
 
 # --- detail ------------------------------------------------------------------------------
@@ -327,6 +351,22 @@ def fulfil(need_id: int):
                 lambda n: services.mark_fulfilled(n, current_user), _("The need was marked as fulfilled."))
 
 
+def _review_findings_page(need: Need, form, return_form, override_reason: str):
+    """The review page as loaded, or after a one-click redaction of the posted wording (nothing saved)."""
+    status = 200
+    if request.method == "GET":
+        form.load(need)
+        findings = identity.check_need(need) if need.anonymous else []
+    elif form.validate_on_submit():
+        _redact_form(form, need.owner_org, need, request.form["redact"])
+        findings = identity.check_need(need, form.values()) if form.anonymous.data else []
+    else:
+        findings, status = [], 400
+    return render_template("needs/review.html", need=need, form=form, return_form=return_form, general=[],
+                           owner_name=need.owner_org.display_name(current_locale()),
+                           **_findings_context(findings, "coordinator", override_reason)), status
+
+
 @bp.route("/<int:need_id>/review", methods=["GET", "POST"])
 @staff_required
 def review(need_id: int):
@@ -344,17 +384,9 @@ def review(need_id: int):
         return redirect(url_for("needs.view", need_id=need.id))
     findings: list = []
     override_reason = (request.form.get("identity_override_reason") or "").strip()
-    if request.method == "GET":
-        form.load(need)
-        if need.anonymous:
-            findings = identity.check_need(need)
-    elif request.form.get("redact") and form.validate_on_submit():
-        _redact_form(form, need.owner_org, need, request.form["redact"])
-        findings = identity.check_need(need, form.values()) if form.anonymous.data else []
-        return render_template("needs/review.html", need=need, form=form, return_form=return_form, general=general,
-                               owner_name=need.owner_org.display_name(current_locale()),
-                               **_findings_context(findings, "coordinator", override_reason))
-    elif request.form.get("action") == "return":
+    if request.method == "GET" or request.form.get("redact"):
+        return _review_findings_page(need, form, return_form, override_reason)
+    if request.form.get("action") == "return":
         if return_form.validate_on_submit():
             try:
                 services.return_need(need, current_user, return_form.comment.data)
@@ -368,7 +400,12 @@ def review(need_id: int):
         form.load(need)
     elif form.validate_on_submit():
         try:
+            check_version(need, form.row_version.data)
             services.publish(need, current_user, form.values(), override_reason=override_reason)
+        except EditConflict:
+            db.session.rollback()
+            return _edit_conflict(need, form, "needs/review.html", return_form=return_form,
+                                  owner_name=need.owner_org.display_name(current_locale()))
         except services.IdentifyingText as exc:
             db.session.rollback()
             need = _need_or_404(need_id)
@@ -377,7 +414,9 @@ def review(need_id: int):
             db.session.rollback()
             general = apply_errors(form, exc)
         else:
-            db.session.commit()
+            if not commit_or_conflict():
+                return _edit_conflict(need, form, "needs/review.html", return_form=return_form,
+                                      owner_name=need.owner_org.display_name(current_locale()))
             flash(_("The need was published."), "success")
             return redirect(url_for("needs.view", need_id=need.id))
     status = 400 if request.method == "POST" else 200

@@ -39,7 +39,7 @@ def test_existing_anonymous_needs_get_one_alias_each(tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
                       "SECRET_KEY": "x"})
     with app.app_context():
-        upgrade(revision="17268a533e11")
+        upgrade(revision="h7_row_version")
         meta = sa.MetaData()
         meta.reflect(bind=db.engine)
         org, user, need = meta.tables["organisation"], meta.tables["user"], meta.tables["need"]

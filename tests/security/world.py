@@ -114,6 +114,14 @@ def _side(f: Factory, db, side: str) -> dict:
     join = OrgJoinRequest(user_id=joiner.id, organisation_id=owner.organisation_id)
     note = Notification(user_id=owner.id, kind="test", text="x")
     db.session.add_all([join, note])
+    from datetime import date
+
+    from oims.models import Endorsement
+
+    endorsement = Endorsement(org_id=proposer.organisation_id, capability="精密切削", endorser_org_id=coord.organisation_id,
+                              endorser_user_id=coord.id, endorsed_on=date.today(),
+                              expires_on=date.today() + timedelta(days=365))
+    db.session.add(endorsement)
     db.session.commit()
     from oims.models import ApiToken
 
@@ -128,7 +136,7 @@ def _side(f: Factory, db, side: str) -> dict:
         proposal=prop.id, proposal_submitted=prop_sub.id, proposal_draft=prop_draft.id,
         meeting=meeting.id, slot=slot.id, need3=need3.id, proposal_met=prop_met.id, meeting_held=held.id, message=msg.id, invitation=inv.id,
         att_need=atts["att_need"].id, att_proposal=atts["att_proposal"].id,
-        join_request=join.id, joiner=joiner.id, meeting_uid=meeting.uid,
+        join_request=join.id, joiner=joiner.id, meeting_uid=meeting.uid, endorsement=endorsement.id,
     )
     return ids
 
