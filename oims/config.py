@@ -78,6 +78,7 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(days=_int("OIMS_REMEMBER_DAYS", 14)),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("OIMS_SESSION_HOURS", 12)),
         "MAX_CONTENT_LENGTH": _int("OIMS_MAX_UPLOAD_MB", 10) * 1024 * 1024,
+        "OIMS_ALIAS_MIN_PEERS": _int("OIMS_ALIAS_MIN_PEERS", 3),
         "BABEL_DEFAULT_LOCALE": os.environ.get("OIMS_DEFAULT_LOCALE", "ja"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("OIMS_TIMEZONE", "Asia/Tokyo"),
         # memory:// counts per process; production with several gunicorn workers

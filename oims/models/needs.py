@@ -36,7 +36,7 @@ class Need(db.Model):
     deadline: Mapped[date] = mapped_column(Date, index=True)
     desired_start: Mapped[str] = mapped_column(String(100), default="")
     anonymous: Mapped[bool] = mapped_column(default=False)
-    alias: Mapped[str] = mapped_column(String(100), default="")  # e.g. 大手製造業A社
+    alias: Mapped[str] = mapped_column(String(100), default="", index=True)  # e.g. 大手製造業・案件K7Q2
     alias_en: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
     review_comment: Mapped[str] = mapped_column(Text, default="")
@@ -110,6 +110,8 @@ class Attachment(db.Model):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # Rebuilt from its content (oims.needs.cleaning) so that it may be shared anonymously.
+    anonymised: Mapped[bool] = mapped_column(default=False)
     after_nda: Mapped[bool] = mapped_column(default=False)  # a proposal's file disclosed after the NDA only
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

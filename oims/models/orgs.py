@@ -29,6 +29,8 @@ class Organisation(db.Model):
     technologies: Mapped[list] = mapped_column(JSONList, default=list)
     certifications: Mapped[list] = mapped_column(JSONList, default=list)
     patents: Mapped[list] = mapped_column(JSONList, default=list)
+    # Brand and product names: the identifying-text check of anonymous needs looks for them.
+    brands: Mapped[list] = mapped_column(JSONList, default=list)
     # Off-boarding: a disabled organisation's users cannot sign in (see oims/accounts).
     status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")  # active|disabled
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

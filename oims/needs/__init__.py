@@ -9,7 +9,8 @@ from . import panels, views  # noqa: F401
 
 def init_app(app: Flask) -> None:
     from ..cli import oims_cli
-    from .cli import close_needs_command, remind_deadlines_command
+    from .cli import clean_anonymous_attachments_command, close_needs_command, remind_deadlines_command
 
     oims_cli.add_command(remind_deadlines_command)
     oims_cli.add_command(close_needs_command)
+    oims_cli.add_command(clean_anonymous_attachments_command)

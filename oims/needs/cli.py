@@ -28,3 +28,25 @@ def close_needs_command():
     count = close_expired()
     db.session.commit()
     click.echo(f"closed {count} needs")
+
+
+@click.command("clean-anonymous-attachments")
+@with_appcontext
+def clean_anonymous_attachments_command():
+    """Rebuild the files of anonymous needs that were stored before cleaning existed."""
+    from sqlalchemy import select
+
+    from ..models import Need
+    from ..services import ValidationFailed
+    from .uploads import clean_for_anonymity
+
+    changed, refused = 0, 0
+    for need in db.session.scalars(select(Need).where(Need.anonymous.is_(True)).order_by(Need.id)).all():
+        try:
+            with db.session.begin_nested():
+                changed += clean_for_anonymity(need)
+        except ValidationFailed as exc:
+            refused += 1
+            click.echo(f"need {need.id}: {exc}", err=True)
+    db.session.commit()
+    click.echo(f"rebuilt {changed} files; {refused} needs have a file that cannot be rebuilt")

@@ -58,7 +58,7 @@ class NeedForm(FlaskForm):
     budget = StringField(_l("Expected scale / budget"), validators=[Marks(False, LIMITS["budget"])])
     deadline = DateField(_l("Proposal deadline"), validators=[Optional(), Marks(True)])
     desired_start = StringField(_l("Desired start"), validators=[Marks(False, LIMITS["desired_start"])])
-    anonymous = BooleanField(_l("Post anonymously (proposers see an alias such as 「大手製造業A社」)"))
+    anonymous = BooleanField(_l("Post anonymously (proposers see an alias such as 「大手製造業・案件K7Q2」, a new one for each need)"))
     attachments = MultipleFileField(_l("Attachments (PDF, PNG, JPEG)"))
 
     def fill_choices(self) -> None:

@@ -10,7 +10,6 @@ closed (deadline) | withdrawn | fulfilled.
 
 from __future__ import annotations
 
-import string
 import unicodedata
 from datetime import date, datetime, timedelta
 
@@ -27,7 +26,8 @@ from ..models.proposals import INACTIVE_STAGES
 from ..policy import can_manage_need, owner_label
 from ..services import NotAllowed, ValidationFailed, audit, claim_state
 from ..timeutil import today_local
-from .uploads import rescrub_for_anonymity, save_upload, send_attachment
+from .aliases import assign_alias
+from .uploads import clean_for_anonymity, save_upload, send_attachment
 
 LIMITS = {"title": 200, "summary": 2000, "background": 5000, "sought": 5000, "budget": 200,
           "desired_start": 100, "keyword": 50, "comment": 2000}
@@ -204,32 +204,47 @@ def clean_need_data(data: dict, *, partial: bool = False, current: Need | None =
     return out
 
 
-# --- aliases --------------------------------------------------------------------------------
+# --- the identifying-text check --------------------------------------------------------------
 
-def _letters():
-    yield from string.ascii_uppercase
-    for a in string.ascii_uppercase:
-        for b in string.ascii_uppercase:
-            yield a + b
+class IdentifyingText(ValidationFailed):
+    """An anonymous need's text or files name its owner; `findings` says where."""
+
+    def __init__(self, findings: list, message: str):
+        self.findings = findings
+        super().__init__({"": [message]})
 
 
-def assign_alias(need: Need) -> None:
-    """「大手製造業A社」: the owner's industry and size plus a letter that is the
-    same for all of one owner's anonymous needs and differs between owners."""
-    if need.alias:
-        return
-    org = need.owner_org
-    base_ja, base_en = org.alias_base("ja"), org.alias_base("en")
-    mine = db.session.scalar(select(Need.alias).where(
-        Need.owner_org_id == org.id, Need.alias != "", Need.id != need.id).limit(1))
-    if mine and mine.startswith(base_ja) and mine.endswith("社"):
-        letter = mine[len(base_ja):-1]
+def require_anonymity(need: Need, actor: User, *, acknowledged: bool = False, override_reason: str = "",
+                      stage: str = "submission") -> list:
+    """Before submission (owner) and publication (coordinator) of an anonymous need.
+
+    The owner goes on after acknowledging the findings; the coordinator only
+    with a reason. Either is audit-logged with what was found. Returns the findings.
+    """
+    from . import identity
+
+    if not need.anonymous:
+        return []
+    findings = identity.check_need(need)
+    if not findings:
+        return []
+    if stage == "publication":
+        reason = (override_reason or "").strip()
+        if not reason:
+            raise IdentifyingText(findings, _(
+                "The need is to be published anonymously but its text or files name the owner. Redact them, "
+                "return the need to its owner, or publish anyway with a reason."))
+        if len(reason) > LIMITS["comment"]:
+            raise ValidationFailed({"": [_("At most %(max)d characters (now %(n)d).", max=LIMITS["comment"],
+                                          n=len(reason))]})
+        audit(actor, "need.anonymity_override", need, reason=reason, findings=identity.summary(findings))
     else:
-        taken = set(db.session.scalars(select(Need.alias).where(
-            Need.alias.startswith(base_ja, autoescape=True), Need.owner_org_id != org.id)))
-        letter = next(x for x in _letters() if f"{base_ja}{x}社" not in taken)
-    need.alias = f"{base_ja}{letter}社"
-    need.alias_en = f"{base_en} {letter}"
+        if not acknowledged:
+            raise IdentifyingText(findings, _(
+                "Your need is anonymous, but its text or files name your organisation. Redact the marked "
+                "words, or confirm that they may stay."))
+        audit(actor, "need.identifying_text_acknowledged", need, findings=identity.summary(findings))
+    return findings
 
 
 # --- creating and editing ------------------------------------------------------------------
@@ -291,7 +306,8 @@ def update_need(need: Need, data: dict, actor: User, *, partial: bool = False) -
     changed = _apply(need, changes)
     if need.anonymous and not was_anonymous:
         assign_alias(need)
-        rescrub_for_anonymity(need)
+    if need.anonymous:
+        clean_for_anonymity(need)
     refresh_search_text(need)
     db.session.flush()
     audit(actor, "need.updated", need, fields=changed, version=need.version)
@@ -355,12 +371,15 @@ def _stale_message(current: str | None) -> str:
              status=status_labels().get(current, current))
 
 
-def submit_for_review(need: Need, actor: User) -> Need:
+def submit_for_review(need: Need, actor: User, *, acknowledged: bool = False) -> Need:
     _require(is_owner_user(actor, need))
     if need.status not in ("draft", "returned"):
         raise _state_error(need)
     if need.deadline <= today_local():
         raise ValidationFailed({"deadline": [_("The proposal deadline must be in the future.")]})
+    if need.anonymous:
+        clean_for_anonymity(need)
+        require_anonymity(need, actor, acknowledged=acknowledged)
     claim_state(need, "status", ("draft", "returned"), "review", _stale_message,
                 submitted_at=utcnow(), bureau=need.owner_org.bureau)
     audit(actor, "need.submitted", need)
@@ -370,7 +389,7 @@ def submit_for_review(need: Need, actor: User) -> Need:
     return need
 
 
-def publish(need: Need, coordinator: User, edits: dict | None = None) -> Need:
+def publish(need: Need, coordinator: User, edits: dict | None = None, *, override_reason: str = "") -> Need:
     _require(can_manage_need(coordinator, need))
     if need.status != "review":
         raise _state_error(need)
@@ -385,6 +404,12 @@ def publish(need: Need, coordinator: User, edits: dict | None = None) -> Need:
                 assign_alias(need)
             refresh_search_text(need)
             audit(coordinator, "need.edited_by_coordinator", need, fields=changed)
+    if need.anonymous:
+        # Whatever the path that made it anonymous, nothing is published uncleaned.
+        assign_alias(need)
+        refresh_search_text(need)
+        clean_for_anonymity(need)
+        require_anonymity(need, coordinator, override_reason=override_reason, stage="publication")
     claim_state(need, "status", "review", "published", _stale_message,
                 published_at=utcnow(), published_by_id=coordinator.id)
     audit(coordinator, "need.published", need)

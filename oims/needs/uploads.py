@@ -5,13 +5,13 @@
 - Size is limited to OIMS_MAX_UPLOAD_MB per file.
 - Bytes are stored under OIMS_UPLOAD_DIR with a random name; the original
   name is kept (sanitised) for the people who may know it.
-- Metadata that could reveal who made a file is removed: JPEG EXIF/XMP/IPTC/
-  comments and PNG text/EXIF/time chunks are dropped from every need
-  attachment. For *anonymous* needs, PDF document properties (/Author,
-  /Title, /Creator ...) and XMP packets are also blanked in place (same
-  length, so the PDF stays valid); when an author/company entry remains that
-  we cannot blank (inside compressed object streams) the upload is REFUSED
-  with a message telling the owner to remove the document properties first.
+- Files are rebuilt by maintained libraries (`cleaning`: Pillow for images,
+  pikepdf for PDF), never searched with patterns: every image of a need is
+  re-encoded from its pixels; every PDF of an anonymous need is rewritten
+  without document info, XMP, annotation authors, embedded files, scripts or
+  object streams. A file that cannot be rebuilt is refused with a message.
+  When a need becomes anonymous (edit, coordinator publication) its existing
+  files are rebuilt the same way (`clean_for_anonymity`).
 - For anonymous needs, people who may not know the owner download the file
   as "attachment-<n>.<ext>".
 
@@ -25,7 +25,6 @@ import hashlib
 import re
 import secrets
 import unicodedata
-import zlib
 from pathlib import Path
 
 import filetype
@@ -37,6 +36,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import Attachment, Need, Proposal, User
 from ..services import ValidationFailed
+from . import cleaning
 
 ALLOWED = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 MAX_FILENAME = 120
@@ -72,142 +72,18 @@ def sanitise_filename(name: str, ext: str) -> str:
     return f"{stem}.{ext}"
 
 
-# --- metadata scrubbing ---------------------------------------------------------------
-
-def strip_jpeg(data: bytes) -> bytes:
-    """Drop APP1..APP15 except ICC (APP2 "ICC_PROFILE") and Adobe (APP14), and COM."""
-    if data[:2] != b"\xff\xd8":
-        return data
-    out = bytearray(b"\xff\xd8")
-    i = 2
-    while i + 4 <= len(data):
-        if data[i] != 0xFF:
-            break
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker == 0xDA or marker == 0xD9:  # start of scan / end: copy the rest as is
-            out += data[i:]
-            return bytes(out)
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
-            out += data[i:i + 2]
-            i += 2
-            continue
-        length = int.from_bytes(data[i + 2:i + 4], "big")
-        segment = data[i:i + 2 + length]
-        keep = True
-        if marker == 0xFE:  # comment
-            keep = False
-        elif 0xE1 <= marker <= 0xEF:
-            payload = segment[4:]
-            keep = (marker == 0xE2 and payload.startswith(b"ICC_PROFILE")) or marker == 0xEE
-        if keep:
-            out += segment
-        i += 2 + length
-    out += data[i:]
-    return bytes(out)
-
-
-_PNG_DROP = {b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"}
-
-
-def strip_png(data: bytes) -> bytes:
-    sig = b"\x89PNG\r\n\x1a\n"
-    if not data.startswith(sig):
-        return data
-    out = bytearray(sig)
-    i = len(sig)
-    while i + 8 <= len(data):
-        length = int.from_bytes(data[i:i + 4], "big")
-        ctype = data[i + 4:i + 8]
-        end = i + 12 + length
-        if ctype not in _PNG_DROP:
-            out += data[i:end]
-        i = end
-        if ctype == b"IEND":
-            break
-    return bytes(out)
-
-
-_PDF_KEYS = rb"Author|Title|Subject|Keywords|Creator|Producer|Company|Manager|SourceModified|AuthorTitle"
-_PDF_PROP = re.compile(rb"/(" + _PDF_KEYS + rb")\s*([(<])")
-_XMP = re.compile(rb"<x:xmpmeta.*?</x:xmpmeta>", re.DOTALL)
-# What must not remain anywhere (also inside compressed streams) for anonymous needs.
-_FILLED = rb"\s*[(<](?!\s*[)>])"  # a string that is not blank
-_PDF_LEFTOVER = re.compile(
-    rb"/(Author|Company|Manager)" + _FILLED + rb"|<(dc:creator|dc:title|pdf:Author)\b"
-    # a /Title in the document-information dictionary (next to its dates or producer),
-    # which often repeats the original file name; bookmark titles are left alone
-    rb"|/Title" + _FILLED + rb"[^>]{0,2000}?/(CreationDate|ModDate|Producer|Creator)\b"
-    rb"|/(CreationDate|ModDate|Producer|Creator)\b[^>]{0,2000}?/Title" + _FILLED, re.DOTALL)
-
-
-def _blank_pdf_string(buf: bytearray, start: int) -> None:
-    """Blank the PDF string starting at buf[start] ('(' or '<') in place."""
-    if buf[start:start + 1] == b"<":
-        end = buf.find(b">", start)
-        if end != -1:
-            buf[start + 1:end] = b" " * (end - start - 1)
-        return
-    depth, i = 0, start
-    while i < len(buf):
-        ch = buf[i]
-        if ch == 0x5C:  # backslash escape
-            i += 2
-            continue
-        if ch == 0x28:
-            depth += 1
-        elif ch == 0x29:
-            depth -= 1
-            if depth == 0:
-                buf[start + 1:i] = b" " * (i - start - 1)
-                return
-        i += 1
-
-
-def strip_pdf(data: bytes) -> bytes:
-    """Blank document properties and XMP packets without moving any byte."""
-    buf = bytearray(data)
-    for m in list(_PDF_PROP.finditer(data)):
-        _blank_pdf_string(buf, m.start(2))
-    for m in _XMP.finditer(bytes(buf)):
-        buf[m.start():m.end()] = b" " * (m.end() - m.start())
-    return bytes(buf)
-
-
-def _inflated_streams(data: bytes):
-    for m in re.finditer(rb"stream\r?\n", data):
-        end = data.find(b"endstream", m.end())
-        if end == -1:
-            continue
-        try:
-            yield zlib.decompressobj().decompress(data[m.end():end], 2_000_000)
-        except zlib.error:
-            continue
-
-
-def pdf_has_identifying_metadata(data: bytes) -> bool:
-    if _PDF_LEFTOVER.search(data):
-        return True
-    return any(_PDF_LEFTOVER.search(chunk) for chunk in _inflated_streams(data))
-
+# --- cleaning --------------------------------------------------------------------------
 
 def scrub(data: bytes, content_type: str, *, anonymous: bool) -> bytes:
-    """Remove identifying metadata; ValidationFailed if an anonymous need's PDF keeps some."""
-    if content_type == "image/jpeg":
-        return strip_jpeg(data)
-    if content_type == "image/png":
-        return strip_png(data)
-    if not anonymous:
+    """The bytes to store: images are always rebuilt from their pixels; for an
+    anonymous need PDFs are rebuilt too (`cleaning.clean_pdf`). A file that
+    cannot be rebuilt is refused with ValidationFailed (field "attachments")."""
+    if content_type == "application/pdf" and not anonymous:
         return data
-    cleaned = strip_pdf(data)
-    if pdf_has_identifying_metadata(cleaned):
-        raise ValidationFailed({"attachments": [_(
-            "This PDF carries document properties (author, title, company …) that could reveal your "
-            "organisation, and they cannot be removed automatically. Remove the document properties "
-            "(e.g. “Inspect document” or print to PDF) and upload it again.")]})
-    return cleaned
+    try:
+        return cleaning.clean(data, content_type)
+    except cleaning.CannotClean as exc:
+        raise ValidationFailed({"attachments": [str(exc)]}) from exc
 
 
 # --- checking and storing ------------------------------------------------------------
@@ -249,8 +125,10 @@ def save_upload(file_storage, *, need: Need | None = None, proposal: Proposal | 
     if (need is None) == (proposal is None):
         raise ValueError("attach to exactly one of need or proposal")
     data, mime, ext = check_upload(file_storage)
+    anonymised = False
     if need is not None:
         data = scrub(data, mime, anonymous=need.anonymous)
+        anonymised = need.anonymous or mime != "application/pdf"
     stored_name = secrets.token_hex(16) + "." + ext
     path = upload_dir() / stored_name
     path.write_bytes(data)
@@ -260,7 +138,7 @@ def save_upload(file_storage, *, need: Need | None = None, proposal: Proposal | 
         proposal_id=proposal.id if proposal is not None else None,
         filename=sanitise_filename(file_storage.filename, ext),
         stored_name=stored_name, content_type=mime, size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=actor.id,
+        sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=actor.id, anonymised=anonymised,
     )
     db.session.add(att)
     db.session.flush()
@@ -275,16 +153,37 @@ def delete_attachment(att: Attachment) -> None:
     db.session.info.setdefault("oims_delete_on_commit", []).append(str(path))
 
 
-def rescrub_for_anonymity(need: Need) -> None:
-    """Check the need's existing attachments when it becomes anonymous."""
+def clean_for_anonymity(need: Need) -> int:
+    """Rebuild the need's stored files as for an anonymous need; returns how many changed.
+
+    Each rebuilt file is written under a new name and the row updated; the old
+    bytes are deleted once the transaction commits (a rollback removes the new
+    ones instead). ValidationFailed names a file that cannot be rebuilt.
+    """
+    changed = 0
     for att in attachments_of(need):
         path = upload_dir() / att.stored_name
-        if not path.exists():
+        if att.anonymised or not path.exists():
             continue
         data = path.read_bytes()
-        cleaned = scrub(data, att.content_type, anonymous=True)
-        if cleaned != data:
-            path.write_bytes(cleaned)
+        try:
+            cleaned = cleaning.clean(data, att.content_type)
+        except cleaning.CannotClean as exc:
+            raise ValidationFailed({"": [_("“%(name)s”: %(problem)s", name=att.filename,
+                                                      problem=str(exc))]}) from exc
+        att.anonymised = True
+        digest = hashlib.sha256(cleaned).hexdigest()
+        if cleaned == data:
+            continue
+        stored_name = secrets.token_hex(16) + "." + ALLOWED.get(att.content_type, "bin")
+        new_path = upload_dir() / stored_name
+        new_path.write_bytes(cleaned)
+        _track_new_file(new_path)
+        db.session.info.setdefault("oims_delete_on_commit", []).append(str(path))
+        att.stored_name, att.size, att.sha256 = stored_name, len(cleaned), digest
+        changed += 1
+    db.session.flush()
+    return changed
 
 
 def attachments_of(need: Need) -> list[Attachment]:

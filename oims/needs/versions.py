@@ -54,12 +54,28 @@ def diff_snapshots(old: dict, new: dict) -> list[dict]:
     return out
 
 
-def version_diffs(need: Need, versions: list[NeedVersion]) -> list[dict]:
-    """For each version: what changed from it to the next one (or to now)."""
+def version_diffs(need: Need, versions: list[NeedVersion], *, redact_terms: list | None = None) -> list[dict]:
+    """For each version: what changed from it to the next one (or to now).
+
+    `redact_terms` (oims.needs.identity terms): words naming the owner are
+    replaced by ＊＊＊ in both sides first, so that a name redacted from an
+    anonymous need does not come back through its history."""
     all_versions = list(need.versions)
     out = []
+
+    def shown(snapshot: dict) -> dict:
+        if not redact_terms:
+            return snapshot
+        from .identity import redact
+
+        return {k: redact(v, redact_terms, "＊＊＊") if isinstance(v, str)
+                else [redact(str(x), redact_terms, "＊＊＊") for x in v] if k == "keywords" and isinstance(v, list)
+                else v
+                for k, v in snapshot.items()}
+
     for v in versions:
         idx = all_versions.index(v)
         nxt = all_versions[idx + 1].snapshot if idx + 1 < len(all_versions) else need.snapshot()
-        out.append({"version": v, "to_version": v.version + 1, "changes": diff_snapshots(v.snapshot, nxt)})
+        out.append({"version": v, "to_version": v.version + 1,
+                    "changes": diff_snapshots(shown(v.snapshot), shown(nxt))})
     return out

@@ -23,7 +23,7 @@ from ..services import (
     apply_errors,
     check_version,
 )
-from . import bp, services
+from . import bp, identity, services
 from .forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
 from .uploads import (
     attachments_of,
@@ -122,6 +122,44 @@ def review_queue():
                            owner_labels={n.id: n.owner_org.display_name(current_locale()) for n in needs})
 
 
+# --- the identifying-text check -------------------------------------------------------------
+
+def _findings_context(findings, mode: str, override_reason: str = "") -> dict:
+    return {"findings": findings or [], "kind_labels": identity.kind_labels(), "mode": mode,
+            "override_reason": override_reason}
+
+
+def _redact_form(form, org, need: Need | None, value: str) -> None:
+    """Apply a one-click redaction ("stars:<key>", "alias:<key>", "stars:*") to the posted text."""
+    mode, _sep, key = (value or "").partition(":")
+    terms = identity.identifying_terms(org)
+    chosen = [t for t in terms if key == "*" or t.key == key]
+    if not chosen:
+        return
+    from .aliases import descriptor
+
+    base_ja, base_en = descriptor(org)
+    alias_ja = need.alias if need is not None and need.alias else base_ja
+    alias_en = need.alias_en if need is not None and need.alias_en else base_en
+    for name in identity.TEXT_FIELDS:
+        field = getattr(form, name)
+        if not isinstance(field.data, str):
+            continue
+        text = field.data
+        for _term, start, end in reversed(identity.find_in(text, terms)):
+            if _term in chosen:
+                if mode == "alias":
+                    repl = alias_en if _term.key.isascii() else alias_ja
+                else:
+                    repl = "＊＊＊"
+                text = text[:start] + repl + text[end:]
+        field.data = text
+
+
+def _acknowledged() -> bool:
+    return request.form.get("identity_ack") == "y"
+
+
 # --- create and edit ------------------------------------------------------------------------
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -132,15 +170,27 @@ def new():
     form = NeedForm()
     form.fill_choices()
     general: list[str] = []
+    findings: list = []
+    org = current_user.organisation
+    if request.method == "POST" and request.form.get("redact") and form.validate_on_submit():
+        _redact_form(form, org, None, request.form["redact"])
+        findings = identity.check_values(org, form.values()) if form.anonymous.data else []
+        return render_template("needs/edit.html", form=form, need=None, general=general,
+                               **_findings_context(findings, "owner"))
     if form.validate_on_submit():
         try:
             need = services.create_need(current_user, form.values())
             services.attach_files(need, _files(form.attachments), current_user)
             if request.form.get("action") == "submit":
-                services.submit_for_review(need, current_user)
+                services.submit_for_review(need, current_user, acknowledged=_acknowledged())
+            elif need.anonymous:
+                services.require_anonymity(need, current_user, acknowledged=_acknowledged())
         except NotAllowed:
             db.session.rollback()
             abort(403)
+        except services.IdentifyingText as exc:
+            db.session.rollback()
+            general, findings = apply_errors(form, exc), exc.findings
         except ValidationFailed as exc:
             db.session.rollback()
             general = apply_errors(form, exc)
@@ -150,7 +200,8 @@ def new():
                   else _("The need was saved as a draft."), "success")
             return redirect(url_for("needs.view", need_id=need.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("needs/edit.html", form=form, need=None, general=general), status
+    return render_template("needs/edit.html", form=form, need=None, general=general,
+                           **_findings_context(findings, "owner")), status
 
 
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
@@ -162,21 +213,35 @@ def edit(need_id: int):
     form = NeedForm()
     form.fill_choices()
     general: list[str] = []
+    findings: list = []
     if request.method == "GET":
         form.load(need)
+        if need.anonymous:
+            findings = identity.check_need(need)
+    elif request.form.get("redact") and form.validate_on_submit():
+        _redact_form(form, need.owner_org, need, request.form["redact"])
+        findings = identity.check_need(need, form.values()) if form.anonymous.data else []
+        return render_template("needs/edit.html", form=form, need=need, general=general,
+                               **_findings_context(findings, "owner"))
     elif form.validate_on_submit():
         try:
             check_version(need, form.row_version.data)
             changed = services.update_need(need, form.values(), current_user)
             services.attach_files(need, _files(form.attachments), current_user)
             if request.form.get("action") == "submit" and need.status in ("draft", "returned"):
-                services.submit_for_review(need, current_user)
+                services.submit_for_review(need, current_user, acknowledged=_acknowledged())
+            elif need.anonymous and (changed or _files(form.attachments)):
+                services.require_anonymity(need, current_user, acknowledged=_acknowledged())
         except EditConflict:
             db.session.rollback()
             return _edit_conflict(need, form, "needs/edit.html")
         except NotAllowed:
             db.session.rollback()
             abort(403)
+        except services.IdentifyingText as exc:
+            db.session.rollback()
+            need = _need_or_404(need_id)
+            general, findings = apply_errors(form, exc), exc.findings
         except ValidationFailed as exc:
             db.session.rollback()
             general = apply_errors(form, exc)
@@ -189,7 +254,8 @@ def edit(need_id: int):
                 flash(_("The need was saved.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for("needs.view", need_id=need.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("needs/edit.html", form=form, need=need, general=general), status
+    return render_template("needs/edit.html", form=form, need=need, general=general,
+                           **_findings_context(findings, "owner")), status
 
 
 def _edit_conflict(need: Need, form: NeedForm, template: str, **context):
@@ -218,7 +284,9 @@ def view(need_id: int):
 def versions(need_id: int):
     need = _need_or_404(need_id)
     visible = services.versions_for(need, current_user)
-    return render_template("needs/versions.html", need=need, diffs=list(reversed(services.version_diffs(need, visible))),
+    terms = None if sees_owner(current_user, need) else identity.identifying_terms(need.owner_org)
+    return render_template("needs/versions.html", need=need,
+                           diffs=list(reversed(services.version_diffs(need, visible, redact_terms=terms))),
                            field_labels=services.field_labels(),
                            owner_name=owner_label(need, current_user, current_locale()))
 
@@ -246,8 +314,27 @@ def _act(need_id: int, allowed, action, done_message: str):
 @bp.post("/<int:need_id>/submit")
 @login_required
 def submit(need_id: int):
-    return _act(need_id, lambda n: services.is_owner_user(current_user, n),
-                lambda n: services.submit_for_review(n, current_user), _("The need was submitted for review."))
+    need = _need_or_404(need_id)
+    if not services.is_owner_user(current_user, need):
+        abort(403)
+    try:
+        services.submit_for_review(need, current_user, acknowledged=_acknowledged())
+    except services.IdentifyingText as exc:
+        db.session.rollback()
+        need = _need_or_404(need_id)
+        return render_template("needs/view.html", errors=[m for ms in exc.errors.values() for m in ms],
+                               identity_submit=True, **_findings_context(exc.findings, "owner"),
+                               **_page_context(need)), 400
+    except NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        need = _need_or_404(need_id)
+        return _view_page(need, 400, [m for ms in exc.errors.values() for m in ms])
+    db.session.commit()
+    flash(_("The need was submitted for review."), "success")
+    return redirect(url_for("needs.view", need_id=need.id))
 
 
 @bp.post("/<int:need_id>/withdraw")
@@ -262,6 +349,22 @@ def withdraw(need_id: int):
 def fulfil(need_id: int):
     return _act(need_id, lambda n: services.is_owner_user(current_user, n) or can_manage_need(current_user, n),
                 lambda n: services.mark_fulfilled(n, current_user), _("The need was marked as fulfilled."))
+
+
+def _review_findings_page(need: Need, form, return_form, override_reason: str):
+    """The review page as loaded, or after a one-click redaction of the posted wording (nothing saved)."""
+    status = 200
+    if request.method == "GET":
+        form.load(need)
+        findings = identity.check_need(need) if need.anonymous else []
+    elif form.validate_on_submit():
+        _redact_form(form, need.owner_org, need, request.form["redact"])
+        findings = identity.check_need(need, form.values()) if form.anonymous.data else []
+    else:
+        findings, status = [], 400
+    return render_template("needs/review.html", need=need, form=form, return_form=return_form, general=[],
+                           owner_name=need.owner_org.display_name(current_locale()),
+                           **_findings_context(findings, "coordinator", override_reason)), status
 
 
 @bp.route("/<int:need_id>/review", methods=["GET", "POST"])
@@ -279,9 +382,11 @@ def review(need_id: int):
         if request.method == "POST":
             return _view_page(need, 400, [services._state_error(need).errors[""][0]])
         return redirect(url_for("needs.view", need_id=need.id))
-    if request.method == "GET":
-        form.load(need)
-    elif request.form.get("action") == "return":
+    findings: list = []
+    override_reason = (request.form.get("identity_override_reason") or "").strip()
+    if request.method == "GET" or request.form.get("redact"):
+        return _review_findings_page(need, form, return_form, override_reason)
+    if request.form.get("action") == "return":
         if return_form.validate_on_submit():
             try:
                 services.return_need(need, current_user, return_form.comment.data)
@@ -296,11 +401,15 @@ def review(need_id: int):
     elif form.validate_on_submit():
         try:
             check_version(need, form.row_version.data)
-            services.publish(need, current_user, form.values())
+            services.publish(need, current_user, form.values(), override_reason=override_reason)
         except EditConflict:
             db.session.rollback()
             return _edit_conflict(need, form, "needs/review.html", return_form=return_form,
                                   owner_name=need.owner_org.display_name(current_locale()))
+        except services.IdentifyingText as exc:
+            db.session.rollback()
+            need = _need_or_404(need_id)
+            general, findings = apply_errors(form, exc), exc.findings
         except ValidationFailed as exc:
             db.session.rollback()
             general = apply_errors(form, exc)
@@ -312,7 +421,8 @@ def review(need_id: int):
             return redirect(url_for("needs.view", need_id=need.id))
     status = 400 if request.method == "POST" else 200
     return render_template("needs/review.html", need=need, form=form, return_form=return_form, general=general,
-                           owner_name=need.owner_org.display_name(current_locale())), status
+                           owner_name=need.owner_org.display_name(current_locale()),
+                           **_findings_context(findings, "coordinator", override_reason)), status
 
 
 # --- attachments ------------------------------------------------------------------------------
@@ -329,6 +439,14 @@ def upload(need_id: int):
         return _view_page(need, 400, [_("Choose a file to upload.")])
     try:
         services.attach_files(need, files, current_user)
+        if need.anonymous and need.status != "draft":
+            services.require_anonymity(need, current_user, acknowledged=_acknowledged())
+    except services.IdentifyingText as exc:
+        db.session.rollback()
+        need = _need_or_404(need_id)
+        return render_template("needs/view.html", errors=[m for ms in exc.errors.values() for m in ms],
+                               identity_upload=True, **_findings_context(exc.findings, "owner"),
+                               **_page_context(need)), 400
     except ValidationFailed as exc:
         db.session.rollback()
         need = _need_or_404(need_id)

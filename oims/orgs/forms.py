@@ -36,6 +36,9 @@ class OrganisationForm(FlaskForm):
     technologies = TextAreaField(_l("Technologies / seeds (one per line)"), validators=[Optional(), Length(max=3000)])
     certifications = TextAreaField(_l("Certifications (one per line, e.g. ISO 9001)"), validators=[Optional(), Length(max=1000)])
     patents = TextAreaField(_l("Patents (one per line)"), validators=[Optional(), Length(max=3000)])
+    brands = TextAreaField(_l("Brands and product names (one per line)"), validators=[Optional(), Length(max=3000)],
+                           description=_l("Not shown to others. Anonymous needs are checked for these words so that "
+                                          "they do not give your organisation away."))
 
     def fill_choices(self) -> None:
         self.prefecture.choices = choices(ref.PREFECTURES)
@@ -46,14 +49,14 @@ class OrganisationForm(FlaskForm):
         self.row_version.data = str(org.row_version)
         for name in ("name", "name_kana", "name_en", "prefecture", "industry", "employee_band", "website", "profile"):
             getattr(self, name).data = getattr(org, name)
-        for name in ("technologies", "certifications", "patents"):
+        for name in ("technologies", "certifications", "patents", "brands"):
             getattr(self, name).data = "\n".join(getattr(org, name) or [])
 
     def save(self, org) -> None:
         for name in ("name", "name_kana", "name_en", "industry", "employee_band", "website", "profile"):
             setattr(org, name, (getattr(self, name).data or "").strip())
         org.set_prefecture(self.prefecture.data)
-        for name in ("technologies", "certifications", "patents"):
+        for name in ("technologies", "certifications", "patents", "brands"):
             values = _lines(getattr(self, name).data)
             setattr(org, name, [v[:200] for v in values[:50]])
 

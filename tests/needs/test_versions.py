@@ -131,5 +131,5 @@ def test_demo_step_loads_needs_idempotently(db):
         assert need.status == row["status"] and need.anonymous == row["anonymous"]
         assert (need.deadline - date.today()).days == row["deadline_days"]
         if need.anonymous:
-            assert need.alias.endswith("社") and need.owner_org.name not in need.search_text
+            assert "・案件" in need.alias and need.owner_org.name not in need.search_text
     assert {n.status for n in by_title.values()} >= {"draft", "review", "returned", "published", "closed", "fulfilled"}

@@ -126,3 +126,63 @@ def test_controls_the_same_pages_do_show_them_to_those_allowed(app, db, scene, f
     assert login(client, scene["p1"]).status_code == 302
     assert SECRET_PROPOSAL in client.get("/proposals/mine").get_data(as_text=True)
     assert SECRET_PROPOSAL in client.get("/account/data.json").get_data(as_text=True)
+
+
+# --- anonymity through the real path: files, aliases, history (issue 11) ------------------------------
+
+def test_anonymous_need_published_through_the_pages_leaks_nothing(app, db, factory):
+    """An owner posts an anonymous need with files full of its name in metadata; the coordinator
+    publishes it; a proposer then walks every page, download and API answer of it. A second anonymous
+    need of the same owner must not be findable through the first one's alias."""
+    import io
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from oims.models import Need
+
+    from ..needs.h5_files import (
+        assert_name_absent,
+        escaped_pdf,
+        jpeg_with_exif,
+        png_with_chunks,
+        rich_pdf,
+    )
+
+    org = factory.org(kind="large", name=SECRET_FIRM, name_en=SECRET_FIRM_EN)
+    owner = factory.user("need_owner", org=org, name="秘密 太郎")
+    coord = factory.user("coordinator")
+    proposer = factory.user("proposer")
+    names = ("秘密重工業", SECRET_FIRM_EN)
+    owner_client, coord_client = app.test_client(), app.test_client()
+    assert login(owner_client, owner).status_code == 302 and login(coord_client, coord).status_code == 302
+    form = {"summary": "軽量化部材の共同開発パートナーを募集します。", "partnership_types": ["joint_rnd"],
+            "deadline": (date.today() + timedelta(days=30)).isoformat(), "anonymous": "y", "action": "submit"}
+    ids = []
+    for title in ("匿名ニーズ第一", "匿名ニーズ第二"):
+        files = [(io.BytesIO(rich_pdf(names)), f"{SECRET_FIRM}.pdf"), (io.BytesIO(escaped_pdf(SECRET_FIRM_EN)), "b.pdf"),
+                 (io.BytesIO(jpeg_with_exif(SECRET_FIRM_EN)), "c.jpg"), (io.BytesIO(png_with_chunks(SECRET_FIRM_EN)), "d.png")]
+        resp = owner_client.post("/needs/new", data=form | {"title": title, "attachments": files},
+                                 content_type="multipart/form-data")
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 302, body[body.find("<main"):][:3000]
+        need = db.session.scalar(select(Need).where(Need.title == title))
+        pub = {"pub-" + k: v for k, v in form.items() if k != "action"} | {"pub-title": title, "action": "publish"}
+        assert coord_client.post(f"/needs/{need.id}/review", data=pub).status_code == 302
+        ids.append(need.id)
+    db.session.expire_all()
+    first, second = (db.session.get(Need, i) for i in ids)
+    assert first.status == second.status == "published" and first.alias != second.alias
+    atts = list(db.session.scalars(select(Attachment).where(Attachment.need_id.in_(ids))))
+    assert len(atts) == 8
+    urls = [f"/needs/{first.id}", f"/needs/{first.id}/versions", "/needs/", f"/needs/?q={first.alias}",
+            "/dashboard"] + [f"/needs/attachments/{a.id}" for a in atts]
+    api = ["/api/v1/needs", f"/api/v1/needs/{first.id}"]
+    _assert_absent(app, db, proposer, [SECRET_FIRM, SECRET_FIRM_EN, "秘密重工業", "秘密 太郎"], urls, api)
+    client = app.test_client()
+    assert login(client, proposer).status_code == 302
+    for att in atts:
+        assert_name_absent(client.get(f"/needs/attachments/{att.id}").data, names)
+    for q in (first.alias, first.alias_en):
+        html = client.get("/needs/", query_string={"q": q}).get_data(as_text=True)
+        assert "匿名ニーズ第一" in html and "匿名ニーズ第二" not in html
