@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..access import roles_required, staff_required
 from ..conflicts import commit_or_conflict, conflict_context
@@ -171,7 +172,7 @@ def edit(need_id: int):
             services.attach_files(need, _files(form.attachments), current_user)
             if request.form.get("action") == "submit" and need.status in ("draft", "returned"):
                 services.submit_for_review(need, current_user)
-        except EditConflict:
+        except (EditConflict, StaleDataError):  # stale form, or changed since it was read
             db.session.rollback()
             return _edit_conflict(need, form, "needs/edit.html")
         except NotAllowed:
@@ -297,7 +298,7 @@ def review(need_id: int):
         try:
             check_version(need, form.row_version.data)
             services.publish(need, current_user, form.values())
-        except EditConflict:
+        except (EditConflict, StaleDataError):  # stale form, or changed since it was read
             db.session.rollback()
             return _edit_conflict(need, form, "needs/review.html", return_form=return_form,
                                   owner_name=need.owner_org.display_name(current_locale()))
