@@ -21,7 +21,7 @@ from ..policy import (
     proposal_role,
     visible_proposals,
 )
-from ..services import NotAllowed, ValidationFailed
+from ..services import NotAllowed, StaleState, ValidationFailed
 from . import bp
 from .auth import token_required
 from .openapi import MAX_ID
@@ -297,6 +297,8 @@ def withdraw_proposal(proposal_id: int):
         raise _stale(proposal)
     try:
         withdraw(proposal, actor=_user(), note=body.get("note", ""))
+    except StaleState:
+        raise  # 409 with the state the winner left (problems.to_problem)
     except ValidationFailed as exc:
         if "note" in exc.errors:
             raise
