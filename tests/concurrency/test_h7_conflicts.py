@@ -5,7 +5,6 @@ nothing, and can re-apply its values deliberately."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 
 from oims.models import Need, Organisation, Proposal
 

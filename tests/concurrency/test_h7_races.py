@@ -79,7 +79,7 @@ def test_withdraw_races_forward(app, db, factory, parties, round_):
     from oims.brokerage.services import forward_shortlist
     from oims.proposals.services import withdraw_proposal
 
-    owner, proposer, coord, need = parties
+    _owner, proposer, coord, need = parties
     prop = factory.proposal(need, proposer, stage="screening")
     pid, nid, puid, cuid = prop.id, need.id, proposer.id, coord.id
     results = race(
@@ -107,7 +107,7 @@ def test_owner_accepts_while_proposer_withdraws(app, db, factory, parties):
     from oims.brokerage.services import request_meeting
     from oims.proposals.services import withdraw_proposal
 
-    owner, proposer, coord, need = parties
+    owner, proposer, _coord, need = parties
     prop = factory.proposal(need, proposer, stage="shortlisted")
     pid, ouid, puid = prop.id, owner.id, proposer.id
     results = race(
@@ -126,7 +126,7 @@ def test_owner_accepts_while_proposer_withdraws(app, db, factory, parties):
 def test_need_published_while_owner_withdraws(app, db, factory, parties):
     from oims.needs.services import publish, withdraw
 
-    owner, proposer, coord, _ = parties
+    owner, _proposer, coord, _ = parties
     need = factory.need(owner=owner, status="review")
     nid, ouid, cuid = need.id, owner.id, coord.id
     results = race(
@@ -147,7 +147,7 @@ def test_need_published_while_owner_withdraws(app, db, factory, parties):
 def test_need_closed_while_marked_fulfilled(app, db, factory, parties):
     from oims.needs.services import mark_fulfilled, withdraw
 
-    owner, proposer, coord, need = parties
+    owner, _proposer, coord, need = parties
     nid, ouid, cuid = need.id, owner.id, coord.id
     results = race(
         app,
@@ -172,7 +172,7 @@ def test_http_race_api_withdraw_vs_page_forward(app, db, factory, parties, monke
 
     from ..factories import login
 
-    owner, proposer, coord, need = parties
+    _owner, proposer, coord, need = parties
     prop = factory.proposal(need, proposer, stage="screening")
     pid, nid = prop.id, need.id
     token, _row = issue_token(proposer, "race")
