@@ -20,6 +20,7 @@ from ..policy import can_manage_need, can_view_need, owner_label, sees_owner
 from ..services import (
     EditConflict,
     NotAllowed,
+    StaleState,
     ValidationFailed,
     apply_errors,
     check_version,
@@ -238,7 +239,8 @@ def _act(need_id: int, allowed, action, done_message: str):
     except ValidationFailed as exc:
         db.session.rollback()
         need = _need_or_404(need_id)
-        return _view_page(need, 400, [m for ms in exc.errors.values() for m in ms])
+        status = 409 if isinstance(exc, StaleState) else 400  # lost a race to another user's change
+        return _view_page(need, status, [m for ms in exc.errors.values() for m in ms])
     db.session.commit()
     flash(done_message, "success")
     return redirect(url_for("needs.view", need_id=need.id))
@@ -333,7 +335,8 @@ def upload(need_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         need = _need_or_404(need_id)
-        return _view_page(need, 400, [m for ms in exc.errors.values() for m in ms])
+        status = 409 if isinstance(exc, StaleState) else 400  # lost a race to another user's change
+        return _view_page(need, status, [m for ms in exc.errors.values() for m in ms])
     db.session.commit()
     flash(_("The file was attached."), "success")
     return redirect(url_for("needs.view", need_id=need.id))
