@@ -98,6 +98,16 @@ def handle_http(exc: HTTPException):
     return response
 
 
+def handle_stale(exc: Exception):
+    """A version-checked UPDATE found the row changed by someone else (a
+    path with no conflict page of its own): nothing was saved."""
+    from .extensions import db
+
+    db.session.rollback()
+    return _render(409, _("Changed by someone else"),
+                   _("Someone else changed this in the meantime. Nothing was changed; reload the page."))
+
+
 def handle_csrf(exc: CSRFError):
     return _render(400, _("Form expired"), _("The form's security token is missing or expired. Reload the page and try again."))
 
@@ -115,7 +125,10 @@ def handle_unexpected(exc: Exception):
 
 
 def init_app(app: Flask) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
     app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(HTTPException, handle_http)
     if not app.testing or app.config.get("OIMS_HANDLE_500_IN_TESTS"):
         app.register_error_handler(Exception, handle_unexpected)

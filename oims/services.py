@@ -93,6 +93,9 @@ def claim_state(obj, column: str, expected, new: str, message_fn=None, **values)
     try:
         db.session.flush()
     except StaleDataError:
+        # The failed flush already ended the transaction; reset the session so
+        # that building the message (locale of current_user...) can read again.
+        db.session.rollback()
         current = committed_value(model, obj_id, column)
         raise StaleState(_stale_text(message_fn, current), current) from None
 

@@ -22,7 +22,7 @@ from ..policy import (
     visible_proposals,
     visible_reasons,
 )
-from ..services import NotAllowed, ValidationFailed
+from ..services import NotAllowed, StaleState, ValidationFailed
 from ..timeutil import today_local
 from . import bp
 from .auth import token_required
@@ -299,6 +299,8 @@ def withdraw_proposal(proposal_id: int):
         raise _stale(proposal)
     try:
         withdraw(proposal, actor=_user(), note=body.get("note", ""))
+    except StaleState:
+        raise  # 409 with the state the winner left (problems.to_problem)
     except ValidationFailed as exc:
         if "note" in exc.errors:
             raise

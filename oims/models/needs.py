@@ -47,7 +47,7 @@ class Need(db.Model):
     # the version it read and bumps it; edit forms and the API's ETag/If-Match
     # carry it, so a save based on an older version is a conflict, never an overwrite.
     row_version: Mapped[int] = mapped_column(default=1, server_default="1")
-    __mapper_args__ = {"version_id_col": row_version}
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy reads it once
     # NFKC-normalised, lower-cased text of the need for substring search,
     # which works for Japanese without word boundaries.
     search_text: Mapped[str] = mapped_column(Text, default="")

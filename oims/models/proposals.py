@@ -68,7 +68,7 @@ class Proposal(db.Model):
     # the version it read and bumps it; edit forms and the API's ETag/If-Match
     # carry it, so a save based on an older version is a conflict, never an overwrite.
     row_version: Mapped[int] = mapped_column(default=1, server_default="1")
-    __mapper_args__ = {"version_id_col": row_version}
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy reads it once
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..access import roles_required, staff_required
 from ..conflicts import commit_or_conflict, conflict_context
@@ -19,6 +20,7 @@ from ..policy import can_manage_need, can_view_need, owner_label, sees_owner
 from ..services import (
     EditConflict,
     NotAllowed,
+    StaleState,
     ValidationFailed,
     apply_errors,
     check_version,
@@ -232,7 +234,7 @@ def edit(need_id: int):
                 services.submit_for_review(need, current_user, acknowledged=_acknowledged())
             elif need.anonymous and (changed or _files(form.attachments)):
                 services.require_anonymity(need, current_user, acknowledged=_acknowledged())
-        except EditConflict:
+        except (EditConflict, StaleDataError):  # stale form, or changed since it was read
             db.session.rollback()
             return _edit_conflict(need, form, "needs/edit.html")
         except NotAllowed:
@@ -305,7 +307,8 @@ def _act(need_id: int, allowed, action, done_message: str):
     except ValidationFailed as exc:
         db.session.rollback()
         need = _need_or_404(need_id)
-        return _view_page(need, 400, [m for ms in exc.errors.values() for m in ms])
+        status = 409 if isinstance(exc, StaleState) else 400  # lost a race to another user's change
+        return _view_page(need, status, [m for ms in exc.errors.values() for m in ms])
     db.session.commit()
     flash(done_message, "success")
     return redirect(url_for("needs.view", need_id=need.id))
@@ -402,7 +405,7 @@ def review(need_id: int):
         try:
             check_version(need, form.row_version.data)
             services.publish(need, current_user, form.values(), override_reason=override_reason)
-        except EditConflict:
+        except (EditConflict, StaleDataError):  # stale form, or changed since it was read
             db.session.rollback()
             return _edit_conflict(need, form, "needs/review.html", return_form=return_form,
                                   owner_name=need.owner_org.display_name(current_locale()))
@@ -450,7 +453,8 @@ def upload(need_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         need = _need_or_404(need_id)
-        return _view_page(need, 400, [m for ms in exc.errors.values() for m in ms])
+        status = 409 if isinstance(exc, StaleState) else 400  # lost a race to another user's change
+        return _view_page(need, status, [m for ms in exc.errors.values() for m in ms])
     db.session.commit()
     flash(_("The file was attached."), "success")
     return redirect(url_for("needs.view", need_id=need.id))

@@ -8,6 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import workflow
 from ..access import roles_required
@@ -192,7 +193,7 @@ def edit(proposal_id: int):
             check_version(proposal, form.row_version.data)
             services.update_proposal(proposal, form.service_data(options), actor=current_user, submit=submit,
                                      attach=attach)
-        except EditConflict:
+        except (EditConflict, StaleDataError):  # stale form, or changed since it was read
             db.session.rollback()
             return _edit_conflict(proposal, form, options)
         except NotAllowed:

@@ -127,3 +127,34 @@ def test_stale_organisation_profile_is_a_conflict(app, db, factory):
     assert db.session.get(Organisation, org.id).profile == "Bの紹介"
 
 
+
+
+def test_change_between_check_and_commit_is_a_conflict_too(app, db, factory, monkeypatch):
+    """Another transaction commits after the form's version check passed and
+    before this save commits: the version-checked UPDATE matches no row, and
+    the page is the conflict page, not an overwrite."""
+    from sqlalchemy import text
+
+    from oims.extensions import db as _db
+    from oims.needs import views
+
+    owner = factory.user("need_owner")
+    need = factory.need(owner=owner, status="draft")
+    real_check = views.check_version
+
+    def check_then_someone_saves(obj, expected):
+        real_check(obj, expected)
+        with _db.engine.begin() as conn:  # a separate connection and transaction, committed
+            conn.execute(text("UPDATE need SET title = :t, row_version = row_version + 1 WHERE id = :id"),
+                         {"t": "別の人の保存", "id": obj.id})
+
+    monkeypatch.setattr(views, "check_version", check_then_someone_saves)
+    c = app.test_client()
+    login(c, owner)
+    v = _version(c.get(f"/needs/{need.id}/edit").get_data(as_text=True))
+    r = c.post(f"/needs/{need.id}/edit", data=_need_form(need, row_version=v, title="私の保存"))
+    assert r.status_code == 409
+    html = r.get_data(as_text=True)
+    assert "別の人の保存" in html and "私の保存" in html
+    db.session.expire_all()
+    assert db.session.get(Need, need.id).title == "別の人の保存"

@@ -79,7 +79,7 @@ def test_withdraw_races_forward(app, db, factory, parties, round_):
     from oims.brokerage.services import forward_shortlist
     from oims.proposals.services import withdraw_proposal
 
-    owner, proposer, coord, need = parties
+    _owner, proposer, coord, need = parties
     prop = factory.proposal(need, proposer, stage="screening")
     pid, nid, puid, cuid = prop.id, need.id, proposer.id, coord.id
     results = race(
@@ -107,7 +107,7 @@ def test_owner_accepts_while_proposer_withdraws(app, db, factory, parties):
     from oims.brokerage.services import request_meeting
     from oims.proposals.services import withdraw_proposal
 
-    owner, proposer, coord, need = parties
+    owner, proposer, _coord, need = parties
     prop = factory.proposal(need, proposer, stage="shortlisted")
     pid, ouid, puid = prop.id, owner.id, proposer.id
     results = race(
@@ -126,7 +126,7 @@ def test_owner_accepts_while_proposer_withdraws(app, db, factory, parties):
 def test_need_published_while_owner_withdraws(app, db, factory, parties):
     from oims.needs.services import publish, withdraw
 
-    owner, proposer, coord, _ = parties
+    owner, _proposer, coord, _ = parties
     need = factory.need(owner=owner, status="review")
     nid, ouid, cuid = need.id, owner.id, coord.id
     results = race(
@@ -147,7 +147,7 @@ def test_need_published_while_owner_withdraws(app, db, factory, parties):
 def test_need_closed_while_marked_fulfilled(app, db, factory, parties):
     from oims.needs.services import mark_fulfilled, withdraw
 
-    owner, proposer, coord, need = parties
+    owner, _proposer, coord, need = parties
     nid, ouid, cuid = need.id, owner.id, coord.id
     results = race(
         app,
@@ -159,3 +159,60 @@ def test_need_closed_while_marked_fulfilled(app, db, factory, parties):
     assert db.session.get(Need, nid).status == ("fulfilled", "withdrawn")[winner]
     assert db.session.scalar(select(func.count()).select_from(AuditLog).where(
         AuditLog.object_id == nid, AuditLog.action.in_(("need.fulfilled", "need.withdrawn")))) == 1
+
+
+def test_http_race_api_withdraw_vs_page_forward(app, db, factory, parties, monkeypatch):
+    """The same race through the real paths: the proposer withdraws over the
+    API while the coordinator forwards on the brokerage page. Both requests
+    are held just before their stage change (after every check passed); one
+    wins, the other gets its clear answer: 409 problem+json in the API, the
+    message on the page."""
+    from oims import workflow
+    from oims.api.auth import issue_token
+
+    from ..factories import login
+
+    _owner, proposer, coord, need = parties
+    prop = factory.proposal(need, proposer, stage="screening")
+    pid, nid = prop.id, need.id
+    token, _row = issue_token(proposer, "race")
+    db.session.commit()
+    page = app.test_client()
+    assert login(page, coord).status_code == 302
+    api = app.test_client()
+
+    real = workflow.claim_state
+    barrier = threading.Barrier(2, timeout=30)
+
+    def gated(*args, **kwargs):
+        barrier.wait()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workflow, "claim_state", gated)
+    answers: dict = {}
+
+    def withdraw():
+        answers["api"] = api.post(f"/api/v1/proposals/{pid}/withdraw", json={"note": "他社に決定"},
+                                  headers={"Authorization": f"Bearer {token}"})
+
+    def forward():
+        answers["page"] = page.post(f"/brokerage/need/{nid}/shortlist",
+                                    data={"proposal_ids": [pid], "comment": "ご検討ください"})
+
+    threads = [threading.Thread(target=withdraw), threading.Thread(target=forward)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    api_resp, page_resp = answers["api"], answers["page"]
+    db.session.expire_all()
+    stage = db.session.get(Proposal, pid).stage
+    if api_resp.status_code == 200:
+        assert stage == "withdrawn" and page_resp.status_code == 400
+        assert "その間に他の利用者" in page_resp.get_data(as_text=True)
+        assert _events(pid) == [("screening", "withdrawn")]
+    else:
+        assert api_resp.status_code == 409 and api_resp.mimetype == "application/problem+json"
+        assert api_resp.get_json()["current"] == "shortlisted"
+        assert page_resp.status_code == 302 and stage == "shortlisted"
+        assert _events(pid) == [("screening", "shortlisted")]
