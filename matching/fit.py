@@ -37,8 +37,16 @@ def _lexical_overlap(a: str, b: str) -> float:
     return len(ta & tb) / len(ta) if ta else 0.0
 
 
+def need_sentences(need_text: str) -> list[str]:
+    """The need's sentences, in the order `fit_check` encodes them (for stored vectors)."""
+    return split_sentences(need_text)
+
+
 def fit_check(need_text: str, proposal_text: str, encoder: Encoder | str | None = None,
-              threshold: float = DEFAULT_THRESHOLD) -> FitResult:
+              threshold: float = DEFAULT_THRESHOLD, need_vectors: np.ndarray | None = None
+              ) -> FitResult:
+    """`need_vectors`: the need's sentence vectors (encode_queries(need_sentences(text))),
+    stored once per need version, so only the draft is encoded here."""
     need = split_sentences(need_text)
     proposal = split_sentences(proposal_text)
     if not need:
@@ -48,8 +56,11 @@ def fit_check(need_text: str, proposal_text: str, encoder: Encoder | str | None 
         return FitResult(0.0, [], list(need), empty)
     enc = encoder if isinstance(encoder, Encoder) else get_encoder(encoder)
     # Symmetric similarity: both sides with the query encoding (e5's advice).
-    vecs = enc.encode_queries(need + proposal)
-    sims = vecs[: len(need)] @ vecs[len(need) :].T
+    if need_vectors is not None and len(need_vectors) == len(need):
+        sims = np.asarray(need_vectors, dtype=np.float32) @ enc.encode_queries(proposal).T
+    else:
+        vecs = enc.encode_queries(need + proposal)
+        sims = vecs[: len(need)] @ vecs[len(need) :].T
     details, covered, missing = [], [], []
     soft = []
     for i, sentence in enumerate(need):

@@ -9,6 +9,10 @@ import numpy as np
 
 from .text import tokens
 
+# Bump whenever `tokens`/`analyse` change: stored analyses of another version are
+# recomputed from the texts (never re-encoded) when an index is built.
+ANALYSER_VERSION = "bigram-stem/1"
+
 
 class BM25Index:
     """Inverted index keyed by integer row; rows are added and removed one at a time."""
@@ -26,9 +30,17 @@ class BM25Index:
         return len(self._doc_len)
 
     def add(self, row: int, text: str) -> None:
+        self.add_counts(row, self.analyse(text))
+
+    @staticmethod
+    def analyse(text: str) -> dict[str, int]:
+        """What `add` needs from a text (term -> frequency): JSON-serialisable, so it
+        can be stored next to the text's vectors and reused (see ANALYSER_VERSION)."""
+        return dict(Counter(tokens(text)))
+
+    def add_counts(self, row: int, counts: dict[str, int]) -> None:
         if row in self._doc_len:
             self.remove(row)
-        counts = Counter(tokens(text))
         for term, tf in counts.items():
             self._postings.setdefault(term, {})[row] = tf
             self._cache.pop(term, None)

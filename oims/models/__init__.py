@@ -1,6 +1,7 @@
 """All models, re-exported so `from oims.models import Need` works."""
 
-from .brokerage import IndexQueue, Invitation, Meeting, MeetingSlot, ThreadMessage
+from .brokerage import Invitation, Meeting, MeetingSlot, ThreadMessage
+from .matching import MatchChange, MatchCursor, MatchItem
 from .messaging import AuditLog, Notification, OutboxMessage
 from .needs import Attachment, Need, NeedVersion
 from .orgs import Organisation, OrgJoinRequest
@@ -8,7 +9,8 @@ from .proposals import Proposal, ProposalEvent
 from .users import ApiToken, PasswordResetToken, User
 
 __all__ = [
-    "ApiToken", "Attachment", "AuditLog", "IndexQueue", "Invitation", "Meeting", "MeetingSlot", "Need",
+    "ApiToken", "Attachment", "AuditLog", "Invitation", "MatchChange", "MatchCursor", "MatchItem", "Meeting",
+    "MeetingSlot", "Need",
     "NeedVersion", "Notification", "OrgJoinRequest", "Organisation", "OutboxMessage",
     "PasswordResetToken", "Proposal", "ProposalEvent", "ThreadMessage", "User",
 ]
