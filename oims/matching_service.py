@@ -301,9 +301,9 @@ class MatchingService:
         """Before a search: True when the in-memory index can answer (never waits for encoding)."""
         if not self.enabled:
             return False
-        if self.background:
+        if self.background and has_request_context():
             self.start()
-        else:
+        else:  # tests, CLI and benchmarks: follow inline (no threads)
             try:
                 with _own_session() as session:
                     self.mirror.follow(session)
@@ -502,12 +502,17 @@ def reindex(progress: Callable[[int], None] | None = None, force: bool = True) -
     with _own_session() as session:
         svc.worker._cursor(session)
         session.commit()
-        cur = session.get(MatchCursor, "worker")
+        top = session.scalar(select(func.max(MatchChange.id))) or 0
         enc = svc.encoder()
+        cur = session.get(MatchCursor, "worker")
         cur.encoder, cur.dim = enc.name, enc.dim
         session.commit()
         report = svc.worker.repair(session, force=force, progress=progress)
         svc.worker.repaired = True
+        # Everything logged before the repair started is reflected in what it stored.
+        cur = session.get(MatchCursor, "worker", populate_existing=True)
+        cur.position = max(cur.position, top)
+        session.commit()
         svc.mirror.follow(session)
         while svc.mirror.follow(session):
             pass
