@@ -145,6 +145,7 @@ class Matcher:
         with self._lock:
             all_rows: list[int] = []
             all_vecs: list[np.ndarray] = []
+            lexical: list[tuple[int, dict]] = []
             for item_id, texts, meta, vectors, analysis in items:
                 item_id, texts = int(item_id), list(texts)
                 vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.encoder.dim)
@@ -154,12 +155,16 @@ class Matcher:
                 rows = list(range(len(self._row_item), len(self._row_item) + len(texts)))
                 self._row_item.extend([item_id] * len(texts))
                 self._row_doc.extend(range(len(texts)))
-                for row, counts in zip(rows, analysis, strict=True):
-                    self._lexicon.add_counts(row, counts)
+                lexical.extend(zip(rows, analysis, strict=True))
                 self._items[item_id] = _Item(texts, dict(meta or {}), rows)
                 all_rows.extend(rows)
                 all_vecs.append(vectors)
                 count += 1
+            if len(lexical) >= 256:  # building: one pass, the term cache dropped once
+                self._lexicon.add_counts_many(lexical)
+            else:
+                for row, counts in lexical:
+                    self._lexicon.add_counts(row, counts)
             if all_rows:
                 self._vectors.add(all_rows, np.concatenate(all_vecs))
             if count:

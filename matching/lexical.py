@@ -49,6 +49,27 @@ class BM25Index:
         self._doc_terms[row] = tuple(counts)
         self._total_len += length
 
+    def add_counts_many(self, pairs) -> None:
+        """Bulk `add_counts` for building an index: (row, counts) pairs; drops the
+        per-term cache once instead of term by term."""
+        postings, doc_len, doc_terms = self._postings, self._doc_len, self._doc_terms
+        total = 0
+        for row, counts in pairs:
+            if row in doc_len:
+                self.remove(row)
+            for term, tf in counts.items():
+                plist = postings.get(term)
+                if plist is None:
+                    postings[term] = {row: tf}
+                else:
+                    plist[row] = tf
+            length = sum(counts.values())
+            doc_len[row] = length
+            doc_terms[row] = tuple(counts)
+            total += length
+        self._total_len += total
+        self._cache.clear()
+
     def remove(self, row: int) -> None:
         if row not in self._doc_len:
             return

@@ -42,6 +42,13 @@ class StoredVectors:
     encode_documents = encode_queries
 
 
+def _analysis(row, analyser: str):
+    """The stored analysis when it is this analyser's (else None: analysed again from the texts)."""
+    import orjson
+
+    return orjson.loads(row.analysis) if row.analyser == analyser else None
+
+
 def _vectors(row) -> np.ndarray:
     return np.frombuffer(row.vectors, dtype=np.float32).reshape(len(row.texts), row.dim)
 
@@ -69,13 +76,11 @@ class IndexMirror:
         for kind in KINDS:
             m = Matcher(None, encoder=enc)
             batch = []
-            q = (select(MatchItem.item_id, MatchItem.texts, MatchItem.meta, MatchItem.vectors,
-                        MatchItem.dim, MatchItem.analyser, MatchItem.analysis)
-                 .where(MatchItem.kind == kind, MatchItem.encoder == cur.encoder)
-                 .execution_options(yield_per=LOAD_CHUNK))
-            for row in session.execute(q):
-                batch.append((row.item_id, row.texts, row.meta, _vectors(row),
-                              row.analysis if row.analyser == analyser else None))
+            t = MatchItem.__table__  # Core rows: no ORM overhead per row
+            q = (select(t.c.item_id, t.c.texts, t.c.meta, t.c.vectors, t.c.dim, t.c.analyser, t.c.analysis)
+                 .where(t.c.kind == kind, t.c.encoder == cur.encoder))
+            for row in session.connection().execution_options(yield_per=LOAD_CHUNK).execute(q):
+                batch.append((row.item_id, row.texts, row.meta, _vectors(row), _analysis(row, analyser)))
                 if len(batch) >= LOAD_CHUNK:
                     m.add_precomputed(batch)
                     batch = []
@@ -127,8 +132,7 @@ class IndexMirror:
                     if row is None or row.encoder != self.encoder[0]:
                         m.remove(item_id)
                     elif item_id not in m or m.meta(item_id) != row.meta:
-                        add.append((item_id, row.texts, row.meta, _vectors(row),
-                                    row.analysis if row.analyser == analyser else None))
+                        add.append((item_id, row.texts, row.meta, _vectors(row), _analysis(row, analyser)))
                 m.add_precomputed(add)
                 self.generation[kind] = max(self.generation[kind], max(latest.values()))
             self.reader.handled([r.id for r in rows])

@@ -60,6 +60,14 @@ def encode_for(kind: str, encoder, texts: list[str]) -> np.ndarray:
     return np.concatenate([first, rest]).astype(np.float32)
 
 
+def _analysis(texts: list[str]) -> bytes:
+    import orjson
+
+    from matching import Matcher
+
+    return orjson.dumps(Matcher.analyse(texts))
+
+
 class IndexWorker:
     def __init__(self, encoder_factory: Callable, *, lease_seconds: float = 20.0,
                  owner: str | None = None) -> None:
@@ -176,7 +184,7 @@ class IndexWorker:
                         if row.meta != meta or row.analyser != analyser:
                             row.meta = meta
                             if row.analyser != analyser:
-                                row.analysis, row.analyser = Matcher.analyse(texts), analyser
+                                row.analysis, row.analyser = _analysis(texts), analyser
                             session.add(MatchChange(origin="index", kind=kind, item_id=item_id))
                             counts[0] += 1
                         continue
@@ -186,7 +194,7 @@ class IndexWorker:
                     values = dict(texts=texts, meta=meta, text_hash=th, encoder=encoder.name,
                                   dim=encoder.dim, vectors=np.ascontiguousarray(vectors, np.float32).tobytes(),
                                   analyser=Matcher.analyser_version if kind not in QUERY_KINDS else "",
-                                  analysis=Matcher.analyse(texts) if kind not in QUERY_KINDS else [])
+                                  analysis=_analysis(texts) if kind not in QUERY_KINDS else b"[]")
                     row = stored.get(item_id)
                     if row is None:
                         session.add(MatchItem(kind=kind, item_id=item_id, **values))

@@ -39,7 +39,7 @@ def upgrade():
         sa.Column("dim", sa.Integer(), nullable=False),
         sa.Column("vectors", sa.LargeBinary(), nullable=False),
         sa.Column("analyser", sa.String(length=64), nullable=False),
-        sa.Column("analysis", sa.JSON(), nullable=False),
+        sa.Column("analysis", sa.LargeBinary(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_match_item")),
         sa.UniqueConstraint("kind", "item_id", name=op.f("uq_match_item_kind")),

@@ -54,7 +54,9 @@ class MatchItem(db.Model):
     dim: Mapped[int]
     vectors: Mapped[bytes] = mapped_column(LargeBinary)  # float32, len(texts) x dim
     analyser: Mapped[str] = mapped_column(String(64))
-    analysis: Mapped[list] = mapped_column(JSON)  # opaque to the app: matching's own format
+    # Opaque to the app (matching's own format), as JSON bytes: decoded with orjson,
+    # because building a host's index is dominated by decoding these.
+    analysis: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     def __repr__(self) -> str:
