@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import numpy as np
 from sqlalchemy import func, select
@@ -75,6 +76,7 @@ class IndexMirror:
         matchers = {}
         for kind in KINDS:
             m = Matcher(None, encoder=enc)
+            m._vectors.defer_ann = True  # no request builds the graph: see _build_graphs
             batch = []
             t = MatchItem.__table__  # Core rows: no ORM overhead per row
             q = (select(t.c.item_id, t.c.texts, t.c.meta, t.c.vectors, t.c.dim, t.c.analyser, t.c.analysis)
@@ -98,7 +100,25 @@ class IndexMirror:
             self.loaded = True
         log.info("matcher index loaded from the database: %s",
                  {k: len(m) for k, m in matchers.items()})
+        self._build_graphs(matchers)
         return True
+
+    @staticmethod
+    def _build_graphs(matchers: dict) -> None:
+        """Large collections search through an HNSW graph: build it on a thread of its
+        own; until it is ready searches scan the stored vectors exactly."""
+        big = [m for m in matchers.values() if m._vectors.approximate]
+        if not big:
+            return
+
+        def run():
+            for m in big:
+                t0 = time.perf_counter()
+                m._vectors.build_ann()
+                log.info("search graph over %d vectors built in %.0f s", len(m._vectors),
+                         time.perf_counter() - t0)
+
+        threading.Thread(target=run, name="oims-index-graph", daemon=True).start()
 
     def follow(self, session: Session, limit: int = 5000) -> int:
         """Apply the log's new "index" entries; returns how many entries were read."""
