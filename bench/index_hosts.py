@@ -48,7 +48,7 @@ from load_common import (
 )
 
 CACHE = Path(os.environ.get("OIMS_BENCH_CACHE", Path.home() / ".cache" / "oims-bench"))
-RANKED_RE = re.compile(r'data-proposal-id="(\d+)">\s*<td>.*?</td>\s*<td>(\d+|—)</td>', re.S)
+RANKED_RE = re.compile(r'data-proposal-id="(\d+)">\s*<td>.*?</td>\s*<td>(\d+|—)</td>', re.DOTALL)
 
 
 # --- synthetic stored vectors -----------------------------------------------------------
@@ -188,7 +188,8 @@ def part_startup(args, seeds, encoder, dim) -> None:
         print(f"[startup] stored items {stored['counts']} written in {stored['seconds']} s "
               "(synthetic vectors; analysis computed)")
         out = subprocess.run([sys.executable, __file__, "--_load"], env={**env.environ(), **os.environ,
-                             "OIMS_DATABASE_URL": env.url}, capture_output=True, text=True, timeout=1800)
+                             "OIMS_DATABASE_URL": env.url}, capture_output=True, text=True, timeout=1800,
+                             check=False)
         res = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else None
         if res is None:
             print(out.stderr[-3000:])
@@ -203,10 +204,11 @@ def part_startup(args, seeds, encoder, dim) -> None:
 
 def _load_child() -> None:
     """In a fresh process (a new host): build the index from the database."""
+    from sqlalchemy.orm import Session
+
     from oims import create_app
     from oims.extensions import db
     from oims.matching_mirror import IndexMirror
-    from sqlalchemy.orm import Session
 
     def rss() -> float:
         with open("/proc/self/status") as fh:
@@ -399,7 +401,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", choices=("sqlite", "postgres"), default="postgres")
     ap.add_argument("--part", choices=("all", "startup", "post", "converge", "demo", "scale"), default="all")
-    ap.add_argument("--encoder", default="e5-small", help="encoder of the hosts (and of the seed vectors)")
+    ap.add_argument("--encoder", default="use", help="encoder of the hosts and workers (post, converge, demo)")
+    ap.add_argument("--seed-encoder", default="e5-small",
+                    help="encoder of the real vectors the synthetic ones are grown from (startup, scale)")
     ap.add_argument("--profiles", type=int, default=100_000)
     ap.add_argument("--scale-profiles", type=int, default=10_000)
     ap.add_argument("--samples", type=int, default=30)
@@ -408,10 +412,10 @@ def main() -> None:
     args = ap.parse_args()
     if args.short:
         args.profiles, args.scale_profiles, args.samples = 5000, 2000, 8
-    print(f"[h2] db={args.db} encoder={args.encoder} (load average {os.getloadavg()[0]:.1f} on "
+    print(f"[h2] db={args.db} encoder={args.encoder}, seed vectors {args.seed_encoder} (load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} cores)")
     need_seeds = args.part in ("all", "startup", "scale")
-    seeds, encoder, dim = seed_vectors(args.encoder) if need_seeds else (None, "", 0)
+    seeds, encoder, dim = seed_vectors(args.seed_encoder) if need_seeds else (None, "", 0)
     if args.part in ("all", "startup"):
         part_startup(args, seeds, encoder, dim)
     if args.part in ("all", "post"):

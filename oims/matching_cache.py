@@ -52,7 +52,7 @@ class RedisBackend:
     def get(self, key: str) -> str | None:
         try:
             value = self._redis.get(key)
-        except Exception:  # noqa: BLE001 - a cache that is down is a miss
+        except Exception:
             log.warning("result cache unavailable", exc_info=True)
             return None
         return value.decode() if value is not None else None
@@ -60,7 +60,7 @@ class RedisBackend:
     def set(self, key: str, value: str) -> None:
         try:
             self._redis.set(key, value, ex=TTL_SECONDS)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("result cache unavailable", exc_info=True)
 
 
@@ -121,7 +121,7 @@ class ResultCache:
                 results = compute()
                 self.backend.set(key, json.dumps({"g": generation, "r": _dump(results)},
                                                  ensure_ascii=False))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.warning("background refresh of a ranked list failed", exc_info=True)
             finally:
                 with self._lock:

@@ -122,9 +122,8 @@ class IndexMirror:
 
     def follow(self, session: Session, limit: int = 5000) -> int:
         """Apply the log's new "index" entries; returns how many entries were read."""
-        if not self.loaded:
-            if not self.load(session):
-                return 0
+        if not self.loaded and not self.load(session):
+            return 0
         cur = session.get(MatchCursor, "worker", populate_existing=True)
         if cur is not None and cur.encoder and (cur.encoder, cur.dim) != self.encoder:
             log.info("encoder changed to %s: rebuilding the index", cur.encoder)

@@ -191,10 +191,11 @@ class IndexWorker:
                     to_encode.append((item_id, texts, meta, th))
                 for item_id, texts, meta, th in to_encode:
                     vectors = encode_for(kind, encoder, texts)
-                    values = dict(texts=texts, meta=meta, text_hash=th, encoder=encoder.name,
-                                  dim=encoder.dim, vectors=np.ascontiguousarray(vectors, np.float32).tobytes(),
-                                  analyser=Matcher.analyser_version if kind not in QUERY_KINDS else "",
-                                  analysis=_analysis(texts) if kind not in QUERY_KINDS else b"[]")
+                    values = {"texts": texts, "meta": meta, "text_hash": th, "encoder": encoder.name,
+                              "dim": encoder.dim,
+                              "vectors": np.ascontiguousarray(vectors, np.float32).tobytes(),
+                              "analyser": Matcher.analyser_version if kind not in QUERY_KINDS else "",
+                              "analysis": _analysis(texts) if kind not in QUERY_KINDS else b"[]"}
                     row = stored.get(item_id)
                     if row is None:
                         session.add(MatchItem(kind=kind, item_id=item_id, **values))

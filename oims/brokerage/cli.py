@@ -57,7 +57,7 @@ def worker(once, poll):
         while True:
             try:
                 handled = svc.worker.step(session)
-            except Exception:  # noqa: BLE001 - keep running; the log keeps the work
+            except Exception:
                 logging.getLogger(__name__).warning("worker step failed", exc_info=True)
                 session.rollback()
                 handled = 0

@@ -28,7 +28,7 @@ from .base import UTCDateTime, utcnow
 class MatchChange(db.Model):
     __tablename__ = "match_change"
     # AUTOINCREMENT on SQLite too: an id is never reused, even after pruning.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     origin: Mapped[str] = mapped_column(String(8))  # app | index

@@ -95,7 +95,7 @@ def test_pages_never_encode_and_edits_make_a_new_need_vector(matching_app, facto
         with monkeypatch.context() as mp:
             _no_encoding(mp, svc)
             html = client.get(f"/brokerage/need/{need.id}").get_data(as_text=True)
-            ranked = re.findall(r'data-proposal-id="(\d+)">\s*<td>.*?</td>\s*<td>(\d+|—)</td>', html, re.S)
+            ranked = re.findall(r'data-proposal-id="(\d+)">\s*<td>.*?</td>\s*<td>(\d+|—)</td>', html, re.DOTALL)
             assert ranked == [(str(prop.id), "1")] and 'data-matching="catching-up"' not in html
             assert "data-org-id=" in html  # recommendations, from the stored need vector too
 

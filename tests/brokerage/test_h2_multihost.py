@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = (5120, 5121, 5122)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-RANKED_RE = re.compile(r'data-proposal-id="(\d+)">\s*<td>.*?</td>\s*<td>(\d+|—)</td>', re.S)
+RANKED_RE = re.compile(r'data-proposal-id="(\d+)">\s*<td>.*?</td>\s*<td>(\d+|—)</td>', re.DOTALL)
 
 if not TEST_DB_URL.startswith(("postgresql", "postgres")):
     pytest.skip("multi-host test needs PostgreSQL: set OIMS_TEST_DATABASE_URL=postgresql://...",
