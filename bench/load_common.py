@@ -47,9 +47,23 @@ def summary_ms(values: list[float]) -> str:
 
 
 def free_port() -> int:
+    """A free port; inside OIMS_BENCH_PORTS (e.g. 5120-5129) when set, for shared machines."""
+    lo, _, hi = os.environ.get("OIMS_BENCH_PORTS", "").partition("-")
+    for port in range(int(lo), int(hi or lo) + 1) if lo else []:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            if port not in _TAKEN:
+                _TAKEN.add(port)
+                return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_TAKEN: set[int] = set()  # handed out but perhaps not bound yet (servers start one after another)
 
 
 # --- database ------------------------------------------------------------------------------
