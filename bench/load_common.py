@@ -254,9 +254,10 @@ class Worker:
 
     def start(self) -> None:
         environ = {**self.env.environ(), "FLASK_APP": str(ROOT / "bench" / "load_wsgi.py"),
-                   "OIMS_BENCH_INSTANCE": str(self.env.workdir / "instance-worker")}
+                   "OIMS_BENCH_INSTANCE": str(self.env.workdir / "instance-worker"),
+                   "PYTHONPATH": str(ROOT)}  # this checkout's oims, whatever the venv has installed
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "flask"), "oims", "worker"],
+            self.proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "flask", "oims", "worker"],
                                          cwd=str(ROOT), env=environ, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
 
