@@ -23,7 +23,7 @@ TTL_SECONDS = 7 * 24 * 3600
 
 
 class MemoryBackend:
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self._data: OrderedDict[str, str] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()

@@ -194,6 +194,7 @@ class MatchingService:
         self._threads: dict[str, threading.Thread] = {}
         self._pid = 0
         self._vectors: OrderedDict = OrderedDict()  # (kind, id, text hash, encoder) -> vectors
+        self._vectors_lock = threading.Lock()
 
     # encoder (the worker's; the web process loads it only for the fit check's draft)
     def encoder(self):
@@ -362,7 +363,8 @@ class MatchingService:
             return None
         name, dim = self.mirror.encoder
         key = (kind, item_id, text_hash(texts), name)
-        hit = self._vectors.get(key)
+        with self._vectors_lock:
+            hit = self._vectors.get(key)
         if hit is not None:
             return hit
         with _own_session() as session:
@@ -371,9 +373,10 @@ class MatchingService:
         if row is None or (row.text_hash, row.encoder) != key[2:]:
             return None
         vecs = np.frombuffer(row.vectors, dtype=np.float32).reshape(len(texts), dim)
-        self._vectors[key] = vecs
-        while len(self._vectors) > 4096:
-            self._vectors.popitem(last=False)
+        with self._vectors_lock:
+            self._vectors[key] = vecs
+            while len(self._vectors) > 4096:
+                self._vectors.popitem(last=False)
         return vecs
 
     # searches
