@@ -499,6 +499,18 @@ def fit_check(need: Need, text: str):
         return None
 
 
+def log_changes(session: Session, kind: str, ids) -> None:
+    """For bulk writes that bypass the ORM (Core inserts/updates, imports): tell the
+    worker that these items changed, in the caller's transaction (flushes, never commits)."""
+    from .models.base import utcnow
+
+    if kind not in MODEL_OF_KIND:
+        raise ValueError(f"unknown kind {kind!r}")
+    rows = [{"origin": "app", "kind": kind, "item_id": int(i), "created_at": utcnow()} for i in ids]
+    if rows:
+        session.execute(MatchChange.__table__.insert(), rows)
+
+
 def reindex(progress: Callable[[int], None] | None = None, force: bool = True) -> dict:
     """Compare (force: re-encode) everything, inline; then apply it to this process's index."""
     svc = service()

@@ -177,3 +177,25 @@ def test_ranked_lists_cached_in_redis_when_configured(matching_app, factory):
         keys = r.keys(svc.cache.prefix + "*")
         assert keys
         r.delete(*keys)
+
+
+def test_bulk_writes_that_bypass_the_orm_are_indexed_once_logged(matching_app, factory):
+    from oims.models import Organisation
+
+    app = matching_app()
+    with using(app):
+        svc = ms.service(app)
+        factory.need()  # the worker has started (and run its start-up repair)
+        assert svc.worker.repaired
+        _db.session.execute(insert(Organisation), [{
+            "name": "一括登録精工", "kind": "sme", "prefecture": "13", "bureau": "kanto", "industry": "E",
+            "employee_band": "21-50", "profile": "アルミニウムの精密切削加工と陽極酸化処理を行っています。",
+            "technologies": ["精密切削"]}])
+        org_id = _db.session.scalar(select(Organisation.id).where(Organisation.name == "一括登録精工"))
+        _db.session.commit()
+        svc.sync()
+        assert org_id not in svc.matcher("orgs").ids()  # a Core insert fires no ORM event
+        ms.log_changes(_db.session, "orgs", [org_id])
+        _db.session.commit()
+        svc.sync()
+        assert org_id in svc.matcher("orgs").ids()
