@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: run test venv deps deps-dev i18n db demo serve lint clean
+.PHONY: run test test-quick venv deps deps-dev i18n db demo serve lint clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -39,6 +39,11 @@ run: demo
 test: deps-dev
 	$(BIN)/python -m oims.i18n_tool build
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make test-quick: the inner loop — everything but real models, servers and browsers, on 2 processes
+test-quick: deps-dev
+	$(BIN)/python -m oims.i18n_tool build
+	$(BIN)/python -m pytest -m "not slow" -n 2 -q $(PYTEST_ARGS)
 
 ## production-like server (see README: Deployment)
 serve: db

@@ -31,6 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=(config or {}).get("INSTANCE_PATH") or os.environ.get("OIMS_INSTANCE_PATH") or None,
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from . import inputs
+
+    inputs.init_app(app)  # request class and URL converters: before any route is added
     app.config.from_mapping(config_module.from_environment(app.instance_path))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     if config:
@@ -38,6 +41,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    if proxies := int(app.config.get("OIMS_TRUSTED_PROXIES") or 0):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -76,7 +83,8 @@ def _register_optional_blueprints(app: Flask) -> None:
     """Feature blueprints; each feature package exposes `bp`."""
     import importlib
 
-    for name in ("needs", "proposals", "brokerage", "insight", "api"):
+    for name in ("needs", "proposals", "brokerage", "insight", "api", "accounts", "matchfeed", "fairdeal",
+                 "checkins", "endorsements", "imports"):
         try:
             module = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

@@ -23,6 +23,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def load_secret_key(instance_path: str) -> str:
     """Return OIMS_SECRET_KEY, or a random key kept in the instance folder.
 
@@ -75,9 +80,20 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": _int("OIMS_MAX_UPLOAD_MB", 10) * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": os.environ.get("OIMS_DEFAULT_LOCALE", "ja"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("OIMS_TIMEZONE", "Asia/Tokyo"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("OIMS_RATELIMIT_STORAGE", "memory://"),
+        # memory:// counts per process; production with several gunicorn workers
+        # or hosts sets a shared store, e.g. redis://127.0.0.1:6379/6.
+        # (OIMS_RATELIMIT_STORAGE is the older name, still read.)
+        "RATELIMIT_STORAGE_URI": (os.environ.get("OIMS_RATELIMIT_STORAGE_URI")
+                                  or os.environ.get("OIMS_RATELIMIT_STORAGE") or "memory://"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("OIMS_RATELIMIT_KEY_PREFIX", "oims"),
         "RATELIMIT_ENABLED": _bool("OIMS_RATELIMIT_ENABLED", True),
+        # Failed sign-ins only (successes never count): per account, and per address.
         "OIMS_LOGIN_RATE": os.environ.get("OIMS_LOGIN_RATE", "10 per minute;50 per hour"),
+        "OIMS_LOGIN_IP_RATE": os.environ.get("OIMS_LOGIN_IP_RATE", "30 per minute;300 per hour"),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are
+        # trusted (nginx: 1). Without it every client has the proxy's address,
+        # and the per-address sign-in limit would count everyone together.
+        "OIMS_TRUSTED_PROXIES": _int("OIMS_TRUSTED_PROXIES", 0),
         "OIMS_API_RATE": os.environ.get("OIMS_API_RATE", "300 per minute"),
         "OIMS_BASE_URL": os.environ.get("OIMS_BASE_URL", "http://127.0.0.1:5000"),
         "OIMS_MAIL_FROM": os.environ.get("OIMS_MAIL_FROM", "OIMS <no-reply@oims.example.jp>"),
@@ -99,9 +115,17 @@ def from_environment(instance_path: str) -> dict:
         "OIMS_INDEX_WORKER": os.environ.get("OIMS_INDEX_WORKER", "embedded"),
         "OIMS_INDEX_POLL_SECONDS": float(os.environ.get("OIMS_INDEX_POLL_SECONDS", "0.5")),
         "OIMS_INDEX_LEASE_SECONDS": float(os.environ.get("OIMS_INDEX_LEASE_SECONDS", "20")),
-        "OIMS_CACHE_URL": os.environ.get("OIMS_CACHE_URL", ""),
+        "OIMS_IMPORT_IN_BACKGROUND": _bool("OIMS_IMPORT_IN_BACKGROUND", True),
+        "OIMS_REDIS_URL": os.environ.get("OIMS_REDIS_URL", ""),
+        "OIMS_KPI_CACHE_SECONDS": _int("OIMS_KPI_CACHE_SECONDS", 600),
         "OIMS_RESPONSE_DAYS": _int("OIMS_RESPONSE_DAYS", 14),
         "OIMS_STALL_DAYS": _int("OIMS_STALL_DAYS", 30),
+        # Matching-need alerts (oims/matchfeed/alerts.py)
+        "OIMS_PUSH_WEEKLY_CAP": _int("OIMS_PUSH_WEEKLY_CAP", 3),
+        "OIMS_PUSH_TOP_K": _int("OIMS_PUSH_TOP_K", 20),
+        "OIMS_PUSH_MIN_PROBABILITY": _float("OIMS_PUSH_MIN_PROBABILITY", 0.3),
+        "OIMS_DIGEST_MIN_PROBABILITY": _float("OIMS_DIGEST_MIN_PROBABILITY", 0.3),
+        "OIMS_FIT_ENCODER": os.environ.get("OIMS_FIT_ENCODER", "use"),
         "OIMS_PAGE_SIZE": _int("OIMS_PAGE_SIZE", 20),
         "OIMS_ARGON2_TIME_COST": _int("OIMS_ARGON2_TIME_COST", 3),
         "OIMS_ARGON2_MEMORY_KIB": _int("OIMS_ARGON2_MEMORY_KIB", 65536),

@@ -1,4 +1,4 @@
-"""Load the demo data of `oims.demo_data` idempotently.
+"""Load the demo data (`oims/data/demo/*.toml`, read by `oims.demo_data`) idempotently.
 
 Objects are found by a natural key (organisation name, user e-mail, need
 title, proposal (need, organisation)); existing ones are left as they are,
@@ -10,19 +10,20 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from . import demo_data as data
+from .brokerage.demo import demo_step as load_demo_brokerage
+from .checkins.demo import demo_step as load_demo_checkins
+from .endorsements.demo import demo_step as load_demo_endorsements
 from .extensions import db
+from .fairdeal.demo import demo_step as load_demo_fair_dealing
 from .models import Organisation, User
+from .needs.demo import load_demo_needs
 from .passwords import hash_password
+from .proposals.demo import load_demo_proposals
 
-# Later features add steps here: each is called as step(orgs_by_key, users_by_email)
-# and returns a dict of counts.
-EXTRA_STEPS: list = []
-
-
-def register_step(step) -> None:
-    """Called from a feature's init_app; safe to call for every app created."""
-    if step not in EXTRA_STEPS:
-        EXTRA_STEPS.append(step)
+# After organisations and users, in this order: each step is called as
+# step(orgs_by_key, users_by_email) and returns a dict of counts.
+STEPS = (load_demo_needs, load_demo_proposals, load_demo_brokerage, load_demo_fair_dealing, load_demo_checkins,
+         load_demo_endorsements)
 
 
 def _orgs() -> dict[str, Organisation]:
@@ -66,7 +67,7 @@ def load_demo(password: str = "oims-demo-2026") -> dict:
     orgs = _orgs()
     users = _users(orgs, password)
     counts = {"organisations": len(orgs), "users": len(users)}
-    for step in EXTRA_STEPS:
+    for step in STEPS:
         counts.update(step(orgs, users) or {})
     db.session.commit()
     logins = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -42,10 +42,60 @@ def _titles() -> dict[int, tuple[str, str]]:
     }
 
 
+def _retry_after_seconds() -> int | None:
+    """Seconds until the breached rate limit of this request resets."""
+    import time
+
+    from .extensions import limiter
+
+    try:
+        current = limiter.current_limit
+        if current is None or not current.breached:
+            return None
+        return max(1, int(current.reset_at - time.time()))
+    except Exception:  # noqa: BLE001 - the store went away: give no time rather than a 500
+        return None
+
+
+def handle_too_many(exc: HTTPException):
+    """429 that says when to retry: a Retry-After header, and the time in words."""
+    from datetime import timedelta
+
+    from flask_babel import format_time
+
+    from .models.base import utcnow
+
+    seconds = _retry_after_seconds()
+    title = _("Too many requests")
+    if seconds is None:
+        detail = _("Please wait a moment and try again.")
+    else:
+        at = format_time(utcnow() + timedelta(seconds=seconds), "HH:mm:ss")
+        if request.endpoint == "auth.login":
+            detail = _("Too many failed sign-in attempts. Try again in %(n)d seconds (at %(time)s).",
+                       n=seconds, time=at)
+        else:
+            detail = _("Too many requests. Try again in %(n)d seconds (at %(time)s).", n=seconds, time=at)
+    if wants_json():
+        response = problem(429, title, detail, **({"retry_after": seconds} if seconds is not None else {}))
+    else:
+        from flask import make_response
+
+        response = make_response(render_template("errors/error.html", status=429, title=title, detail=detail), 429)
+    if seconds is not None:
+        response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def handle_http(exc: HTTPException):
     code = exc.code or 500
+    if code == 429:
+        return handle_too_many(exc)
     title, detail = _titles().get(code, (exc.name, exc.description or ""))
-    return _render(code, title, detail)
+    response = make_response(_render(code, title, detail))
+    if code == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))  # RFC 9110 §15.5.6
+    return response
 
 
 def handle_csrf(exc: CSRFError):

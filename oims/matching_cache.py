@@ -1,7 +1,7 @@
 """Ranked lists cached per (query version, index generation), served stale while
 a background thread refreshes them.
 
-In Redis when OIMS_CACHE_URL is set (shared by every host), else in the
+In Redis when OIMS_REDIS_URL is set (shared by every host), else in the
 process's memory. Nothing here is needed for correctness: a miss computes the
 list from the in-memory index and the stored query vector.
 """

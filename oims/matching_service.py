@@ -107,12 +107,12 @@ def org_document(org: Organisation) -> tuple[list[str], dict] | None:
 def need_query_document(need: Need) -> tuple[list[str], dict] | None:
     """The need as a query (any status: the coordinator ranks before publishing too):
     the whole text, then its sentences for the fit check."""
-    from matching.fit import need_sentences
+    from matching.text import split_sentences
 
     text = need.matching_text()
     if not text.strip():
         return None
-    return [text, *need_sentences(text)], {}
+    return [text, *split_sentences(text)], {}
 
 
 def org_query_text(org: Organisation) -> str:
@@ -181,7 +181,7 @@ class MatchingService:
         self.poll_seconds = float(app.config.get("OIMS_INDEX_POLL_SECONDS", 0.5))
         self.lease_seconds = float(app.config.get("OIMS_INDEX_LEASE_SECONDS", 20))
         self.mirror = IndexMirror()
-        self.cache = ResultCache(backend_for(app.config.get("OIMS_CACHE_URL") or None))
+        self.cache = ResultCache(backend_for(app.config.get("OIMS_REDIS_URL") or None))
         self._worker = None
         self._encoder = None
         self._encoder_error = ""
@@ -437,7 +437,8 @@ def need_vector(need: Need) -> np.ndarray | None:
 
 
 def need_sentence_vectors(need: Need) -> tuple[list[str], np.ndarray] | None:
-    """(sentences, their vectors) of the need as the fit check splits it, or None."""
+    """(sentences, their query vectors) of the need (split by matching.text.split_sentences,
+    index encoder), or None until the worker has stored this version."""
     doc = need_query_document(need)
     vecs = service().stored_vectors("need_queries", need.id, doc[0]) if doc else None
     return None if vecs is None else (doc[0][1:], vecs[1:])
@@ -482,18 +483,14 @@ def needs_for_org(org: Organisation, exclude_ids: set[int] | None = None, k: int
 
 
 def fit_check(need: Need, text: str):
-    """matching.fit_check for a draft against a need, or None when the encoder is unavailable.
-
-    The need's sentence vectors come from the store; only the draft is encoded."""
+    """matching.fit_check for a draft against a need, or None when the encoder is unavailable."""
     from matching import fit_check as _fit
 
     svc = service()
     if not svc.enabled:
         return None
     try:
-        stored = need_sentence_vectors(need)
-        return _fit(need.matching_text(), text, encoder=svc.encoder(),
-                    need_vectors=stored[1] if stored else None)
+        return _fit(need.matching_text(), text, encoder=svc.encoder())
     except Exception:
         log.warning("fit check failed", exc_info=True)
         return None

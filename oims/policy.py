@@ -138,3 +138,77 @@ def owner_label(need: Need, user: User | None, locale: str = "ja", proposal: Pro
     if sees_owner(user, need, proposal):
         return need.owner_org.display_name(locale)
     return (need.alias_en if locale.startswith("en") and need.alias_en else need.alias) or "—"
+
+
+# --- staged disclosure ----------------------------------------------------------
+
+# Sections a proposer may mark "after NDA" (the title and summary always show).
+RESTRICTABLE_PARTS = ("solution", "track_record", "team", "schedule", "cost")
+NDA_STAGES = ("nda", "poc", "contract")
+
+
+def nda_recorded(proposal: Proposal) -> bool:
+    """Whether the case has reached the NDA stage (now or at any time before)."""
+    if proposal.stage in NDA_STAGES:
+        return True
+    return any(e.to_stage in NDA_STAGES for e in proposal.events)
+
+
+def _disclosure_role(user: User | None, proposal: Proposal, as_role: str | None) -> str:
+    if as_role:
+        return as_role
+    if user is not None and getattr(user, "organisation_id", None) == proposal.org_id:
+        return "proposer"
+    return "other"  # the owner, coordinators and admins alike
+
+
+def withheld_parts(user: User | None, proposal: Proposal, *, as_role: str | None = None) -> list[str]:
+    """The sections of `proposal` that `user` may not see yet: those marked
+    "after NDA", for everyone outside the proposing organisation, until the
+    NDA stage is recorded. `as_role="owner"` gives the owner's view (the
+    proposer's preview)."""
+    marked = [p for p in RESTRICTABLE_PARTS if p in (proposal.after_nda or [])]
+    if not marked or _disclosure_role(user, proposal, as_role) == "proposer" or nda_recorded(proposal):
+        return []
+    return marked
+
+
+def attachment_withheld(user: User | None, att, proposal: Proposal, *, as_role: str | None = None) -> bool:
+    if att.proposal_id != proposal.id or not att.after_nda:
+        return False
+    return _disclosure_role(user, proposal, as_role) != "proposer" and not nda_recorded(proposal)
+
+
+def anything_withheld(user: User | None, proposal: Proposal, attachments=()) -> bool:
+    return bool(withheld_parts(user, proposal)) or any(
+        attachment_withheld(user, a, proposal) for a in attachments)
+
+
+def visible_reasons(user: User | None, proposal: Proposal, reasons, parts) -> list:
+    """The matcher's reasons minus those quoting a section withheld from `user`."""
+    hidden = set(withheld_parts(user, proposal))
+    if not hidden or not reasons:
+        return list(reasons or [])
+    parts = list(parts or [])
+    return [r for r in reasons
+            if not (0 <= getattr(r, "document", -1) < len(parts) and parts[r.document] in hidden)]
+
+
+# --- bulk imports ----------------------------------------------------------------
+
+# Who may import at all is the route guard (staff only); what a job may touch is
+# its `bureau` (a coordinator's own, set by create_job); who may see a job:
+
+def import_job_filter(user: User):
+    """SQL condition on ImportJob: the jobs `user` may see and run."""
+    from .models import ImportJob
+
+    if user.is_admin:
+        return ImportJob.id.isnot(None)
+    if user.is_coordinator:
+        return ImportJob.bureau == user.bureau
+    return false()
+
+
+def can_manage_import(user: User, job) -> bool:
+    return user.is_admin or (user.is_coordinator and job.bureau == user.bureau)

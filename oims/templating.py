@@ -44,15 +44,6 @@ def _unread_count() -> int:
     ) or 0
 
 
-def _relative_fit(score, scores) -> str:
-    """A matcher score as a share of the best one shown ("100%", "83%"): the raw
-    hybrid score has no fixed scale, a coordinator needs the comparison."""
-    values = [x for x in scores if isinstance(x, (int, float))]
-    if score is None or not values or max(values) <= 0:
-        return ""
-    return f"{max(0, round(100 * score / max(values)))}%"
-
-
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         prefecture=_label(ref.PREFECTURE_BY_CODE),
@@ -64,7 +55,6 @@ def init_app(app: Flask) -> None:
         role=_label(ref.ROLE_BY_CODE),
         decline_reason=_label(ref.DECLINE_REASON_BY_CODE),
         dt=_dt,
-        relative_fit=_relative_fit,
     )
 
     @app.context_processor

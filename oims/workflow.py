@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from .models import Proposal, ProposalEvent, User
 from .models.base import utcnow
 from .policy import proposal_role
-from .services import NotAllowed, ValidationFailed, audit
+from .services import NotAllowed, ValidationFailed, audit, claim_state
 
 P, O, C = "proposer", "owner", "coordinator"
 WITHDRAWABLE = ("draft", "submitted", "screening", "shortlisted", "meeting_requested")
@@ -54,13 +54,20 @@ def allowed_targets(proposal: Proposal, user: User) -> list[str]:
 
 
 def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = "",
-                 on_date: date | None = None, notify_proposer: bool = True) -> ProposalEvent:
+                 on_date: date | None = None, notify_proposer: bool = True,
+                 on_behalf_of: str | None = None) -> ProposalEvent:
     """Move `proposal` to `to_stage` or raise NotAllowed / ValidationFailed.
 
     Records a ProposalEvent and an audit entry and tells the proposer's
     users (in-app and e-mail). Flushes; the caller commits.
+    `on_behalf_of` lets an admin act as one side (off-boarding an
+    organisation withdraws its proposals as the proposer would).
     """
     role = proposal_role(actor, proposal)
+    if on_behalf_of is not None:
+        if not actor.is_admin:
+            raise NotAllowed()
+        role = on_behalf_of
     allowed = TRANSITIONS.get((proposal.stage, to_stage))
     if allowed is None:
         raise ValidationFailed(_("A proposal cannot move from this stage to that one."))
@@ -68,16 +75,27 @@ def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = 
         raise NotAllowed()
     from .extensions import db
 
-    event = ProposalEvent(proposal=proposal, from_stage=proposal.stage, to_stage=to_stage,
+    from_stage = proposal.stage
+    # The one conditional UPDATE: of two concurrent changes from the same
+    # stage, exactly one moves the proposal; the other gets StaleState.
+    claim_state(proposal, "stage", from_stage, to_stage, _stale_message, last_activity_at=utcnow())
+    event = ProposalEvent(proposal=proposal, from_stage=from_stage, to_stage=to_stage,
                           actor_id=actor.id, note=note, on_date=on_date)
     db.session.add(event)
-    proposal.stage = to_stage
-    proposal.last_activity_at = utcnow()
-    audit(actor, f"proposal.{to_stage}", proposal, from_stage=event.from_stage)
+    audit(actor, f"proposal.{to_stage}", proposal, from_stage=event.from_stage,
+          **({"on_behalf_of": on_behalf_of} if on_behalf_of else {}))
     db.session.flush()
     if notify_proposer:
         _tell_proposer(proposal, to_stage, note)
     return event
+
+
+def _stale_message(current: str | None) -> str:
+    if current is None:
+        return _("Someone else changed this proposal in the meantime. Nothing was changed; "
+                 "reload the page to see its current state.")
+    return _("Someone else changed this proposal in the meantime: it is now “%(stage)s”. Nothing was changed.",
+             stage=stage_labels()().get(current, current))
 
 
 def _tell_proposer(proposal: Proposal, to_stage: str, note: str) -> None:

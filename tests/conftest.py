@@ -14,7 +14,39 @@ from oims.extensions import db as _db
 
 from .factories import Factory
 
-TEST_DB_URL = os.environ.get("OIMS_TEST_DATABASE_URL", "")
+
+def _per_xdist_worker(url: str) -> str:
+    """Under pytest-xdist (`-n 2`) each worker gets its own PostgreSQL
+    database, <name>_gw0, <name>_gw1 (created when missing); SQLite files are
+    already per worker (tmp_path_factory)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgres"):
+        return url
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = base.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+TEST_DB_URL = _per_xdist_worker(os.environ.get("OIMS_TEST_DATABASE_URL", ""))
+
+# Fixtures that load a real model, start a server or a browser, or read the
+# external eval sets: a test using any of them is `slow` without having to say
+# so, and `pytest -m "not slow"` (make test-quick) leaves it out.
+SLOW_FIXTURES = frozenset({"e5", "minilm", "use", "eval_dir", "matching_app", "live_server", "browser",
+                           "open_as", "smtp_port"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("e2e") or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 def base_config(tmp_path_factory, **overrides) -> dict:
@@ -34,6 +66,8 @@ def base_config(tmp_path_factory, **overrides) -> dict:
         # Index synchronously after each commit, so tests can check the index
         # right away; test_index_in_background covers the background thread.
         "OIMS_INDEX_IN_BACKGROUND": False,
+        # Bulk imports run in the request (the progress page and resumption are tested directly).
+        "OIMS_IMPORT_IN_BACKGROUND": False,
         "SERVER_NAME": "localhost",
     }
     cfg.update(overrides)
@@ -57,9 +91,26 @@ def _fresh_g():
         delattr(g, key)
 
 
+def _sqlite_without_fsync(app) -> None:
+    """Tests never need durability across a power cut: on SQLite, commit
+    without fsync (PRAGMA synchronous=OFF). This halves the feature tests'
+    time; PostgreSQL runs are unchanged."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        @event.listens_for(_db.engine, "connect")
+        def _pragma(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA synchronous=OFF")
+            cur.close()
+
+
 def make_app(tmp_path_factory, **overrides):
     app = create_app(base_config(tmp_path_factory, **overrides))
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
+    _sqlite_without_fsync(app)
     return app
 
 

@@ -5,13 +5,13 @@ process follows, and stores what each item's index entry holds (texts, meta,
 vectors, lexical analysis) so a host builds its index without encoding.
 
 Revision ID: h2_index_in_database
-Revises: 17268a533e11
+Revises: h3_bulk_import
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "h2_index_in_database"
-down_revision = "17268a533e11"
+down_revision = "h3_bulk_import"
 branch_labels = None
 depends_on = None
 

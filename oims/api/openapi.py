@@ -11,6 +11,7 @@ from __future__ import annotations
 from .. import reference as ref
 from ..models.needs import NEED_STATUSES
 from ..models.proposals import PROPOSAL_STAGES
+from ..policy import RESTRICTABLE_PARTS
 
 MAX_ID = 2_147_483_647
 PARTNERSHIPS = [c.code for c in ref.PARTNERSHIP_TYPES]
@@ -67,6 +68,8 @@ SCHEMAS: dict[str, dict] = {
             "type": STR, "title": STR, "status": INT, "detail": STR,
             "errors": {"type": "object", "additionalProperties": {"type": "array", "items": STR},
                        "description": "Messages per field (\"\" for the whole request)."},
+            "retry_after": {"type": "integer", "minimum": 1,
+                            "description": "429 only: seconds to wait (the same as the Retry-After header)."},
         },
     },
     "Links": {
@@ -117,11 +120,17 @@ SCHEMAS: dict[str, dict] = {
             "stage": {"type": "string", "enum": list(PROPOSAL_STAGES)},
             "submitted_at": _nullable(DATETIME), "forwarded_at": _nullable(DATETIME),
             "responded_at": _nullable(DATETIME), "created_at": DATETIME, "updated_at": DATETIME,
+            "withheld": {"type": "array", "items": {"type": "string", "enum": list(RESTRICTABLE_PARTS)},
+                         "description": "Sections the proposer discloses after the NDA; empty strings until then."},
         },
     },
     "ProposalCreate": {
         "type": "object", "additionalProperties": False, "required": ["need_id", "title"],
         "properties": {"need_id": ID, **PROPOSAL_FIELDS,
+                       "after_nda": {"type": "array", "uniqueItems": True,
+                                     "items": {"type": "string", "enum": list(RESTRICTABLE_PARTS)},
+                                     "description": "Sections disclosed to the need owner and the coordinators "
+                                                    "only once the NDA stage is recorded (staged disclosure)."},
                        "submit": {"type": "boolean", "description": "Submit at once instead of saving a draft."}},
     },
     "Withdrawal": {
@@ -144,9 +153,16 @@ SCHEMAS: dict[str, dict] = {
         "type": "object", "required": ["rank", "score", "reasons"],
         "description": "One ranked result; which id fields are present depends on `kind`.",
         "properties": {
-            "rank": INT, "score": {"type": "number"}, "reasons": {"type": "array", "items": STR},
+            "rank": INT, "score": {"type": "number", "description": "The matcher's raw hybrid score (no fixed scale)."},
+            "probability": {"type": "number", "minimum": 0, "maximum": 1,
+                            "description": "Calibrated chance that a coordinator judges the candidate relevant."},
+            "band": {"type": "string", "enum": ["high", "medium", "low"],
+                     "description": "The probability's band (高 / 中 / 低 in the app)."},
+            "reasons": {"type": "array", "items": STR},
             "proposal_id": INT, "need_id": INT, "organisation": _ref("OrganisationRef"),
             "title": STR, "owner": _ref("Owner"), "stage": STR, "prefecture": STR, "kind": STR,
+            "endorsements": {"type": "array", "items": STR,
+                             "description": "Capabilities of the organisation endorsed by support bodies (active)."},
         },
     },
     "MatchList": {
@@ -230,9 +246,16 @@ RESPONSES = {
         "401": "No valid API token (send `Authorization: Bearer <token>`).",
         "403": "The token's user may not do this.",
         "404": "No such object, or the token's user may not see it.",
-        "409": "The object's state does not allow this (e.g. a second active proposal).",
-        "422": "The JSON is well-formed but its values were refused; see `errors`.",
-        "429": "Too many requests for this token; wait and retry.",
+        "409": "Conflict with the object's state: a second active proposal to the same need, or a stage "
+               "change that is no longer possible because the object moved on (another user's change won; "
+               "`current` gives its state now). Nothing was changed.",
+        "412": "`If-Match` does not match the object's current ETag: it was changed since you read it. "
+               "Nothing was changed; GET it again, re-apply your change and send the new ETag.",
+        "422": "The JSON is well-formed but its values were refused by the schema or a business rule "
+               "(e.g. a deadline in the past, a published anonymous need made public, an unknown need); "
+               "`errors` gives the messages per field.",
+        "428": "This write needs `If-Match` with the ETag of the version it changes (from GET).",
+        "429": "Too many requests for this token; wait the seconds given in `Retry-After` and retry.",
         "503": "Matching is unavailable right now.",
     }.items()
 }
@@ -240,6 +263,22 @@ RESPONSES = {
 
 def _problems(*codes: str) -> dict:
     return {c: {"$ref": f"#/components/responses/{c}"} for c in ("401", "429") + codes}
+
+
+ETAG_HEADER = {"ETag": {"description": "Strong entity tag of this version of the object; send it back in "
+                                       "`If-Match` to change the object.", "schema": {"type": "string"}}}
+IF_MATCH = {"name": "If-Match", "in": "header", "schema": {"type": "string"},
+            "description": "The ETag of the version this request changes (optimistic concurrency)."}
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                 "description": "An ETag you hold: the answer is 304 without a body when it is still current."}
+NOT_MODIFIED = {"304": {"description": "Not modified: your `If-None-Match` ETag is current."}}
+
+
+def _tagged(responses: dict) -> dict:
+    """The 200 answer of `responses` with the ETag header declared."""
+    ok = dict(responses["200"])
+    ok["headers"] = {**ok.get("headers", {}), **ETAG_HEADER}
+    return {**responses, "200": ok}
 
 
 def _ok(schema: str, description: str = "OK", status: str = "200") -> dict:
@@ -297,11 +336,16 @@ PATHS = {
     "/needs/{need_id}": {
         "parameters": [_path_id("need_id", "need")],
         "get": {"operationId": "getNeed", "tags": ["needs"], "summary": "One need",
-                "responses": {**_ok("Need"), **_problems("404")}},
+                "parameters": [IF_NONE_MATCH],
+                "responses": {**_tagged(_ok("Need")), **NOT_MODIFIED, **_problems("404")}},
         "patch": {"operationId": "updateNeed", "tags": ["needs"],
                   "summary": "Change some fields of a need (its owner, or the bureau's coordinator)",
+                  "description": "Optimistic concurrency: send `If-Match` with the ETag from GET. Without it "
+                                 "the answer is 428; when the need changed since, 412 and nothing is changed.",
+                  "parameters": [dict(IF_MATCH, required=True)],
                   "requestBody": _json_body("NeedUpdate"),
-                  "responses": {**_ok("Need"), **_problems("400", "403", "404", "422")}},
+                  "responses": {**_tagged(_ok("Need")),
+                                **_problems("400", "403", "404", "412", "422", "428")}},
     },
     "/needs/{need_id}/matches": {
         "parameters": [_path_id("need_id", "need")],
@@ -344,14 +388,19 @@ PATHS = {
     "/proposals/{proposal_id}": {
         "parameters": [_path_id("proposal_id", "proposal")],
         "get": {"operationId": "getProposal", "tags": ["proposals"], "summary": "One proposal",
-                "responses": {**_ok("Proposal"), **_problems("404")}},
+                "parameters": [IF_NONE_MATCH],
+                "responses": {**_tagged(_ok("Proposal")), **NOT_MODIFIED, **_problems("404")}},
     },
     "/proposals/{proposal_id}/withdraw": {
         "parameters": [_path_id("proposal_id", "proposal")],
         "post": {"operationId": "withdrawProposal", "tags": ["proposals"],
                  "summary": "Withdraw the caller's organisation's proposal (before a meeting is agreed)",
+                 "description": "A stage change: of two concurrent changes exactly one wins, the other gets "
+                                "409. `If-Match` is optional; when sent and stale, the answer is 412.",
+                 "parameters": [dict(IF_MATCH, required=False)],
                  "requestBody": _json_body("Withdrawal", required=False),
-                 "responses": {**_ok("Proposal"), **_problems("400", "403", "404", "409", "422")}},
+                 "responses": {**_tagged(_ok("Proposal")),
+                               **_problems("400", "403", "404", "409", "412", "422")}},
     },
     "/meetings": {
         "get": {"operationId": "listMeetings", "tags": ["meetings"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from ..errors import problem
-from ..services import NotAllowed, ValidationFailed
+from ..services import NotAllowed, StaleState, ValidationFailed
 
 
 class ApiError(Exception):
@@ -22,6 +22,9 @@ def to_problem(exc: Exception):
     if isinstance(exc, ApiError):
         extra = {"errors": exc.errors} if exc.errors else {}
         return problem(exc.status, exc.title, exc.detail, **extra)
+    if isinstance(exc, StaleState):
+        return problem(409, _("Conflict"), str(exc), current=exc.current) if exc.current else \
+            problem(409, _("Conflict"), str(exc))
     if isinstance(exc, NotAllowed):
         return problem(403, _("Forbidden"), _("Your account may not do this."))
     assert isinstance(exc, ValidationFailed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..models import Meeting, Need, Organisation, Proposal, User
-from ..policy import owner_label, sees_owner
+from ..policy import owner_label, sees_owner, withheld_parts
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -38,8 +38,11 @@ def org_ref(org: Organisation, locale: str) -> dict:
     return {"id": org.id, "name": org.display_name(locale)}
 
 
-def proposal_json(p: Proposal, locale: str) -> dict:
-    return {
+def proposal_json(p: Proposal, locale: str, viewer: User | None = None) -> dict:
+    """`viewer` decides the staged disclosure: sections marked "after NDA" are
+    empty (and listed in `withheld`) for everyone but the proposer until the NDA."""
+    hidden = withheld_parts(viewer, p)
+    data = {
         "id": p.id, "need_id": p.need_id, "organisation": org_ref(p.org, locale), "title": p.title,
         "summary": p.summary or "", "solution": p.solution or "", "track_record": p.track_record or "",
         "team": p.team or "", "schedule": p.schedule or "", "cost": p.cost or "",
@@ -47,6 +50,10 @@ def proposal_json(p: Proposal, locale: str) -> dict:
         "submitted_at": iso(p.submitted_at), "forwarded_at": iso(p.forwarded_at),
         "responded_at": iso(p.responded_at), "created_at": iso(p.created_at), "updated_at": iso(p.updated_at),
     }
+    for part in hidden:
+        data[part] = ""
+    data["withheld"] = hidden
+    return data
 
 
 def meeting_json(m: Meeting) -> dict:

@@ -20,8 +20,10 @@ from ..policy import (
     proposal_filter,
     proposal_role,
     visible_proposals,
+    visible_reasons,
 )
 from ..services import NotAllowed, ValidationFailed
+from ..timeutil import today_local
 from . import bp
 from .auth import token_required
 from .openapi import MAX_ID
@@ -42,6 +44,9 @@ def _bad_request(name: str, message: str) -> ApiError:
 
 def _arg(name: str, choices=None, max_length: int = 200) -> str:
     value = request.args.get(name, "")
+    if name in request.args and value == "" and choices is not None:
+        # Present but empty is not "absent": the document declares no empty value for it.
+        raise _bad_request(name, _("Must be one of: %(values)s.", values=", ".join(choices)))
     if bad_text(value) or len(value) > max_length:
         raise _bad_request(name, _("Contains characters that cannot be stored."))
     if value and choices is not None and value not in choices:
@@ -51,7 +56,7 @@ def _arg(name: str, choices=None, max_length: int = 200) -> str:
 
 def _int_arg(name: str, default: int | None, lo: int = 1, hi: int = MAX_ID) -> int | None:
     raw = request.args.get(name, "")
-    if raw == "":
+    if raw == "" and name not in request.args:
         return default
     if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
         raise _bad_request(name, _("Give a whole number from %(lo)d to %(hi)d.", lo=lo, hi=hi))
@@ -60,7 +65,7 @@ def _int_arg(name: str, default: int | None, lo: int = 1, hi: int = MAX_ID) -> i
 
 def _date_arg(name: str) -> date | None:
     raw = _arg(name)
-    if not raw:
+    if not raw and name not in request.args:
         return None
     try:
         return date.fromisoformat(raw)
@@ -176,15 +181,45 @@ def create_need():
                                                                          _external=True))
 
 
+def etag_of(obj) -> str:
+    """The strong entity tag of a versioned object: changes with every saved change."""
+    return f"{type(obj).__name__.lower()}-{obj.id}-v{obj.row_version}"
+
+
+def _with_etag(body: dict, obj):
+    resp = jsonify(body)
+    resp.set_etag(etag_of(obj))
+    return resp.make_conditional(request)
+
+
+def _require_if_match(obj) -> None:
+    """Optimistic concurrency for writes: the client says which version it
+    changes (`If-Match: <ETag of its GET>`); 428 without, 412 when stale."""
+    if not request.headers.get("If-Match"):
+        raise ApiError(428, _("Precondition required"),
+                       _("Send If-Match with the ETag of the version you change (from GET)."))
+    if not request.if_match.contains(etag_of(obj)) and not request.if_match.star_tag:
+        raise _stale(obj)
+
+
+def _stale(obj) -> ApiError:
+    return ApiError(412, _("Precondition failed"),
+                    _("The object was changed since you read it (now %(etag)s). Nothing was changed; "
+                      "GET it again, re-apply your change and send the new ETag.", etag=etag_of(obj)))
+
+
 @bp.get("/needs/<int:need_id>")
 @token_required
 def get_need(need_id: int):
-    return jsonify(need_json(_need(need_id), _user(), current_locale()))
+    need = _need(need_id)
+    return _with_etag(need_json(need, _user(), current_locale()), need)
 
 
 @bp.patch("/needs/<int:need_id>")
 @token_required
 def update_need(need_id: int):
+    from sqlalchemy.orm.exc import StaleDataError
+
     from ..needs.services import update_need as update
     from ..needs.views import can_edit
 
@@ -192,9 +227,14 @@ def update_need(need_id: int):
     if not can_edit(_user(), need):
         raise NotAllowed()
     body = _body("NeedUpdate")
+    _require_if_match(need)
     update(need, body, _user(), partial=True)
-    db.session.commit()
-    return jsonify(need_json(need, _user(), current_locale()))
+    try:
+        db.session.commit()
+    except StaleDataError:  # changed between the If-Match check and the commit
+        db.session.rollback()
+        raise _stale(_need(need_id)) from None
+    return _with_etag(need_json(need, _user(), current_locale()), need)
 
 
 # --- proposals ----------------------------------------------------------------------------
@@ -212,7 +252,7 @@ def list_proposals():
         query = query.where(Proposal.stage == stage)
     result = db.paginate(query.order_by(Proposal.id.desc()), page=page, per_page=per_page, error_out=False)
     locale = current_locale()
-    return _page_response(result, [proposal_json(p, locale) for p in result.items])
+    return _page_response(result, [proposal_json(p, locale, _user()) for p in result.items])
 
 
 @bp.post("/proposals")
@@ -234,14 +274,15 @@ def create_proposal():
     except DuplicateProposal as exc:
         raise ApiError(409, _("Conflict"), str(exc)) from None
     db.session.commit()
-    return _created(proposal_json(proposal, current_locale()),
+    return _created(proposal_json(proposal, current_locale(), _user()),
                     url_for("api.get_proposal", proposal_id=proposal.id, _external=True))
 
 
 @bp.get("/proposals/<int:proposal_id>")
 @token_required
 def get_proposal(proposal_id: int):
-    return jsonify(proposal_json(_proposal(proposal_id), current_locale()))
+    proposal = _proposal(proposal_id)
+    return _with_etag(proposal_json(proposal, current_locale(), _user()), proposal)
 
 
 @bp.post("/proposals/<int:proposal_id>/withdraw")
@@ -253,6 +294,9 @@ def withdraw_proposal(proposal_id: int):
     if proposal_role(_user(), proposal) != "proposer":
         raise NotAllowed()
     body = _body("Withdrawal", required=False)
+    if request.headers.get("If-Match") and not (request.if_match.star_tag
+                                                or request.if_match.contains(etag_of(proposal))):
+        raise _stale(proposal)
     try:
         withdraw(proposal, actor=_user(), note=body.get("note", ""))
     except ValidationFailed as exc:
@@ -260,7 +304,7 @@ def withdraw_proposal(proposal_id: int):
             raise
         raise ApiError(409, _("Conflict"), str(exc)) from None
     db.session.commit()
-    return jsonify(proposal_json(proposal, current_locale()))
+    return _with_etag(proposal_json(proposal, current_locale(), _user()), proposal)
 
 
 # --- meetings -----------------------------------------------------------------------------
@@ -315,8 +359,25 @@ def _search(fn_name: str, *args, **kwargs):
     return results
 
 
+def _fit(result, kind: str = "") -> dict:
+    """The calibrated probability and band of a result (oims/match_bands.py)."""
+    from ..match_bands import calibrate
+
+    fit = calibrate(result, kind)
+    return fit.as_json() if fit else {}
+
+
 def _reasons(reasons) -> list[str]:
     return [str(r) for r in (reasons or [])][:5]
+
+
+def _endorsements(org_id: int) -> list[str]:
+    """Active endorsed capabilities of an organisation (badges of the ranked lists)."""
+    try:
+        from ..endorsements.services import endorsed
+    except ImportError:
+        return []
+    return [e.capability for e in endorsed(org_id)]
 
 
 @bp.get("/needs/<int:need_id>/matches")
@@ -331,20 +392,22 @@ def match_need(need_id: int):
     locale = current_locale()
     items = []
     if kind == "proposals":
-        for pid, score, reasons, _parts in _search("rank_proposals", need, k=limit):
+        for pid, score, reasons, parts in _search("rank_proposals", need, k=limit):
             p = db.session.get(Proposal, pid)
             if p is None or p.need_id != need.id or not can_view_proposal(user, p):
                 continue
-            items.append({"rank": len(items) + 1, "score": float(score), "reasons": _reasons(reasons),
+            reasons = visible_reasons(user, p, reasons, parts)  # staged disclosure
+            items.append({"rank": len(items) + 1, "score": float(score), **_fit(score), "reasons": _reasons(reasons),
                           "proposal_id": p.id, "organisation": org_ref(p.org, locale), "title": p.title,
-                          "stage": p.stage})
+                          "stage": p.stage, "endorsements": _endorsements(p.org_id)})
     else:
         for r in _search("recommend_orgs", need, k=limit):
             org = db.session.get(Organisation, r.id)
             if org is None:
                 continue
-            items.append({"rank": len(items) + 1, "score": float(r.score), "reasons": _reasons(r.reasons),
-                          "organisation": org_ref(org, locale), "prefecture": org.prefecture, "kind": org.kind})
+            items.append({"rank": len(items) + 1, "score": float(r.score), **_fit(r, "orgs"),
+                          "reasons": _reasons(r.reasons), "organisation": org_ref(org, locale),
+                          "prefecture": org.prefecture, "kind": org.kind, "endorsements": _endorsements(org.id)})
     return jsonify({"kind": kind, "items": items})
 
 
@@ -359,8 +422,10 @@ def match_my_organisation():
         need = db.session.get(Need, r.id)
         if need is None or need.status != "published" or not can_view_need(user, need):
             continue
-        items.append({"rank": len(items) + 1, "score": float(r.score), "reasons": _reasons(r.reasons),
-                      "need_id": need.id, "title": need.title, "owner": owner_json(need, user, locale)})
+        if need.owner_org_id == user.organisation_id or need.deadline < today_local():
+            continue  # its own needs, and needs closed by their deadline, are not "for you"
+        items.append({"rank": len(items) + 1, "score": float(r.score), **_fit(r),
+                      "reasons": _reasons(r.reasons), "need_id": need.id, "title": need.title, "owner": owner_json(need, user, locale)})
     return jsonify({"kind": "needs", "items": items})
 
 
@@ -376,7 +441,8 @@ def kpi():
     if not may_view_kpi(user):
         raise ApiError(403, _("Forbidden"), _("KPIs are for coordinators, administrators and need owners."))
     for name in ("from", "to", "bureau", "top_n"):
-        _arg(name)
+        if name in request.args and not _arg(name):
+            raise _bad_request(name, _("Give a value or leave the parameter out."))
     try:
         scope, top_n = kpi_scope(user, request.args)
     except BadArguments as exc:

@@ -72,6 +72,11 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
+    keep_api_tokens = BooleanField(
+        _l("Keep my API tokens"),
+        description=_l("Unless you tick this, every personal API token of your account is revoked with the change."))
+
+
 class ChangePasswordForm(ResetPasswordForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
 

@@ -68,7 +68,7 @@ def register(data: dict) -> User:
     allowed_kinds = SELF_SIGNUP_ROLES[role]
     if data.get("org_mode") == "join":
         org = db.session.get(Organisation, int(data["join_org"])) if str(data.get("join_org") or "").isdigit() else None
-        if org is None or org.kind not in allowed_kinds:
+        if org is None or org.kind not in allowed_kinds or org.is_disabled:
             raise ValidationFailed({"join_org": [_("Choose an organisation of a kind that fits your role.")]})
         user = create_user(email=data["email"], name=data["name"], password=data["password"], role=role,
                            organisation=org, status="pending")
@@ -133,6 +133,8 @@ def decide_join(actor: User, req: OrgJoinRequest, approve: bool) -> None:
         raise NotAllowed()
     if req.status != "pending":
         raise ValidationFailed(_("This request was already decided."))
+    if approve and req.organisation.is_disabled:
+        raise ValidationFailed(_("This organisation is disabled."))
     req.status = "approved" if approve else "rejected"
     req.decided_by_id = actor.id
     req.decided_at = utcnow()
@@ -165,7 +167,7 @@ def start_password_reset(email: str) -> None:
     """E-mail a single-use, expiring reset link. Says nothing about whether the
     account exists (the caller shows the same message either way)."""
     user = find_user(email)
-    if user is None or user.status == "disabled":
+    if user is None or user.status in ("disabled", "deleted") or user.organisation.is_disabled:
         return
     token = secrets.token_urlsafe(32)
     minutes = current_app.config["OIMS_RESET_TOKEN_MINUTES"]
@@ -185,21 +187,52 @@ def valid_reset_token(token: str) -> PasswordResetToken | None:
     row = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token)))
     if row is None or row.used_at is not None or row.expires_at < utcnow():
         return None
+    if row.user.status in ("disabled", "deleted") or row.user.organisation.is_disabled:
+        return None  # off-boarded after the link was sent
     return row
 
 
-def reset_password(token: str, password: str) -> User:
+def reset_password(token: str, password: str, *, keep_api_tokens: bool = False) -> tuple[User, int]:
+    """Set a new password from a reset link. Every outstanding reset link of
+    the user ends with it (not only this one), every session ends, and the
+    API tokens are revoked unless `keep_api_tokens`. Returns (user, tokens revoked)."""
     row = valid_reset_token(token)
     if row is None:
         raise ValidationFailed(_("This reset link is invalid, expired or already used."))
-    change_password(row.user, password)
-    row.used_at = utcnow()
-    return row.user
+    revoked = change_password(row.user, password, keep_api_tokens=keep_api_tokens)
+    now = utcnow()
+    for other in db.session.scalars(select(PasswordResetToken).where(
+            PasswordResetToken.user_id == row.user_id, PasswordResetToken.used_at.is_(None))):
+        other.used_at = now
+    return row.user, revoked
 
 
-def change_password(user: User, password: str) -> None:
+def change_password(user: User, password: str, *, keep_api_tokens: bool = False) -> int:
+    """Returns how many API tokens were revoked with the change."""
     if problems := policy_errors(password, email=user.email):
         raise ValidationFailed({"password": problems})
     user.password_hash = hash_password(password)
-    user.renew_nonce()  # every other session and remember-me cookie ends
-    audit(user, "auth.password_changed", user)
+    end_sessions(user)  # every other session and remember-me cookie ends
+    audit(user, "auth.password_changed", user, kept_api_tokens=keep_api_tokens)
+    return 0 if keep_api_tokens else revoke_api_tokens(user, actor=user, reason="password_changed")
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of `user`, wherever they are:
+    both carry the user's session generation, which is checked on every request."""
+    user.renew_nonce()
+    db.session.flush()
+
+
+def revoke_api_tokens(user: User, *, actor: User | None, reason: str) -> int:
+    """Revoke every active personal API token of `user`; returns how many."""
+    from ..models import ApiToken
+
+    rows = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                     ApiToken.revoked_at.is_(None))).all()
+    now = utcnow()
+    for row in rows:
+        row.revoked_at = now
+        audit(actor, "api_token.revoked", row, prefix=row.prefix, reason=reason, user_id=user.id)
+    db.session.flush()
+    return len(rows)

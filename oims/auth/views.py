@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from flask import (
@@ -12,6 +13,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -36,7 +39,11 @@ def load_user(user_id: str) -> User | None:
     if not uid.isdigit():
         return None
     user = db.session.get(User, int(uid))
-    if user is None or user.session_nonce != nonce:
+    # The nonce is the user's session generation: sign-out, a password change
+    # or reset, "sign out everywhere" and off-boarding renew it, so every
+    # session cookie and remember-me cookie issued before (copies included)
+    # stops working on its next request. Disabled users are refused here too.
+    if user is None or not secrets.compare_digest(user.session_nonce, nonce) or not user.is_active:
         return None
     return user
 
@@ -68,13 +75,28 @@ def _login_rate():
     return current_app.config["OIMS_LOGIN_RATE"]
 
 
+def _login_ip_rate():
+    return current_app.config["OIMS_LOGIN_IP_RATE"]
+
+
 def _email_key():
-    return "login:" + (request.form.get("email") or "").strip().lower()
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _address_key():
+    return "login-address:" + (get_remote_address() or "")
+
+
+def _login_failed(response) -> bool:
+    """Only failed sign-ins count against the limits: a failure re-renders the
+    form with 400, a success redirects. So colleagues signing in from one
+    office address never lock each other out; guessing passwords does."""
+    return response.status_code == 400
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate, methods=["POST"])
-@limiter.limit(_login_rate, methods=["POST"], key_func=_email_key)
+@limiter.limit(_login_ip_rate, methods=["POST"], key_func=_address_key, deduct_when=_login_failed)
+@limiter.limit(_login_rate, methods=["POST"], key_func=_email_key, deduct_when=_login_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
@@ -85,8 +107,8 @@ def login():
             form.password.errors.append(_("E-mail or password is wrong."))
         elif user.status == "pending":
             form.email.errors.append(_("Your account is waiting for approval by your organisation."))
-        elif user.status != "active":
-            form.email.errors.append(_("This account is disabled."))
+        elif not user.is_active:
+            form.email.errors.append(_("This account is disabled. Contact the bureau if you think this is a mistake."))
         else:
             lang = session.get("lang")
             session.clear()  # a new session on every login (no fixation)
@@ -101,21 +123,49 @@ def login():
     return render_template("auth/login.html", form=form), (400 if request.method == "POST" else 200)
 
 
-@bp.post("/logout")
-@login_required
-def logout():
+def sign_out_here() -> None:
+    """Clear this browser's session and make Flask-Login delete its remember-me
+    cookie (the "_remember" flag must survive session.clear())."""
     lang = session.get("lang")
     logout_user()
     session.clear()
+    session["_remember"] = "clear"
     if lang:
         session["lang"] = lang
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    user = current_user._get_current_object()
+    # Ends this user's sessions everywhere (the session generation changes),
+    # so a copied session or remember-me cookie is worthless after sign-out.
+    services.end_sessions(user)
+    audit(user, "auth.logout", user)
+    db.session.commit()
+    sign_out_here()
     flash(_("You have signed out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.post("/sessions/end")
+@login_required
+def end_sessions():
+    """"Sign out of all devices": every session and remember-me cookie of the
+    account ends, this browser's included."""
+    user = current_user._get_current_object()
+    services.end_sessions(user)
+    audit(user, "auth.sessions_ended", user, by="self")
+    db.session.commit()
+    sign_out_here()
+    flash(_("You were signed out on every device. Please sign in again."), "info")
     return redirect(url_for("main.index"))
 
 
 def _joinable_orgs():
     return db.session.scalars(
-        select(Organisation).where(Organisation.kind != "support").order_by(Organisation.name)
+        select(Organisation).where(Organisation.kind != "support", Organisation.status == "active")
+        .order_by(Organisation.name)
     ).all()
 
 
@@ -166,13 +216,15 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data)
+            _user, revoked = services.reset_password(token, form.password.data,
+                                                     keep_api_tokens=form.keep_api_tokens.data)
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Your password was changed. Please sign in."), "success")
+            _flash_revoked(revoked, form.keep_api_tokens.data)
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form), (400 if request.method == "POST" else 200)
 
@@ -204,7 +256,8 @@ def change_password():
             pw_form.current.errors.append(_("The current password is wrong."))
         else:
             try:
-                services.change_password(current_user, pw_form.password.data)
+                revoked = services.change_password(current_user, pw_form.password.data,
+                                                   keep_api_tokens=pw_form.keep_api_tokens.data)
             except ValidationFailed as exc:
                 db.session.rollback()
                 apply_errors(pw_form, exc)
@@ -212,5 +265,14 @@ def change_password():
                 db.session.commit()
                 login_user(current_user._get_current_object())  # keep this session valid (new nonce)
                 flash(_("Your password was changed."), "success")
+                _flash_revoked(revoked, pw_form.keep_api_tokens.data)
                 return redirect(url_for("auth.settings"))
     return render_template("auth/settings.html", form=form, pw_form=pw_form), 400
+
+
+def _flash_revoked(revoked: int, kept: bool) -> None:
+    if kept:
+        flash(_("Your personal API tokens were kept."), "info")
+    else:
+        flash(ngettext("%(num)d personal API token was revoked.",
+                       "%(num)d personal API tokens were revoked.", revoked), "info")

@@ -10,13 +10,10 @@ bp = Blueprint("brokerage", __name__, url_prefix="/brokerage")
 
 def init_app(app: Flask) -> None:
     from .. import matching_service
-    from ..demo import register_step
     from . import cli, panels  # noqa: F401 - registers CLI commands and dashboard panels
-    from .demo import demo_step
     from .highlight import highlight
 
     matching_service.init_app(app)
-    register_step(demo_step)
     app.jinja_env.filters["highlight"] = highlight
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from .. import matching_service as ms
 from ..extensions import db
 from ..mail import notify
+from ..match_bands import Calibrated, calibrate
 from ..models import (
     Invitation,
     Meeting,
@@ -29,7 +30,13 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.proposals import OUTCOME_STAGES
-from ..policy import owner_label, proposal_filter, proposal_role, sees_owner
+from ..policy import (
+    owner_label,
+    proposal_filter,
+    proposal_role,
+    sees_owner,
+    visible_reasons,
+)
 from ..reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
 from ..services import NotAllowed, ValidationFailed, audit
 from ..timeutil import today_local
@@ -62,6 +69,13 @@ def case_url(proposal: Proposal) -> str:
     return _url("brokerage.case", proposal_id=proposal.id)
 
 
+def _judged(need: Need, target, source: str, actor: User, **kwargs) -> None:
+    """A decision on a matcher candidate, kept as a judgment (never blocks the decision)."""
+    from ..matchfeed.judgments import record_quietly
+
+    record_quietly(need, target, source, actor=actor, **kwargs)
+
+
 # --- ranking and recommendations -----------------------------------------------------------
 
 @dataclass
@@ -71,6 +85,7 @@ class RankedProposal:
     score: float | None = None
     reasons: list = field(default_factory=list)
     parts: list = field(default_factory=list)
+    fit: Calibrated | None = None  # calibrated chance of relevance, with its band
 
 
 def ranked_proposals(need: Need, user: User) -> tuple[list[RankedProposal], bool]:
@@ -87,7 +102,9 @@ def ranked_proposals(need: Need, user: User) -> tuple[list[RankedProposal], bool
     if ranking is not None:
         for pid, score, reasons, parts in ranking:
             if pid in by_id:
-                rows.append(RankedProposal(by_id.pop(pid), len(rows) + 1, score, reasons, parts))
+                proposal = by_id.pop(pid)
+                reasons = visible_reasons(user, proposal, reasons, parts)  # staged disclosure
+                rows.append(RankedProposal(proposal, len(rows) + 1, score, reasons, parts, calibrate(score)))
     rows += [RankedProposal(p) for p in by_id.values()]
     return rows, ranking is not None
 
@@ -99,6 +116,7 @@ class Recommendation:
     score: float
     reasons: list
     invitation: Invitation | None = None
+    fit: Calibrated | None = None
 
 
 def recommendation_filters(args: dict) -> dict:
@@ -125,7 +143,8 @@ def recommendations(need: Need, filters: dict | None = None, k: int = 20) -> lis
     for r in results:
         org = orgs.get(r.id)
         if org is not None and org.kind in PROPOSER_KINDS:
-            out.append(Recommendation(org, len(out) + 1, r.score, r.reasons, invited.get(org.id)))
+            out.append(Recommendation(org, len(out) + 1, r.score, r.reasons, invited.get(org.id),
+                                      calibrate(r, kind="orgs")))
     return out
 
 
@@ -134,7 +153,7 @@ def invite_org(need: Need, org: Organisation, *, actor: User, message: str = "",
     """Invite a recommended organisation to propose; tells its users (anonymity respected)."""
     if need.status != "published":
         raise ValidationFailed(_("Only published needs can receive invitations."))
-    if org.kind not in PROPOSER_KINDS or org.id == need.owner_org_id:
+    if org.kind not in PROPOSER_KINDS or org.id == need.owner_org_id or org.is_disabled:
         raise ValidationFailed(_("This organisation cannot propose to this need."))
     if db.session.scalar(select(Invitation.id).where(Invitation.need_id == need.id,
                                                      Invitation.org_id == org.id)):
@@ -147,6 +166,8 @@ def invite_org(need: Need, org: Organisation, *, actor: User, message: str = "",
     db.session.add(inv)
     db.session.flush()
     audit(actor, "brokerage.invited", inv, need_id=need.id, org_id=org.id, rank=rank)
+    _judged(need, org, "invite", actor, fit=calibrate(score, kind="orgs") if score is not None else None,
+            rank=rank)
     url = _url("needs.view", need_id=need.id) or _url("brokerage.fit_check", need_id=need.id)
     for user in _active_users(org.id):
         def text(u=user):
@@ -161,7 +182,8 @@ def invite_org(need: Need, org: Organisation, *, actor: User, message: str = "",
 
 
 def forward_shortlist(need: Need, proposals: list[Proposal], *, actor: User, comment: str,
-                      ranks: dict[int, int] | None = None) -> list[Proposal]:
+                      ranks: dict[int, int] | None = None,
+                      fits: dict[int, Calibrated | None] | None = None) -> list[Proposal]:
     """Shortlist proposals and forward them to the need's owner with a comment."""
     if not proposals:
         raise ValidationFailed({"proposal_ids": [_("Select at least one proposal.")]})
@@ -181,6 +203,7 @@ def forward_shortlist(need: Need, proposals: list[Proposal], *, actor: User, com
         prop.shortlisted_by_id = actor.id
         prop.shortlist_rank = ranks.get(prop.id)
         prop.response_due = due
+        _judged(need, prop, "shortlist", actor, fit=(fits or {}).get(prop.id), rank=ranks.get(prop.id))
     db.session.flush()
     for user in _active_users(need.owner_org_id):
         notify(user, "brokerage_forwarded",
@@ -246,6 +269,7 @@ def request_meeting(proposal: Proposal, *, actor: User, note: str = "") -> Propo
     event = change_stage(proposal, "meeting_requested", actor, note=note)
     if proposal.responded_at is None:
         proposal.responded_at = utcnow()
+    _judged(proposal.need, proposal, "meeting", actor)
     return event
 
 
@@ -257,6 +281,8 @@ def decline_case(proposal: Proposal, *, actor: User, reason: str, note: str = ""
     event = change_stage(proposal, "declined", actor, note=note.strip())
     if proposal.responded_at is None and proposal_role(actor, proposal) == "owner":
         proposal.responded_at = utcnow()
+    if proposal.forwarded_at is not None:
+        _judged(proposal.need, proposal, "declined", actor)
     return event
 
 
@@ -352,6 +378,11 @@ def mark_meeting_held(meeting: Meeting, *, actor: User, note: str = "") -> Propo
     proposal = db.session.get(Proposal, meeting.proposal_id)
     if meeting.status != "scheduled":
         raise ValidationFailed(_("Only a scheduled meeting can be marked as held."))
+    # Compared as instants (UTC in the database); the message shows the time in
+    # the service's zone (Asia/Tokyo), where "before it starts" is meant.
+    if meeting.starts_at is None or meeting.starts_at > utcnow():
+        raise ValidationFailed(_("A meeting cannot be marked as held before it starts (%(when)s).",
+                                 when=local_time(meeting.starts_at) or "—"))
     event = change_stage(proposal, "met", actor, note=note, on_date=meeting.starts_at.date())
     meeting.status = "held"
     return event
@@ -488,16 +519,19 @@ def coordinator_workspace(user: User) -> dict:
     }
 
 
-def needs_for_org(org: Organisation, k: int = 8) -> list[tuple[Need, float, list]] | None:
-    """Published needs ranked against the organisation's capability profile."""
+def needs_for_org(org: Organisation, k: int = 8) -> list[tuple[Need, Calibrated | None, list]] | None:
+    """Open published needs ranked against the organisation's capability profile,
+    with their calibrated band; never its own needs, closed ones (deadline passed,
+    even before the closing job ran) or needs it has already proposed to."""
     proposed = set(db.session.scalars(select(Proposal.need_id).where(Proposal.org_id == org.id)))
     own = set(db.session.scalars(select(Need.id).where(Need.owner_org_id == org.id)))
-    results = ms.needs_for_org(org, exclude_ids=proposed | own, k=k)
+    results = ms.needs_for_org(org, exclude_ids=proposed | own, k=2 * k)
     if results is None:
         return None
     needs = {n.id: n for n in db.session.scalars(select(Need).where(
-        Need.id.in_([r.id for r in results]), Need.status == "published"))}
-    return [(needs[r.id], r.score, r.reasons) for r in results if r.id in needs]
+        Need.id.in_([r.id for r in results]), Need.status == "published", Need.owner_org_id != org.id,
+        Need.deadline >= today_local()))}
+    return [(needs[r.id], calibrate(r), r.reasons) for r in results if r.id in needs][:k]
 
 
 def bureau_needs(user: User) -> list[tuple[Need, int, int]]:

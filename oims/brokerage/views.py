@@ -32,6 +32,7 @@ from ..models import (
     ThreadMessage,
 )
 from ..models.proposals import OUTCOME_STAGES
+from ..pagination import ListPage
 from ..policy import (
     can_manage_need,
     can_view_need,
@@ -54,6 +55,8 @@ from .forms import (
     ShortlistForm,
     SlotsForm,
 )
+
+CANDIDATES_PER_PAGE = 50
 
 # --- loaders (access first) -------------------------------------------------------------------
 
@@ -92,6 +95,13 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
         filters.bureau.data = need.bureau
     chosen = services.recommendation_filters({f.name: f.data for f in filters})
     rows, ranked = services.ranked_proposals(need, current_user)
+    # Ranked over all proposals, shown a page at a time; the page's organisations in one query.
+    page = ListPage(rows, request.args.get("page", 1, type=int), CANDIDATES_PER_PAGE)
+    page_org_ids = {r.proposal.org_id for r in page.items}
+    # Held until the page is rendered: the session's identity map is weak, and
+    # `proposal.org` then resolves from it without a query per row.
+    page_orgs = db.session.scalars(select(Organisation).where(Organisation.id.in_(page_org_ids))).all() \
+        if page_org_ids else []
     recs = services.recommendations(need, chosen) if need.status == "published" else []
     shortlist_form = shortlist_form or ShortlistForm()
     shortlist_form.proposal_ids.choices = [(r.proposal.id, r.proposal.title) for r in rows]
@@ -100,11 +110,20 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
     orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(
         Organisation.id.in_({i.org_id for i in invitations})))} if invitations else {}
     return render_template(
-        "brokerage/need.html", need=need, rows=rows, ranked=ranked, recs=recs, filters=filters,
+        "brokerage/need.html", need=need, rows=rows, page=page, page_orgs=page_orgs, all_scores=[r.score for r in rows], ranked=ranked, recs=recs, filters=filters,
         shortlist_form=shortlist_form, invite_form=InviteForm(), invitations=invitations, inv_orgs=orgs,
         status=ms.service().status(), stats=services.response_stats(need.owner_org_id),
         errors=errors or [], stages=stage_labels()(), owner=owner_label(need, current_user, current_locale()),
+        marks=_marks(need),
     ), status
+
+
+def _marks(need: Need) -> dict:
+    try:
+        from ..matchfeed.judgments import marks_for
+    except ImportError:  # the feedback feature is not installed
+        return {}
+    return marks_for(need)
 
 
 @bp.get("/need/<int:need_id>")
@@ -145,9 +164,12 @@ def shortlist(need_id: int):
     if not form.validate_on_submit():
         return _render_need(need, 400, shortlist_form=form)
     chosen = [visible[pid] for pid in form.proposal_ids.data or [] if pid in visible]
-    ranks = {r.proposal.id: r.rank for r in services.ranked_proposals(need, current_user)[0] if r.rank}
+    ranked = services.ranked_proposals(need, current_user)[0]
+    ranks = {r.proposal.id: r.rank for r in ranked if r.rank}
+    fits = {r.proposal.id: r.fit for r in ranked if r.fit}
     try:
-        services.forward_shortlist(need, chosen, actor=current_user, comment=form.comment.data, ranks=ranks)
+        services.forward_shortlist(need, chosen, actor=current_user, comment=form.comment.data, ranks=ranks,
+                                   fits=fits)
     except ValidationFailed as exc:
         db.session.rollback()
         general = apply_errors(form, exc)
@@ -396,12 +418,9 @@ def record_outcome(proposal_id: int):
 # --- proposer: fit check -------------------------------------------------------------------------
 
 def _fit_payload(result) -> dict:
-    return {
-        "score": result.score,
-        "covered": [{"need": c.need_sentence, "proposal": c.proposal_sentence, "score": c.score,
-                     "terms": list(c.terms)} for c in result.covered],
-        "missing": list(result.missing),
-    }
+    from ..matchfeed.fitcheck import payload
+
+    return payload(result)
 
 
 @bp.route("/fit-check", methods=["GET", "POST"])
@@ -427,7 +446,9 @@ def fit_check():
             return jsonify({"error": _("Write your draft proposal first.")}), 400
         return render_template("brokerage/fit_check.html", need=need, form=form, result=None,
                                status=ms.service().status()), 400
-    result = ms.fit_check(need, text)
+    from ..matchfeed.fitcheck import check
+
+    result = check(need, text)
     if result is None:
         if wants_json:
             return jsonify({"error": _("Matching is catching up; try the fit check again in a moment."),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import format_timedelta
 
 from ..main.dashboard import panel
-from .kpi import funnel, load_facts
+from .cache import cached_funnel
 from .services import kpi_scope, may_view_kpi
 
 
@@ -24,4 +25,7 @@ def kpi_panel(user):
     today = datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo"))).date()
     args = {"from": fiscal_year_start(today).isoformat(), "to": today.isoformat()}
     scope, _top_n = kpi_scope(user, args)
-    return "insight/_panel.html", {"funnel": funnel(load_facts(scope)), "args": args}
+    entry = cached_funnel(scope)
+    return "insight/_panel.html", {"funnel": entry["funnel"], "args": args, "computed_at": entry["computed_at"],
+                                   "age": format_timedelta(entry["computed_at"] - datetime.now(UTC),
+                                                           threshold=1.0, add_direction=True)}

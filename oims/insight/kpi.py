@@ -165,11 +165,19 @@ def load_facts(scope: Scope) -> Facts:
             fact.first_shortlist_at = ev.created_at
         if ev.to_stage == "met" and fact.first_met_at is None:
             fact.first_met_at = ev.created_at
-    mq = in_scope(select(Meeting.proposal_id).join(Proposal, Proposal.id == Meeting.proposal_id)
-                  .where(Meeting.status == "held"))
-    for pid in db.session.scalars(mq):
-        if pid in props:
+    # Only meetings that happened count: a meeting marked held before its start
+    # (possible before that was refused) is no evidence of a meeting yet.
+    now = datetime.now(UTC)
+    held = in_scope(select(Meeting.proposal_id, Meeting.starts_at).join(Proposal, Proposal.id == Meeting.proposal_id)
+                    .where(Meeting.status == "held"))
+    for pid, starts_at in db.session.execute(held):
+        if pid not in props:
+            continue
+        if starts_at is not None and starts_at <= now:
             props[pid].level = max(props[pid].level, LEVEL["met"])
+        elif props[pid].level == LEVEL["met"] and props[pid].stage == "met":
+            props[pid].level = LEVEL["shortlisted"]
+            props[pid].first_met_at = None
     facts.proposals = sorted(props.values(), key=lambda p: p.id)
     return facts
 

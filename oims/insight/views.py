@@ -30,7 +30,20 @@ def kpi():
     charts = _charts(data, current_locale()) if data else {}
     return render_template("insight/kpi.html", report=data, errors=errors, charts=charts,
                            dimensions=DIMENSIONS, tables=exports, args=request.args,
-                           bureaus=ref.BUREAUS), (400 if errors else 200)
+                           bureaus=ref.BUREAUS, judged=_judged_precision() if data else None), (400 if errors else 200)
+
+
+def _judged_precision():
+    """The matcher's precision on coordinators' judged suggestions, by band (staff only)."""
+    if not current_user.is_staff:
+        return None
+    try:
+        from ..matchfeed.judgments import precision_by_band
+    except ImportError:
+        return None
+    scope, _top_n = kpi_scope(current_user, request.args)
+    since, until = scope.bounds()
+    return precision_by_band(bureau=scope.bureau, since=since, until=until)
 
 
 @bp.get("/export/kpi/<name>.csv")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -19,6 +19,8 @@ NEED_SNAPSHOT_FIELDS = NEED_TEXT_FIELDS + (
 
 class Need(db.Model):
     __tablename__ = "need"
+    # "the needs of a bureau" as an index-only semi-join (coordinators' proposal filters).
+    __table_args__ = (Index("ix_need_bureau_id", "bureau", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
@@ -41,6 +43,11 @@ class Need(db.Model):
     # Bureau responsible for the need: the owner's bureau at submission.
     bureau: Mapped[str] = mapped_column(String(20), index=True)
     version: Mapped[int] = mapped_column(default=1)
+    # Optimistic concurrency: every UPDATE through the ORM says WHERE row_version =
+    # the version it read and bumps it; edit forms and the API's ETag/If-Match
+    # carry it, so a save based on an older version is a conflict, never an overwrite.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     # NFKC-normalised, lower-cased text of the need for substring search,
     # which works for Japanese without word boundaries.
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -103,6 +110,7 @@ class Attachment(db.Model):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    after_nda: Mapped[bool] = mapped_column(default=False)  # a proposal's file disclosed after the NDA only
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

@@ -15,6 +15,8 @@ class Organisation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    # 法人番号 (13 digits, National Tax Agency): the key of bulk imports.
+    corporate_number: Mapped[str | None] = mapped_column(String(13), unique=True)
     name_kana: Mapped[str] = mapped_column(String(200), default="")
     name_en: Mapped[str] = mapped_column(String(200), default="")
     kind: Mapped[str] = mapped_column(String(20), index=True)
@@ -27,6 +29,16 @@ class Organisation(db.Model):
     technologies: Mapped[list] = mapped_column(JSONList, default=list)
     certifications: Mapped[list] = mapped_column(JSONList, default=list)
     patents: Mapped[list] = mapped_column(JSONList, default=list)
+    # Off-boarding: a disabled organisation's users cannot sign in (see oims/accounts).
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")  # active|disabled
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A support body a coordinator allowed to endorse capabilities ("" = may not).
+    endorser_kind: Mapped[str] = mapped_column(String(20), default="")
+    # Optimistic concurrency: every UPDATE through the ORM says WHERE row_version =
+    # the version it read and bumps it; edit forms and the API's ETag/If-Match
+    # carry it, so a save based on an older version is a conflict, never an overwrite.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -39,6 +51,10 @@ class Organisation(db.Model):
         """Set the prefecture and the METI bureau derived from it."""
         self.prefecture = prefecture
         self.bureau = BUREAU_OF_PREFECTURE[prefecture]
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.status == "disabled"
 
     @property
     def is_proposer_kind(self) -> bool:

@@ -28,6 +28,11 @@ class Proposal(db.Model):
             sqlite_where=text("stage NOT IN ('declined', 'withdrawn')"),
             postgresql_where=text("stage NOT IN ('declined', 'withdrawn')"),
         ),
+        # A need's candidate list, in the order received (and paginated).
+        Index("ix_proposal_need_submitted", "need_id", "submitted_at", "id"),
+        # A bureau's screening queue: oldest submissions first, and counts by stage (index-only).
+        Index("ix_proposal_stage_submitted", "stage", "submitted_at", "id"),
+        Index("ix_proposal_stage_need", "stage", "need_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +47,8 @@ class Proposal(db.Model):
     schedule: Mapped[str] = mapped_column(String(300), default="")
     cost: Mapped[str] = mapped_column(String(300), default="")
     answers: Mapped[list] = mapped_column(JSONList, default=list)  # which parts of the need it answers
+    # Sections the proposer discloses only once the case reaches the NDA stage (staged disclosure).
+    after_nda: Mapped[list] = mapped_column(JSONList, default=list)
     stage: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     decline_reason: Mapped[str] = mapped_column(String(30), default="")
     decline_note: Mapped[str] = mapped_column(Text, default="")
@@ -57,6 +64,11 @@ class Proposal(db.Model):
     response_due: Mapped[date | None] = mapped_column(Date)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     owner_disclosed: Mapped[bool] = mapped_column(default=False)
+    # Optimistic concurrency: every UPDATE through the ORM says WHERE row_version =
+    # the version it read and bumps it; edit forms and the API's ETag/If-Match
+    # carry it, so a save based on an older version is a conflict, never an overwrite.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

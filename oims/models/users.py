@@ -27,7 +27,13 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     # The organisation's own administrator approves people who ask to join it.
     is_org_admin: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(10), default="active")  # active|pending|disabled
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active|pending|disabled|deleted
+    # Why a disabled account is disabled: "admin" (by hand), "org" / "org-pending"
+    # (its organisation was disabled; re-enabling the organisation restores it).
+    disabled_reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # Set when the person was pseudonymised (account deleted); the row stays
+    # because proposals, needs, meetings and the audit log refer to it.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     language: Mapped[str | None] = mapped_column(String(5))
     # Part of the login identifier: changing it (password change or reset)
     # logs out every other session and invalidates remember-me cookies.
@@ -46,9 +52,11 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
-        return self.status == "active"
+        return self.status == "active" and not self.organisation.is_disabled
 
     def renew_nonce(self) -> None:
+        """End every session and remember-me cookie of this user (the session
+        generation: the nonce is part of the login identifier both carry)."""
         self.session_nonce = _nonce()
 
     @property

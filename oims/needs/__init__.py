@@ -9,10 +9,7 @@ from . import panels, views  # noqa: F401
 
 def init_app(app: Flask) -> None:
     from ..cli import oims_cli
-    from ..demo import register_step
     from .cli import close_needs_command, remind_deadlines_command
-    from .demo import load_demo_needs
 
     oims_cli.add_command(remind_deadlines_command)
     oims_cli.add_command(close_needs_command)
-    register_step(load_demo_needs)

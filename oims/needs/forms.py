@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from .. import reference as ref
+from ..conflicts import version_field
 from ..fields import MultiCheckboxField
 from ..i18n import current_locale
 from .services import LIMITS
@@ -43,6 +44,7 @@ def _choices(items, blank=False):
 
 
 class NeedForm(FlaskForm):
+    row_version = version_field()  # optimistic concurrency (oims.conflicts)
     title = StringField(_l("Title"), validators=[Marks(True, LIMITS["title"])])
     summary = TextAreaField(_l("Public summary"), validators=[Marks(True, LIMITS["summary"])],
                             description=_l("Shown in search results. Do not name your company if you post anonymously."))
@@ -64,6 +66,7 @@ class NeedForm(FlaskForm):
         self.regions.choices = _choices(ref.BUREAUS)
 
     def load(self, need) -> None:
+        self.row_version.data = str(need.row_version)
         for name in ("title", "summary", "background", "sought", "budget", "desired_start", "deadline",
                      "anonymous", "partnership_types", "regions"):
             getattr(self, name).data = getattr(need, name)

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from .. import reference as ref
 from ..extensions import db
@@ -61,6 +62,8 @@ def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str
     else:
         query = query.order_by(func.coalesce(Need.published_at, Need.created_at).desc(), Need.id.desc())
     per_page = per_page or current_app.config.get("OIMS_PAGE_SIZE", 20)
+    # The cards show each need's owner (or its alias): one query for the page, not one per card.
+    query = query.options(selectinload(Need.owner_org))
     return db.paginate(query, page=max(int(page or 1), 1), per_page=per_page, error_out=False)
 
 

@@ -25,7 +25,7 @@ from ..models import AuditLog, Need, NeedVersion, Proposal, User
 from ..models.base import utcnow
 from ..models.proposals import INACTIVE_STAGES
 from ..policy import can_manage_need, owner_label
-from ..services import NotAllowed, ValidationFailed, audit
+from ..services import NotAllowed, ValidationFailed, audit, claim_state
 from ..timeutil import today_local
 from .uploads import rescrub_for_anonymity, save_upload, send_attachment
 
@@ -348,16 +348,21 @@ def _state_error(need: Need) -> ValidationFailed:
                               status=status_labels()[need.status]))
 
 
+def _stale_message(current: str | None) -> str:
+    if current is None:
+        return _("Someone else changed this need in the meantime. Nothing was changed; reload the page.")
+    return _("Someone else changed this need in the meantime: it is now “%(status)s”. Nothing was changed.",
+             status=status_labels().get(current, current))
+
+
 def submit_for_review(need: Need, actor: User) -> Need:
     _require(is_owner_user(actor, need))
     if need.status not in ("draft", "returned"):
         raise _state_error(need)
     if need.deadline <= today_local():
         raise ValidationFailed({"deadline": [_("The proposal deadline must be in the future.")]})
-    need.status = "review"
-    need.submitted_at = utcnow()
-    need.bureau = need.owner_org.bureau
-    db.session.flush()
+    claim_state(need, "status", ("draft", "returned"), "review", _stale_message,
+                submitted_at=utcnow(), bureau=need.owner_org.bureau)
     audit(actor, "need.submitted", need)
     _tell(_coordinators_of(need.bureau), need, "need_submitted",
           lambda n, o: _("New need for review: “%(title)s” (%(owner)s)", title=n.title, owner=o),
@@ -380,15 +385,16 @@ def publish(need: Need, coordinator: User, edits: dict | None = None) -> Need:
                 assign_alias(need)
             refresh_search_text(need)
             audit(coordinator, "need.edited_by_coordinator", need, fields=changed)
-    need.status = "published"
-    need.published_at = utcnow()
-    need.published_by_id = coordinator.id
-    db.session.flush()
+    claim_state(need, "status", "review", "published", _stale_message,
+                published_at=utcnow(), published_by_id=coordinator.id)
     audit(coordinator, "need.published", need)
     _tell(_users_of_org(need.owner_org_id), need, "need_published",
           lambda n, o: _("Your need “%(title)s” was published.", title=n.title),
           lambda n, o: _("[OIMS] Your need was published"), "need_published",
           edited=bool(coordinator_edits(need)))
+    from ..matchfeed.alerts import safe_push_new_need
+
+    safe_push_new_need(need)  # matching proposers who opted in (capped per organisation per week)
     return need
 
 
@@ -402,9 +408,7 @@ def return_need(need: Need, coordinator: User, comment: str) -> Need:
     if len(comment) > LIMITS["comment"]:
         raise ValidationFailed({"comment": [_("At most %(max)d characters (now %(n)d).",
                                               max=LIMITS["comment"], n=len(comment))]})
-    need.status = "returned"
-    need.review_comment = comment
-    db.session.flush()
+    claim_state(need, "status", "review", "returned", _stale_message, review_comment=comment)
     audit(coordinator, "need.returned", need)
     _tell(_users_of_org(need.owner_org_id), need, "need_returned",
           lambda n, o: _("Your need “%(title)s” was returned with comments.", title=n.title),
@@ -417,9 +421,7 @@ def withdraw(need: Need, actor: User) -> Need:
     if need.status not in WITHDRAWABLE:
         raise _state_error(need)
     was_published = need.status == "published"
-    need.status = "withdrawn"
-    need.closed_at = utcnow()
-    db.session.flush()
+    claim_state(need, "status", need.status, "withdrawn", _stale_message, closed_at=utcnow())
     audit(actor, "need.withdrawn", need)
     if was_published:
         _tell(proposer_users(need), need, "need_withdrawn",
@@ -432,9 +434,7 @@ def mark_fulfilled(need: Need, actor: User) -> Need:
     _require(is_owner_user(actor, need) or can_manage_need(actor, need))
     if need.status not in ("published", "closed"):
         raise _state_error(need)
-    need.status = "fulfilled"
-    need.closed_at = need.closed_at or utcnow()
-    db.session.flush()
+    claim_state(need, "status", need.status, "fulfilled", _stale_message, closed_at=need.closed_at or utcnow())
     audit(actor, "need.fulfilled", need)
     return need
 
@@ -444,8 +444,7 @@ def close_expired(today: date | None = None) -> int:
     today = today or today_local()
     needs = db.session.scalars(select(Need).where(Need.status == "published", Need.deadline < today)).all()
     for need in needs:
-        need.status = "closed"
-        need.closed_at = utcnow()
+        claim_state(need, "status", "published", "closed", _stale_message, closed_at=utcnow())
         audit(None, "need.closed", need, reason="deadline")
     db.session.flush()
     return len(needs)

@@ -315,7 +315,10 @@ def can_download(att: Attachment, viewer: User) -> bool:
         return need is not None and can_view_need(viewer, need)
     if att.proposal_id is not None:
         proposal = db.session.get(Proposal, att.proposal_id)
-        return proposal is not None and can_view_proposal(viewer, proposal)
+        from ..policy import attachment_withheld  # staged disclosure: "after NDA" files
+
+        return (proposal is not None and can_view_proposal(viewer, proposal)
+                and not attachment_withheld(viewer, att, proposal))
     return False
 
 

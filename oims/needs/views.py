@@ -10,12 +10,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..access import roles_required, staff_required
+from ..conflicts import commit_or_conflict, conflict_context
 from ..extensions import db
 from ..i18n import current_locale
 from ..models import Attachment, Need
 from ..models.base import utcnow
 from ..policy import can_manage_need, can_view_need, owner_label, sees_owner
-from ..services import NotAllowed, ValidationFailed, apply_errors
+from ..services import (
+    EditConflict,
+    NotAllowed,
+    ValidationFailed,
+    apply_errors,
+    check_version,
+)
 from . import bp, services
 from .forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
 from .uploads import (
@@ -159,10 +166,14 @@ def edit(need_id: int):
         form.load(need)
     elif form.validate_on_submit():
         try:
+            check_version(need, form.row_version.data)
             changed = services.update_need(need, form.values(), current_user)
             services.attach_files(need, _files(form.attachments), current_user)
             if request.form.get("action") == "submit" and need.status in ("draft", "returned"):
                 services.submit_for_review(need, current_user)
+        except EditConflict:
+            db.session.rollback()
+            return _edit_conflict(need, form, "needs/edit.html")
         except NotAllowed:
             db.session.rollback()
             abort(403)
@@ -170,7 +181,8 @@ def edit(need_id: int):
             db.session.rollback()
             general = apply_errors(form, exc)
         else:
-            db.session.commit()
+            if not commit_or_conflict():
+                return _edit_conflict(need, form, "needs/edit.html")
             if need.status == "review" and request.form.get("action") == "submit":
                 flash(_("The need was submitted for review."), "success")
             else:
@@ -178,6 +190,18 @@ def edit(need_id: int):
             return redirect(url_for("needs.view", need_id=need.id))
     status = 400 if request.method == "POST" else 200
     return render_template("needs/edit.html", form=form, need=need, general=general), status
+
+
+def _edit_conflict(need: Need, form: NeedForm, template: str, **context):
+    """The edit page again (409): the need as saved now next to the user's values."""
+    need = _need_or_404(need.id)
+    if not (can_edit(current_user, need) or can_manage_need(current_user, need)):
+        abort(403)
+    theirs = NeedForm(formdata=None, prefix=form._prefix.rstrip("-"))
+    theirs.fill_choices()
+    theirs.load(need)
+    return render_template(template, form=form, need=need, general=[],
+                           **context, **conflict_context(form, theirs, need)), 409
 
 
 # --- detail ------------------------------------------------------------------------------
@@ -271,12 +295,19 @@ def review(need_id: int):
         form.load(need)
     elif form.validate_on_submit():
         try:
+            check_version(need, form.row_version.data)
             services.publish(need, current_user, form.values())
+        except EditConflict:
+            db.session.rollback()
+            return _edit_conflict(need, form, "needs/review.html", return_form=return_form,
+                                  owner_name=need.owner_org.display_name(current_locale()))
         except ValidationFailed as exc:
             db.session.rollback()
             general = apply_errors(form, exc)
         else:
-            db.session.commit()
+            if not commit_or_conflict():
+                return _edit_conflict(need, form, "needs/review.html", return_form=return_form,
+                                      owner_name=need.owner_org.display_name(current_locale()))
             flash(_("The need was published."), "success")
             return redirect(url_for("needs.view", need_id=need.id))
     status = 400 if request.method == "POST" else 200

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from .. import reference as ref
 from ..auth.forms import choices
+from ..conflicts import version_field
 from ..validators import HttpUrl
 
 
@@ -22,6 +23,7 @@ def _lines(text: str | None) -> list[str]:
 
 
 class OrganisationForm(FlaskForm):
+    row_version = version_field()  # optimistic concurrency (oims.conflicts)
     name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=200)])
     name_kana = StringField(_l("Name (kana)"), validators=[Optional(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
@@ -41,6 +43,7 @@ class OrganisationForm(FlaskForm):
         self.employee_band.choices = choices(ref.EMPLOYEE_BANDS)
 
     def load(self, org) -> None:
+        self.row_version.data = str(org.row_version)
         for name in ("name", "name_kana", "name_en", "prefecture", "industry", "employee_band", "website", "profile"):
             getattr(self, name).data = getattr(org, name)
         for name in ("technologies", "certifications", "patents"):

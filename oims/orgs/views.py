@@ -8,9 +8,17 @@ from sqlalchemy import select
 from .. import reference as ref
 from ..access import roles_required, staff_required
 from ..auth import services as auth_services
+from ..conflicts import commit_or_conflict, conflict_context
 from ..extensions import db
 from ..models import Organisation, OrgJoinRequest, User
-from ..services import NotAllowed, ValidationFailed, apply_errors, audit
+from ..services import (
+    EditConflict,
+    NotAllowed,
+    ValidationFailed,
+    apply_errors,
+    audit,
+    check_version,
+)
 from . import bp
 from .forms import OrganisationForm, StaffUserForm
 from .policy import can_edit_org, can_view_org
@@ -61,13 +69,28 @@ def edit(org_id: int):
     if request.method == "GET":
         form.load(org)
     elif form.validate_on_submit():
+        try:
+            check_version(org, form.row_version.data)
+        except EditConflict:
+            return _edit_conflict(org, form)
         form.save(org)
         audit(current_user, "org.updated", org)
-        db.session.commit()
+        if not commit_or_conflict():
+            return _edit_conflict(org, form)
         flash(_("The organisation's profile was saved."), "success")
         return redirect(url_for("orgs.view", org_id=org.id))
     status = 400 if request.method == "POST" else 200
     return render_template("orgs/edit.html", form=form, org=org), status
+
+
+def _edit_conflict(org: Organisation, form: OrganisationForm):
+    """The edit page again (409): the profile as saved now next to the user's values."""
+    db.session.rollback()
+    org = _org_or_404(org.id)
+    theirs = OrganisationForm(formdata=None)
+    theirs.fill_choices()
+    theirs.load(org)
+    return render_template("orgs/edit.html", form=form, org=org, **conflict_context(form, theirs, org)), 409
 
 
 @bp.get("/join-requests")

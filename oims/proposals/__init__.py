@@ -12,8 +12,5 @@ from . import views  # noqa: F401
 
 
 def init_app(app) -> None:
-    from ..demo import register_step
     from . import dashboard  # noqa: F401 - registers the dashboard panels
-    from .demo import load_demo_proposals
 
-    register_step(load_demo_proposals)

@@ -26,7 +26,17 @@ def _real_files(files) -> list:
     return [f for f in (files or []) if f is not None and getattr(f, "filename", "")]
 
 
-def save_all(files, proposal: Proposal, *, actor: User) -> list[Attachment]:
+def mark_after_nda(ids, proposal: Proposal, *, actor: User) -> None:
+    """Staged disclosure: exactly the attachments in `ids` are disclosed after the NDA only."""
+    wanted = {int(i) for i in ids or []}
+    for att in db.session.query(Attachment).filter(Attachment.proposal_id == proposal.id):
+        if att.after_nda != (att.id in wanted):
+            att.after_nda = att.id in wanted
+            audit(actor, "proposal.attachment_disclosure", proposal, filename=att.filename, after_nda=att.after_nda)
+    db.session.flush()
+
+
+def save_all(files, proposal: Proposal, *, actor: User, after_nda: bool = False) -> list[Attachment]:
     """Store the uploaded files on the proposal (ValidationFailed on a wrong type or size)."""
     files = _real_files(files)
     if not files:
@@ -42,6 +52,7 @@ def save_all(files, proposal: Proposal, *, actor: User) -> list[Attachment]:
     for storage in files:
         try:
             saved.append(uploads.save_upload(storage, proposal=proposal, actor=actor))
+            saved[-1].after_nda = bool(after_nda)
         except ValidationFailed as exc:
             # Put every upload problem next to the file field.
             raise ValidationFailed({"attachments": [m for ms in exc.errors.values() for m in ms]}) from exc

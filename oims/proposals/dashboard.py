@@ -32,8 +32,16 @@ def screening_panel(user):
         return None
     waiting = (select(Proposal).join(Need, Need.id == Proposal.need_id)
                .where(proposal_filter(user), Proposal.stage == "submitted"))
-    count = db.session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
     oldest = db.session.scalars(waiting.order_by(Proposal.submitted_at.asc(), Proposal.id).limit(8)).all()
-    screening = db.session.scalar(select(func.count(Proposal.id)).where(
-        proposal_filter(user), Proposal.stage == "screening")) or 0
+
+    def counts() -> list[int]:
+        return [db.session.scalar(select(func.count()).select_from(waiting.subquery())) or 0,
+                db.session.scalar(select(func.count(Proposal.id)).where(
+                    proposal_filter(user), Proposal.stage == "screening")) or 0]
+
+    # The counts of a bureau's queue are cached with the KPI panel (recomputed on any change in the bureau).
+    from ..insight.cache import PREFIX, cached
+
+    bureau = None if user.is_admin else user.bureau
+    count, screening = cached(f"{PREFIX}screening:{bureau or 'all'}", bureau, counts)["value"]
     return "proposals/_panel_screening.html", {"count": count, "oldest": oldest, "screening": screening}

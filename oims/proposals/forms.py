@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     MultipleFileField,
     SelectField,
     StringField,
@@ -12,7 +13,9 @@ from wtforms.validators import Length, Optional
 
 from .. import reference as ref
 from ..auth.forms import choices
+from ..conflicts import version_field
 from ..fields import MultiCheckboxField
+from ..policy import RESTRICTABLE_PARTS
 from .services import MAX_DECLINE_NOTE, MAX_LENGTHS, TEXT_FIELDS
 
 
@@ -25,6 +28,7 @@ def _max(field: str) -> dict:
 
 
 class ProposalForm(FlaskForm):
+    row_version = version_field()  # optimistic concurrency (oims.conflicts)
     # The service checks required fields and lengths (the one place of the
     # rules) and its messages are put next to the fields; `maxlength` only
     # helps the browser.
@@ -42,6 +46,12 @@ class ProposalForm(FlaskForm):
     answered_other = TextAreaField(_l("Other points answered (one per line)"),
                                    validators=[Optional(), Length(max=3000)])
     attachments = MultipleFileField(_l("Attachments (PDF or images)"))
+    # Staged disclosure: sections and new files the need owner and the coordinators see only after the NDA.
+    after_nda = MultiCheckboxField(
+        _l("Disclose after the NDA only"), validate_choice=False,
+        description=_l("Ticked sections are hidden from the need owner and the coordinators until the NDA "
+                       "stage is recorded; the title and the summary always show. The receipt covers every part."))
+    attachments_after_nda = BooleanField(_l("Disclose the files uploaded now after the NDA only"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,19 +60,23 @@ class ProposalForm(FlaskForm):
 
     def fill_choices(self, options: list[str]) -> None:
         self.answers.choices = [(o, o) for o in options]
+        self.after_nda.choices = [(name, getattr(self, name).label.text) for name in RESTRICTABLE_PARTS]
 
     def load(self, proposal, options: list[str]) -> None:
+        self.row_version.data = str(proposal.row_version)
         for name in TEXT_FIELDS:
             getattr(self, name).data = getattr(proposal, name)
         answers = list(proposal.answers or [])
         self.answers.data = [a for a in answers if a in options]
         self.answered_other.data = "\n".join(a for a in answers if a not in options)
+        self.after_nda.data = list(proposal.after_nda or [])
 
     def service_data(self, options: list[str]) -> dict:
         data = {name: getattr(self, name).data or "" for name in TEXT_FIELDS}
         # Only offered options count as ticked; anything else must be written out.
         ticked = [a for a in (self.answers.data or []) if a in options]
         data["answers"] = ticked + _lines(self.answered_other.data)
+        data["after_nda"] = list(self.after_nda.data or [])
         return data
 
 

@@ -42,11 +42,16 @@ def receipt_payload(proposal, attachments, issued_at: datetime) -> dict:
         "org_id": proposal.org_id,
         "answers": list(proposal.answers or []),
         "attachments": sorted(
-            ({"filename": a.filename, "sha256": a.sha256, "size": a.size} for a in attachments),
+            ({"filename": a.filename, "sha256": a.sha256, "size": a.size}
+             | ({"after_nda": True} if getattr(a, "after_nda", False) else {}) for a in attachments),
             key=lambda a: (a["sha256"], a["filename"]),
         ),
         "submitted_at": utc_iso(issued_at),
     }
+    # Staged disclosure: the receipt covers every part, and says which ones the
+    # proposer disclosed only after the NDA (absent when none, so older receipts keep their form).
+    if list(getattr(proposal, "after_nda", None) or []):
+        payload["after_nda"] = list(proposal.after_nda)
     for field in TEXT_FIELDS:
         payload[field] = getattr(proposal, field) or ""
     return payload

@@ -22,7 +22,7 @@ from ..models import Attachment, Need, Organisation, Proposal, User
 from ..models.base import utcnow
 from ..models.proposals import INACTIVE_STAGES
 from ..needs.services import accepts_proposals
-from ..policy import proposal_role
+from ..policy import RESTRICTABLE_PARTS, proposal_role
 from ..reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
 from ..services import NotAllowed, ValidationFailed, audit
 from . import receipts
@@ -157,6 +157,11 @@ def _clean(data: dict, required: tuple[str, ...]) -> dict:
         errors.setdefault("answers", []).append(
             _("Each point may have at most %(max)d characters.", max=MAX_ANSWER_LENGTH))
     clean["answers"] = answers
+    if "after_nda" in data:  # staged disclosure: sections shown only after the NDA
+        marked = [str(v) for v in (data.get("after_nda") or [])]
+        if any(v not in RESTRICTABLE_PARTS for v in marked):
+            errors.setdefault("after_nda", []).append(_("Only the listed sections can be disclosed after the NDA."))
+        clean["after_nda"] = [p for p in RESTRICTABLE_PARTS if p in marked]
     if errors:
         raise ValidationFailed(errors)
     return clean

@@ -11,20 +11,31 @@ from sqlalchemy import func, select
 
 from .. import workflow
 from ..access import roles_required
+from ..conflicts import commit_or_conflict, conflict_context
 from ..extensions import db
 from ..i18n import current_locale
 from ..models import Need, Organisation, Proposal, ProposalEvent, User
 from ..models.proposals import PROPOSAL_STAGES
 from ..policy import (
+    anything_withheld,
+    attachment_withheld,
     can_manage_need,
     can_view_need,
     can_view_proposal,
     is_need_owner,
+    nda_recorded,
     owner_label,
     proposal_role,
     visible_proposals,
+    withheld_parts,
 )
-from ..services import NotAllowed, ValidationFailed, apply_errors
+from ..services import (
+    EditConflict,
+    NotAllowed,
+    ValidationFailed,
+    apply_errors,
+    check_version,
+)
 from . import attachments as proposal_files
 from . import bp, receipts, services
 from .forms import DeclineForm, ProposalForm, WithdrawForm
@@ -65,11 +76,19 @@ def _need_or_404(need_id: int | None) -> Need:
 
 
 def _render_view(proposal: Proposal, status: int = 200, *, general_errors=(), decline_form=None,
-                 withdraw_form=None):
+                 withdraw_form=None, preview: bool = False):
     role = proposal_role(current_user, proposal)
     if role is None and current_user.is_admin:
         role = "coordinator"
-    targets = workflow.allowed_targets(proposal, current_user)
+    # Staged disclosure: what this user sees; `preview` shows the proposer the owner's view.
+    as_role = "owner" if preview else None
+    all_files = services.proposal_attachments(proposal)
+    files = [a for a in all_files if not attachment_withheld(current_user, a, proposal, as_role=as_role)]
+    disclosure = {"withheld": withheld_parts(current_user, proposal, as_role=as_role),
+                  "hidden_files": len(all_files) - len(files), "nda": nda_recorded(proposal), "preview": preview}
+    if preview:
+        role = "owner"
+    targets = [] if preview else workflow.allowed_targets(proposal, current_user)
     if decline_form is None:
         decline_form = DeclineForm(formdata=None)
     decline_form.fill_choices()
@@ -83,13 +102,14 @@ def _render_view(proposal: Proposal, status: int = 200, *, general_errors=(), de
         "proposals/view.html", proposal=proposal, need=proposal.need, role=role,
         org=db.session.get(Organisation, proposal.org_id),
         owner_name=owner_label(proposal.need, current_user, current_locale(), proposal),
-        events=events, actors=actors, attachments=services.proposal_attachments(proposal),
-        can_edit=services.can_edit(current_user, proposal),
+        events=events, actors=actors, attachments=files, disclosure=disclosure,
+        can_edit=not preview and services.can_edit(current_user, proposal),
         can_submit=role == "proposer" and proposal.stage == "draft" and services.accepts_proposals(proposal.need),
         can_withdraw="withdrawn" in targets, can_screen="screening" in targets,
         can_decline="declined" in targets, decline_form=decline_form,
         withdraw_form=withdraw_form or WithdrawForm(formdata=None),
         general_errors=list(general_errors), show_receipt=bool(proposal.receipt_hash) and role != "owner",
+        receipt_download=role == "proposer" or not anything_withheld(current_user, proposal, all_files),
         receipt_time=receipts.receipt_time(proposal),
     ), status
 
@@ -122,7 +142,8 @@ def new():
             try:
                 proposal = services.create_proposal(
                     need, form.service_data(options), actor=current_user, submit=submit,
-                    attach=lambda p: proposal_files.save_all(form.attachments.data, p, actor=current_user))
+                    attach=lambda p: proposal_files.save_all(form.attachments.data, p, actor=current_user,
+                                                             after_nda=bool(form.attachments_after_nda.data)))
             except NotAllowed:
                 db.session.rollback()
                 abort(403)
@@ -163,10 +184,17 @@ def edit(proposal_id: int):
         try:
             def attach(p):
                 proposal_files.remove(request.form.getlist("remove_attachment", type=int), p, actor=current_user)
-                proposal_files.save_all(form.attachments.data, p, actor=current_user)
+                proposal_files.mark_after_nda(request.form.getlist("nda_attachment", type=int), p,
+                                              actor=current_user)
+                proposal_files.save_all(form.attachments.data, p, actor=current_user,
+                                        after_nda=bool(form.attachments_after_nda.data))
 
+            check_version(proposal, form.row_version.data)
             services.update_proposal(proposal, form.service_data(options), actor=current_user, submit=submit,
                                      attach=attach)
+        except EditConflict:
+            db.session.rollback()
+            return _edit_conflict(proposal, form, options)
         except NotAllowed:
             db.session.rollback()
             abort(403)
@@ -174,12 +202,24 @@ def edit(proposal_id: int):
             db.session.rollback()
             general = apply_errors(form, exc)
         else:
-            db.session.commit()
+            if not commit_or_conflict():
+                return _edit_conflict(proposal, form, options)
             flash(_("Your proposal was submitted. Keep the receipt below as proof of what you sent and when.")
                   if submit else _("Your changes were saved."), "success")
             return redirect(url_for("proposals.view", proposal_id=proposal.id))
     return _form_page("proposals/edit.html", form, need, 400, proposal=proposal, general_errors=general,
                       attachments=services.proposal_attachments(proposal))
+
+
+def _edit_conflict(proposal: Proposal, form: ProposalForm, options: list[str]):
+    """The edit page again (409): the proposal as saved now next to the user's values."""
+    proposal = _proposal_or_404(proposal.id)
+    theirs = ProposalForm(formdata=None)
+    theirs.fill_choices(options)
+    theirs.load(proposal, options)
+    return _form_page("proposals/edit.html", form, proposal.need, 409, proposal=proposal, general_errors=[],
+                      attachments=services.proposal_attachments(proposal),
+                      **conflict_context(form, theirs, proposal))
 
 
 # --- viewing ----------------------------------------------------------------------------
@@ -194,6 +234,16 @@ def view(proposal_id: int):
     return _render_view(proposal)
 
 
+@bp.get("/<int:proposal_id>/as-owner")
+@login_required
+def as_owner(proposal_id: int):
+    """Staged disclosure: the proposer sees its proposal exactly as the need owner does."""
+    proposal = _proposal_or_404(proposal_id)
+    if proposal_role(current_user, proposal) != "proposer":
+        abort(403)
+    return _render_view(proposal, preview=True)
+
+
 @bp.get("/<int:proposal_id>/receipt")
 @login_required
 def receipt(proposal_id: int):
@@ -201,6 +251,8 @@ def receipt(proposal_id: int):
     proposal = _proposal_or_404(proposal_id)
     if proposal_role(current_user, proposal) == "owner":
         abort(403)
+    if anything_withheld(current_user, proposal, services.proposal_attachments(proposal)):
+        abort(403)  # the receipt holds the sections disclosed after the NDA only
     if not proposal.receipt_hash:
         abort(404)
     if request.args.get("format") == "txt":
@@ -219,7 +271,7 @@ def receipt(proposal_id: int):
 def attachment(proposal_id: int, attachment_id: int):
     proposal = _proposal_or_404(proposal_id)
     att = next((a for a in services.proposal_attachments(proposal) if a.id == attachment_id), None)
-    if att is None:
+    if att is None or attachment_withheld(current_user, att, proposal):
         abort(404)
     return proposal_files.send(att, current_user)
 

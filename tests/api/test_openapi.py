@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -52,6 +53,7 @@ def test_docs_page_is_generated_from_the_spec(client):
     assert resp.headers["Content-Security-Policy"] == CSP  # no relaxation needed
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error_or_schema_violation(app, factory, db, token_for, monkeypatch):
     from matching import Reason, Result
     from oims import matching_service

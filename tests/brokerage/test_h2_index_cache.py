@@ -166,7 +166,7 @@ def test_ranked_lists_cached_in_redis_when_configured(matching_app, factory):
         r.ping()
     except Exception:  # noqa: BLE001
         pytest.skip("no Redis on 127.0.0.1:6379")
-    app = matching_app(OIMS_CACHE_URL=url)
+    app = matching_app(OIMS_REDIS_URL=url)
     with using(app):
         svc = ms.service(app)
         svc.cache.prefix = f"oims:test:{time.time_ns()}:"

@@ -166,8 +166,15 @@ def test_full_journey(client, db, factory, runner):
     kinds = db.session.scalars(select(Notification.kind).where(Notification.user_id == alice.id)).all()
     assert kinds.count("brokerage_reminder") == 1
 
-    # After the meeting: held, then NDA with its date.
+    # Not before it starts (issue 11): refused, nothing changed.
     login(client, coord)
+    r = client.post(f"/brokerage/meeting/{meeting.id}/held")
+    assert r.status_code == 400 and "開始前" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Proposal, pa.id).stage == "meeting_scheduled"
+    # After the meeting (its time moved into the past): held, then NDA with its date.
+    db.session.get(Meeting, meeting.id).starts_at = utcnow() - timedelta(hours=2)
+    db.session.commit()
     assert client.post(f"/brokerage/meeting/{meeting.id}/held").status_code == 302
     db.session.expire_all()
     assert db.session.get(Proposal, pa.id).stage == "met"

@@ -166,8 +166,10 @@ def test_encoder_unavailable_write_succeeds_and_page_says_catching_up(matching_a
         logout(client)
 
         login(client, proposer)
+        # The fit check has its own encoder (OIMS_FIT_ENCODER, packaged USE) and needs no index:
+        # it still answers while the matcher catches up.
         r = client.post("/brokerage/fit-check", json={"need_id": need.id, "text": "CFRPの射出成形を提案します。"})
-        assert r.status_code == 503 and r.get_json()["catching_up"] is True
+        assert r.status_code == 200 and "missing" in r.get_json()
         assert client.post(f"/proposals/{prop.id}/withdraw", data={"note": "x"}).status_code == 302
         assert _queue() >= 2  # nothing lost: the work waits in the queue
 

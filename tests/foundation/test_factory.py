@@ -33,7 +33,8 @@ def test_environment_configures_database_and_secret(tmp_path, monkeypatch):
 def test_mapping_overrides_environment(tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True, "OIMS_PAGE_SIZE": 7})
     assert app.testing and app.config["OIMS_PAGE_SIZE"] == 7
-    assert "db" in dir(db) or db is not None
+    with app.app_context():  # the one db extension is bound to this app's database
+        assert str(db.engine.url) == app.config["SQLALCHEMY_DATABASE_URI"]
     assert "sqlalchemy" in app.extensions and "migrate" in app.extensions and "babel" in app.extensions
 
 

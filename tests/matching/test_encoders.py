@@ -37,6 +37,7 @@ def test_env_selects_encoder(monkeypatch, e5) -> None:
     assert get_encoder() is e5
 
 
+@pytest.mark.slow
 def test_use_encoder_fast_multilingual() -> None:
     use = get_encoder("use-multilingual")
     v = use.encode_documents(["ロボット", "robot", "冷凍食品"])

@@ -48,14 +48,14 @@ PARAM_DEFAULTS = {
     "slot_id": "slot", "message_id": "message", "invitation_id": "invitation", "attachment_id": "att_need",
     "att_id": "att_need", "req_id": "join_request", "user_id": "joiner", "token_id": "token_row",
     "token": Lit("not-a-valid-token"), "code": Lit("en"), "filename": Lit("css/oims.css"),
-    "decision": Lit("approve"), "uid": "meeting_uid",
+    "decision": Lit("approve"), "uid": "meeting_uid", "endorsement_id": "endorsement", "job_id": "import_job",
 }
 
 R = ("anon", "owner", "proposer", "coord", "coord_other", "admin")
 
 
 def roles(anon="login", owner="deny", proposer="deny", coord="deny", coord_other="deny", admin="ok") -> dict:
-    return dict(zip(R, (anon, owner, proposer, coord, coord_other, admin)))
+    return dict(zip(R, (anon, owner, proposer, coord, coord_other, admin), strict=True))
 
 
 OK, OK4, LOGIN, DENY = "ok", "ok400", "login", "deny"
@@ -103,6 +103,19 @@ RULES: dict[str, Rule] = {
     "auth.settings": Rule(SIGNED_IN),
     "auth.change_password": Rule(SIGNED_IN_POST),
     "auth.logout": Rule(SIGNED_IN_POST),
+    "auth.end_sessions": Rule(SIGNED_IN_POST, why="signs the caller's own account out everywhere"),
+    # --- accounts: own data, deletion, off-boarding (admin) ----------------------------------
+    "accounts.export_json": Rule(SIGNED_IN, why="each user downloads only their own data"),
+    "accounts.export_zip": Rule(SIGNED_IN, why="each user downloads only their own data"),
+    "accounts.delete_account": Rule(SIGNED_IN, why="the form; the POST needs the password"),
+    "accounts.admin_user": Rule(ADMIN),
+    "accounts.admin_export": Rule(ADMIN, why="for disclosure requests of people who cannot sign in"),
+    "accounts.disable_user": Rule(roles(admin=OK4)),
+    "accounts.enable_user": Rule(roles(admin=OK4)),
+    "accounts.end_user_sessions": Rule(roles(admin=OK4)),
+    "accounts.delete_user": Rule(roles(admin=OK4), why="without the confirmation box: 400"),
+    "accounts.disable_org": Rule(roles(admin=OK4)),
+    "accounts.enable_org": Rule(roles(admin=OK4)),
     # --- organisations -----------------------------------------------------------------------
     "orgs.index": Rule(STAFF),
     "orgs.view": Rule(roles(owner=_mine, coord=OK, coord_other=OK),
@@ -134,6 +147,7 @@ RULES: dict[str, Rule] = {
     "proposals.view": Rule(bureau_obj(owner=OK, proposer=OK)),
     "proposals.receipt": Rule(bureau_obj(proposer=OK), why="the receipt is the proposer's and the bureau's; not the owner's"),
     "proposals.attachment": Rule(bureau_obj(owner=OK, proposer=OK), params={"attachment_id": "att_proposal"}),
+    "proposals.as_owner": Rule(party_only(proposer=OK), why="the proposer's preview of the owner's view"),
     "proposals.edit": Rule(party_only(proposer=OK), params={"proposal_id": "proposal_draft"}),
     "proposals.submit": Rule(party_only(proposer=OK, ok=OK4), params={"proposal_id": "proposal_draft"}),
     "proposals.withdraw": Rule(party_only(proposer=OK, ok=OK4)),
@@ -158,6 +172,28 @@ RULES: dict[str, Rule] = {
     "brokerage.meeting_ics": Rule(bureau_obj(owner=OK, proposer=OK), params={"meeting_id": "meeting_held"}),
     "brokerage.record_outcome": Rule(bureau_obj(owner=OK, proposer=OK, ok=OK4), params={"proposal_id": "proposal_met"}),
     "brokerage.fit_check": Rule(SIGNED_IN, query={"need_id": "need"}),
+    # --- matcher feedback and alerts (h4) -------------------------------------------------------
+    "matchfeed.judge": Rule(bureau_obj(ok=OK4), keeps_world=True,
+                            data={"kind": Lit("proposal"), "target_id": "proposal", "relevant": Lit("1")},
+                            why="the need's bureau marks its candidates; a mark changes no workflow state"),
+    "matchfeed.alert_settings": Rule(SIGNED_IN, why="each user's own alert opt-in"),
+    "matchfeed.unsubscribe": Rule(roles(OK4, OK4, OK4, OK4, OK4, OK4),
+                                  why="from an e-mail without logging in; the signed token names the user "
+                                      "(an invalid one gets 400)"),
+    # --- fair dealing (h8) ------------------------------------------------------------------------
+    "fairdeal.save_terms": Rule(bureau_obj(owner=OK, proposer=OK, ok=OK4), params={"proposal_id": "proposal_met"},
+                                why="either party or the bureau's coordinator records the key terms"),
+    "fairdeal.report": Rule(party_only(proposer=OK, ok=OK4), why="only the proposer reports, privately"),
+    "fairdeal.reports": Rule(STAFF, why="a coordinator sees the reports of its own bureau only"),
+    "checkins.answer": Rule(roles(DENY, DENY, DENY, DENY, DENY, DENY),
+                            why="no sign-in: only a valid signed link made for a party opens it"),
+    # --- endorsements (h8) --------------------------------------------------------------------------
+    "endorsements.index": Rule(roles(coord=OK, coord_other=OK), why="endorsers: allowed support bodies and the bureau"),
+    "endorsements.withdraw": Rule(bureau_obj(), keeps_world=True,
+                                  why="the endorsing body, or the endorsed organisation's bureau"),
+    "endorsements.endorsers": Rule(STAFF),
+    "endorsements.remove_endorser": Rule(bureau_obj(), keeps_world=True,
+                                         why="a coordinator manages the endorsers of its own bureau"),
     # --- JSON API (bearer token; cookies do not count) ----------------------------------------
     "api.docs": Rule(PUBLIC),
     "api.openapi_json": Rule(PUBLIC),
@@ -177,6 +213,13 @@ RULES: dict[str, Rule] = {
     "api.kpi": Rule(roles(owner=OK, coord=OK, coord_other=OK)),
     "api.match_my_organisation": Rule(SIGNED_IN, unavailable_ok=True, why="matches for the caller's own organisation"),
     "api.match_need": Rule(bureau_obj(), unavailable_ok=True),
+    # --- bulk import of organisations ---------------------------------------------------------
+    "imports.index": Rule(STAFF),
+    "imports.upload": Rule(roles(coord=OK4, coord_other=OK4, admin=OK4), why="an empty upload is refused (400)"),
+    "imports.template": Rule(STAFF, params={"fmt": Lit("xlsx")}),
+    "imports.job": Rule(bureau_obj(), why="a bureau's import jobs are its coordinators' (and admins')"),
+    "imports.status": Rule(bureau_obj()),
+    "imports.run": Rule(bureau_obj(ok=OK4)),
     # --- insight ---------------------------------------------------------------------------------
     "insight.kpi": Rule(roles(owner=OK, coord=OK, coord_other=OK)),
     "insight.export_kpi": Rule(roles(owner=OK, coord=OK, coord_other=OK), params={"name": Lit("funnel")}),

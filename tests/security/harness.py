@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from sqlalchemy import event
 
 from oims import create_app
 from oims.extensions import db as _db
@@ -172,34 +171,10 @@ def _build_path(rule, values: dict) -> str:
     return adapter.build(rule.endpoint, values, method=None, force_external=False)
 
 
-def _no_fsync(dbapi_connection, _record):
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=OFF")
-    cursor.close()
-
-
-@contextmanager
-def fast_sqlite(engine):
-    """The world is rebuilt about a hundred times: on SQLite, skip the fsync of
-    every commit for this module (durability is not what is tested here)."""
-    if engine.dialect.name != "sqlite":
-        yield
-        return
-    _db.session.remove()
-    engine.dispose()
-    event.listen(engine, "connect", _no_fsync)
-    try:
-        yield
-    finally:
-        _db.session.remove()
-        event.remove(engine, "connect", _no_fsync)
-        engine.dispose()
-
-
 @contextmanager
 def world_context(app):
     """Module-wide: an app and request context, a Matrix, empty tables after."""
-    with app.app_context(), app.test_request_context(), fast_sqlite(_db.engine):
+    with app.app_context(), app.test_request_context():
         m = Matrix(app)
         try:
             yield m

@@ -78,7 +78,7 @@ def test_anonymous_owner_hidden_from_proposers(app, db, scene):
             f"/needs/attachments/{att.id}", "/dashboard", "/notifications", "/proposals/mine",
             f"/proposals/{prop.id}", f"/proposals/{prop.id}/receipt", f"/proposals/{prop.id}/receipt?format=txt",
             "/insight/export/needs.csv", "/insight/export/proposals.csv", f"/brokerage/fit-check?need_id={need.id}",
-            f"/proposals/new?need_id={need.id}"]
+            f"/proposals/new?need_id={need.id}", "/account/data.json"]
     api = ["/api/v1/needs", f"/api/v1/needs/{need.id}", "/api/v1/proposals", f"/api/v1/proposals/{prop.id}",
            "/api/v1/matches/needs"]
     for who in ("p1", "p2"):
@@ -96,7 +96,7 @@ def test_unforwarded_proposal_hidden_from_the_owner(app, db, scene):
     need, prop = scene["need"], scene["proposal"]
     urls = [f"/needs/{need.id}", f"/proposals/need/{need.id}", f"/proposals/{prop.id}", f"/brokerage/case/{prop.id}",
             "/brokerage/inbox", "/dashboard", "/notifications", "/insight/", "/insight/export/proposals.csv",
-            "/insight/export/meetings.csv", "/needs/mine"]
+            "/insight/export/meetings.csv", "/needs/mine", "/account/data.json"]
     api = ["/api/v1/proposals", f"/api/v1/proposals/{prop.id}", f"/api/v1/needs/{need.id}", "/api/v1/kpi"]
     _assert_absent(app, db, scene["owner"], [SECRET_PROPOSAL, "提案 一郎"], urls, api)
 
@@ -104,7 +104,8 @@ def test_unforwarded_proposal_hidden_from_the_owner(app, db, scene):
 def test_a_proposal_hidden_from_competitors_and_other_bureaus(app, db, scene):
     need, prop = scene["need"], scene["proposal"]
     urls = [f"/needs/{need.id}", f"/proposals/need/{need.id}", f"/proposals/{prop.id}", f"/brokerage/case/{prop.id}",
-            "/dashboard", "/proposals/mine", "/insight/export/proposals.csv", f"/proposals/{prop.id}/receipt"]
+            "/dashboard", "/proposals/mine", "/insight/export/proposals.csv", f"/proposals/{prop.id}/receipt",
+            "/account/data.json"]
     api = ["/api/v1/proposals", f"/api/v1/proposals/{prop.id}"]
     _assert_absent(app, db, scene["p2"], [SECRET_PROPOSAL], urls, api)
     _assert_absent(app, db, scene["coord_other"], [SECRET_PROPOSAL],
@@ -124,3 +125,4 @@ def test_controls_the_same_pages_do_show_them_to_those_allowed(app, db, scene, f
     client = app.test_client()
     assert login(client, scene["p1"]).status_code == 302
     assert SECRET_PROPOSAL in client.get("/proposals/mine").get_data(as_text=True)
+    assert SECRET_PROPOSAL in client.get("/account/data.json").get_data(as_text=True)

@@ -161,7 +161,7 @@ STYLE_BLOCK = re.compile(r"<style\b", re.IGNORECASE)
 def test_pages_have_no_inline_script_or_style(crawled):
     """The CSP would block them, so the page would silently break."""
     problems = set()
-    for endpoint, role, url, resp in crawled:
+    for endpoint, _role, url, resp in crawled:
         if resp.mimetype != "text/html" or url.startswith("/api/v1/docs"):
             continue
         html = resp.get_data(as_text=True)

@@ -114,6 +114,14 @@ def _side(f: Factory, db, side: str) -> dict:
     join = OrgJoinRequest(user_id=joiner.id, organisation_id=owner.organisation_id)
     note = Notification(user_id=owner.id, kind="test", text="x")
     db.session.add_all([join, note])
+    from datetime import date
+
+    from oims.models import Endorsement
+
+    endorsement = Endorsement(org_id=proposer.organisation_id, capability="精密切削", endorser_org_id=coord.organisation_id,
+                              endorser_user_id=coord.id, endorsed_on=date.today(),
+                              expires_on=date.today() + timedelta(days=365))
+    db.session.add(endorsement)
     db.session.commit()
     from oims.models import ApiToken
 
@@ -121,14 +129,20 @@ def _side(f: Factory, db, side: str) -> dict:
                          token_hash=hashlib.sha256(secrets.token_bytes(16)).hexdigest())
     db.session.add(token_row)
     db.session.flush()
+    from oims.imports.corporate_number import with_check_digit
+    from oims.imports.services import create_job
+
+    number = with_check_digit("10000000000" + ("1" if side == "own" else "2"))
+    job = create_job(f"法人番号,名称,都道府県\n{number},取込{tag}株式会社,{pref}\n".encode(), "list.csv",
+                     actor=coord)
     ids.update(
-        token_row=token_row.id, owner=owner.id, proposer=proposer.id, coord=coord.id,
+        import_job=job.id, token_row=token_row.id, owner=owner.id, proposer=proposer.id, coord=coord.id,
         owner_org=owner.organisation_id, proposer_org=proposer.organisation_id, coord_org=coord.organisation_id,
         need=need.id, need2=need2.id, need_review=need_review.id, need_draft=need_draft.id,
         proposal=prop.id, proposal_submitted=prop_sub.id, proposal_draft=prop_draft.id,
         meeting=meeting.id, slot=slot.id, need3=need3.id, proposal_met=prop_met.id, meeting_held=held.id, message=msg.id, invitation=inv.id,
         att_need=atts["att_need"].id, att_proposal=atts["att_proposal"].id,
-        join_request=join.id, joiner=joiner.id, meeting_uid=meeting.uid,
+        join_request=join.id, joiner=joiner.id, meeting_uid=meeting.uid, endorsement=endorsement.id,
     )
     return ids
 

@@ -1,0 +1,211 @@
+"""Routes: a person's own data and deletion (/account/...), and the admin's
+off-boarding of users and organisations (/admin/...). Admin routes are
+guarded with roles_required("admin") before any work."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from ..access import roles_required
+from ..auth.views import sign_out_here
+from ..extensions import db
+from ..models import ApiToken, Organisation, User
+from ..passwords import verify_password
+from ..services import NotAllowed, ValidationFailed, apply_errors
+from . import bp, export, services
+from .forms import AdminDeleteForm, DeleteAccountForm
+
+
+def _download(body: str | bytes, filename: str, mimetype: str) -> Response:
+    resp = Response(body, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp
+
+
+# --- the person's own data --------------------------------------------------------------------
+
+@bp.get("/account/data.json")
+@login_required
+def export_json():
+    return _download(export.personal_data_json(current_user), f"oims-personal-data-{current_user.id}.json",
+                     "application/json")
+
+
+@bp.get("/account/data.zip")
+@login_required
+def export_zip():
+    return _download(export.personal_data_zip(current_user), f"oims-personal-data-{current_user.id}.zip",
+                     "application/zip")
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    general: list[str] = []
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not verify_password(user.password_hash, form.password.data):
+            form.password.errors.append(_("The password is wrong."))
+        else:
+            try:
+                services.delete_user(user, actor=user)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                general = apply_errors(form, exc)
+            else:
+                db.session.commit()
+                sign_out_here()
+                flash(_("Your account was deleted. Your name and e-mail address were removed; "
+                        "the bureau keeps the business records without them."), "info")
+                return redirect(url_for("main.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/delete.html", form=form, general_errors=general), status
+
+
+# --- admin: users -----------------------------------------------------------------------------
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _back(user: User):
+    return redirect(url_for("accounts.admin_user", user_id=user.id))
+
+
+@bp.get("/admin/users/<int:user_id>")
+@roles_required("admin")
+def admin_user(user_id: int):
+    user = _user_or_404(user_id)
+    tokens = db.session.scalar(select(func.count(ApiToken.id)).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))) or 0
+    return render_template("accounts/admin_user.html", user=user, active_tokens=tokens,
+                           delete_form=AdminDeleteForm())
+
+
+@bp.get("/admin/users/<int:user_id>/data.json")
+@roles_required("admin")
+def admin_export(user_id: int):
+    """For a disclosure request from someone who can no longer sign in."""
+    user = _user_or_404(user_id)
+    from ..services import audit
+
+    audit(current_user, "user.data_exported", user)
+    db.session.commit()
+    return _download(export.personal_data_json(user), f"oims-personal-data-{user.id}.json", "application/json")
+
+
+def _act(user: User, fn, success):
+    try:
+        result = fn()
+    except NotAllowed:
+        abort(403)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return _back(user)
+    db.session.commit()
+    flash(success(result), "success")
+    return _back(user)
+
+
+@bp.post("/admin/users/<int:user_id>/disable")
+@roles_required("admin")
+def disable_user(user_id: int):
+    user = _user_or_404(user_id)
+    return _act(user, lambda: services.disable_user(user, actor=current_user),
+                lambda n: _("The account was disabled: its sessions ended and %(n)d API tokens were revoked.", n=n))
+
+
+@bp.post("/admin/users/<int:user_id>/enable")
+@roles_required("admin")
+def enable_user(user_id: int):
+    user = _user_or_404(user_id)
+    return _act(user, lambda: services.enable_user(user, actor=current_user),
+                lambda _r: _("The account was enabled."))
+
+
+@bp.post("/admin/users/<int:user_id>/sessions/end")
+@roles_required("admin")
+def end_user_sessions(user_id: int):
+    user = _user_or_404(user_id)
+    return _act(user, lambda: services.end_user_sessions(user, actor=current_user),
+                lambda _r: _("Every session of this account was ended."))
+
+
+@bp.post("/admin/users/<int:user_id>/delete")
+@roles_required("admin")
+def delete_user(user_id: int):
+    user = _user_or_404(user_id)
+    form = AdminDeleteForm()
+    if not form.validate_on_submit():
+        flash(_("Tick the box to confirm."), "warning")
+        return _back(user), 400
+    if user.id == current_user.id:
+        flash(_("Delete your own account from your settings."), "warning")
+        return _back(user), 400
+    return _act(user, lambda: services.delete_user(user, actor=current_user),
+                lambda _r: _("The account was deleted (pseudonymised); its business records were kept."))
+
+
+# --- admin: organisations ---------------------------------------------------------------------
+
+def _org_or_404(org_id: int) -> Organisation:
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        abort(404)
+    return org
+
+
+@bp.post("/admin/orgs/<int:org_id>/disable")
+@roles_required("admin")
+def disable_org(org_id: int):
+    org = _org_or_404(org_id)
+    try:
+        report = services.disable_org(org, actor=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("orgs.view", org_id=org.id))
+    db.session.commit()
+    flash(_("The organisation was disabled: %(users)d users disabled, %(tokens)d API tokens revoked, "
+            "%(proposals)d proposals withdrawn, %(needs)d needs withdrawn, %(meetings)d meetings cancelled.",
+            users=report.users_disabled, tokens=report.tokens_revoked, proposals=len(report.proposals_withdrawn),
+            needs=len(report.needs_withdrawn), meetings=report.meetings_cancelled), "success")
+    if report.proposals_left:
+        flash(ngettext("%(num)d proposal is past the meeting stage and was left as it is; its coordinator "
+                       "can end it from the case page.",
+                       "%(num)d proposals are past the meeting stage and were left as they are; their "
+                       "coordinators can end them from the case pages.", len(report.proposals_left)), "warning")
+    return redirect(url_for("orgs.view", org_id=org.id))
+
+
+@bp.post("/admin/orgs/<int:org_id>/enable")
+@roles_required("admin")
+def enable_org(org_id: int):
+    org = _org_or_404(org_id)
+    try:
+        count = services.enable_org(org, actor=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("orgs.view", org_id=org.id))
+    db.session.commit()
+    flash(_("The organisation was enabled again, with %(n)d of its users. Withdrawn proposals and needs "
+            "stay withdrawn.", n=count), "success")
+    return redirect(url_for("orgs.view", org_id=org.id))

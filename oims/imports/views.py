@@ -1,0 +1,117 @@
+"""Coordinators' import pages: upload → dry-run report → run → progress."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import staff_required
+from ..extensions import db
+from ..models import ImportJob
+from ..policy import can_manage_import, import_job_filter
+from ..services import audit
+from . import bp
+from .columns import COLUMNS
+from .forms import UploadForm
+from .services import (
+    UnreadableFile,
+    claim,
+    create_job,
+    run_job,
+    start_in_background,
+    status_of,
+)
+from .templates import template_csv, template_xlsx
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _job_or_404(job_id: int) -> ImportJob:
+    job = db.session.get(ImportJob, job_id)
+    if job is None or not can_manage_import(current_user, job):
+        abort(404)  # another bureau's jobs do not exist for this user
+    return job
+
+
+def _render_index(form: UploadForm, status: int = 200, errors: list[str] | None = None):
+    jobs = db.session.scalars(db.select(ImportJob).where(import_job_filter(current_user))
+                              .order_by(ImportJob.id.desc()).limit(20)).all()
+    return render_template("imports/index.html", form=form, jobs=jobs, columns=COLUMNS,
+                           errors=errors or []), status
+
+
+@bp.get("/")
+@staff_required
+def index():
+    return _render_index(UploadForm())
+
+
+@bp.post("/")
+@staff_required
+def upload():
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _render_index(form, 400)
+    data = form.file.data.read()
+    try:
+        job = create_job(data, form.file.data.filename or "upload", actor=current_user,
+                         bureau=None if current_user.is_admin else current_user.bureau)
+    except UnreadableFile as exc:
+        db.session.rollback()
+        return _render_index(form, 400, [str(exc)])
+    db.session.commit()
+    return redirect(url_for("imports.job", job_id=job.id))
+
+
+@bp.get("/template.<fmt>")
+@staff_required
+def template(fmt: str):
+    if fmt == "csv":
+        return Response(template_csv(), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=oims_org_template.csv"})
+    if fmt == "xlsx":
+        return Response(template_xlsx(), mimetype=XLSX_TYPE,
+                        headers={"Content-Disposition": "attachment; filename=oims_org_template.xlsx"})
+    abort(404)
+
+
+@bp.get("/<int:job_id>")
+@staff_required
+def job(job_id: int):
+    job = _job_or_404(job_id)
+    return render_template("imports/job.html", job=job, state=status_of(job))
+
+
+@bp.get("/<int:job_id>/status")
+@staff_required
+def status(job_id: int):
+    return jsonify(status_of(_job_or_404(job_id)))
+
+
+@bp.post("/<int:job_id>/run")
+@staff_required
+def run(job_id: int):
+    job = _job_or_404(job_id)
+    if job.status not in ("validated", "running"):
+        return redirect(url_for("imports.job", job_id=job.id))
+    resuming = job.status == "running"
+    if not claim(job):
+        flash(_("This import is already running."), "info")
+        return redirect(url_for("imports.job", job_id=job.id))
+    audit(current_user, "import.resumed" if resuming else "import.started", job, after_row=job.last_row)
+    db.session.commit()
+    if current_app.config.get("OIMS_IMPORT_IN_BACKGROUND", True):
+        start_in_background(job.id)
+    else:
+        run_job(job)
+    return redirect(url_for("imports.job", job_id=job.id))

@@ -1,0 +1,100 @@
+"""Judgment marks on the coordinator's ranked lists, alert settings and the
+login-free unsubscribe link. Access first, then a service, one commit."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import matching_service as ms
+from ..brokerage import services as brokerage
+from ..extensions import db
+from ..match_bands import calibrate
+from ..models import Need, Organisation, Proposal
+from ..policy import can_manage_need, can_view_proposal
+from ..reference import PROPOSER_KINDS
+from . import alerts, bp, judgments
+from .forms import AlertSettingsForm, JudgeForm
+
+log = logging.getLogger(__name__)
+
+
+def _managed_need(need_id: int) -> Need:
+    need = db.session.get(Need, need_id)
+    if need is None or not can_manage_need(current_user, need):
+        abort(404)
+    return need
+
+
+def _fit_of(need: Need, kind: str, target_id: int):
+    """The candidate's calibrated estimate and rank in the list the coordinator saw."""
+    try:
+        if kind == "proposal":
+            for pid, score, _reasons, _parts in ms.rank_proposals(need) or []:
+                if pid == target_id:
+                    return calibrate(score), None
+        else:
+            for rec in brokerage.recommendations(need) or []:
+                if rec.org.id == target_id:
+                    return rec.fit, rec.rank
+    except Exception:
+        log.warning("no matcher estimate for a judgment", exc_info=True)
+    return None, None
+
+
+@bp.post("/need/<int:need_id>/judge")
+@login_required
+def judge(need_id: int):
+    need = _managed_need(need_id)
+    form = JudgeForm()
+    target_id = int(form.target_id.data) if (form.target_id.data or "").isdigit() else None
+    if not form.validate_on_submit() or target_id is None:
+        from ..brokerage.views import _render_need
+
+        return _render_need(need, 400, [_("The mark was not saved: choose relevant or not relevant.")])
+    if form.kind.data == "proposal":
+        target = db.session.get(Proposal, target_id)
+        if (target is None or target.need_id != need.id or target.stage == "draft"
+                or not can_view_proposal(current_user, target)):
+            abort(404)
+    else:
+        target = db.session.get(Organisation, target_id)
+        if target is None or target.kind not in PROPOSER_KINDS or target.id == need.owner_org_id:
+            abort(404)
+    fit, rank = _fit_of(need, form.kind.data, target.id)
+    judgments.record(need, target, "mark", actor=current_user, relevance=float(form.relevant.data), fit=fit,
+                     rank=rank)
+    db.session.commit()
+    flash(_("Your mark was saved. It helps measure the matcher."), "success")
+    anchor = "#ranked-h" if form.kind.data == "proposal" else "#recs-h"
+    return redirect(url_for("brokerage.need", need_id=need.id) + anchor)
+
+
+@bp.route("/alerts", methods=["GET", "POST"])
+@login_required
+def alert_settings():
+    sub = alerts.subscription(current_user)
+    form = AlertSettingsForm(obj=sub) if request.method == "GET" else AlertSettingsForm()
+    applies = current_user.is_proposer and current_user.organisation.is_proposer_kind
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("matchfeed/alerts.html", form=form, applies=applies), 400
+        alerts.set_subscription(current_user, on_publish=form.on_publish.data,
+                                weekly_digest=form.weekly_digest.data)
+        db.session.commit()
+        flash(_("Your alert settings were saved."), "success")
+        return redirect(url_for("matchfeed.alert_settings"))
+    return render_template("matchfeed/alerts.html", form=form, applies=applies)
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe(token: str):
+    """From an e-mail, without logging in: the signed token names the user."""
+    user = alerts.unsubscribe(token)
+    if user is None:
+        return render_template("matchfeed/unsubscribed.html", ok=False), 400
+    db.session.commit()
+    return render_template("matchfeed/unsubscribed.html", ok=True)
