@@ -10,12 +10,8 @@ bp = Blueprint("matchfeed", __name__, url_prefix="/matching")
 
 
 def init_app(app: Flask) -> None:
-    from ..demo import register_step
     from ..match_bands import BAND_LABELS
     from . import cli  # noqa: F401 - registers `flask oims export-judgments` and `send-digest`
-    from .demo import demo_step
-
-    register_step(demo_step)
 
     @app.context_processor
     def inject_bands():
