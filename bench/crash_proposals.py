@@ -9,7 +9,7 @@ After the restart: every acknowledged proposal is present exactly once, no
 proposal is half-written (submitted without its receipt or its event), the
 server accepts proposals again, and the matcher's index — possibly behind
 the database after the crash — is repaired to match it (the same repair the
-app runs at its first search and `flask oims reindex --changed-only`).
+encoding worker runs at its start and `flask oims reindex --changed-only`).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def main() -> None:
     if killed_at is None:
         print("[crash] the burst ended before the kill point; nothing was tested")
 
-    before = index_state(app)
+    before = index_state(app, settle_seconds=0)
     print(f"[crash] index right after the crash: {before}")
     server2 = Server(env, workers=args.workers)
     t0 = time.perf_counter()

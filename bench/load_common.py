@@ -47,9 +47,23 @@ def summary_ms(values: list[float]) -> str:
 
 
 def free_port() -> int:
+    """A free port; inside OIMS_BENCH_PORTS (e.g. 5120-5129) when set, for shared machines."""
+    lo, _, hi = os.environ.get("OIMS_BENCH_PORTS", "").partition("-")
+    for port in range(int(lo), int(hi or lo) + 1) if lo else []:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            if port not in _TAKEN:
+                _TAKEN.add(port)
+                return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_TAKEN: set[int] = set()  # handed out but perhaps not bound yet (servers start one after another)
 
 
 # --- database ------------------------------------------------------------------------------
@@ -81,7 +95,6 @@ class BenchEnv:
             "OIMS_MAIL_BACKEND": "log",
             "OIMS_MATCHING_ENABLED": "1" if self.matching else "0",
             "OIMS_ENCODER": self.encoder,
-            "OIMS_INDEX_DIR": str(self.workdir / "index"),
             "OIMS_UPLOAD_DIR": str(self.workdir / "uploads"),
             "OIMS_BASE_URL": "http://127.0.0.1",
         })
@@ -173,12 +186,22 @@ def seed_needs_and_proposers(app, *, needs: int, proposers: int) -> dict:
 # --- gunicorn ----------------------------------------------------------------------------------
 
 class Server:
-    def __init__(self, env: BenchEnv, workers: int = 4, port: int | None = None):
+    """One gunicorn host. `host` > 0 gives it an instance folder of its own (a
+    separate machine as far as the app can tell); `extra_env` overrides OIMS_*."""
+
+    def __init__(self, env: BenchEnv, workers: int = 4, port: int | None = None, *, host: int = 0,
+                 extra_env: dict | None = None):
         self.env = env
         self.workers = workers
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.log = env.workdir / f"gunicorn-{self.port}.log"
+        self.extra_env = dict(extra_env or {})
+        if host:
+            self.extra_env["OIMS_BENCH_INSTANCE"] = str(env.workdir / f"instance-host{host}")
+
+    def environ(self) -> dict:
+        return {**self.env.environ(), **self.extra_env}
 
     @property
     def base(self) -> str:
@@ -189,7 +212,7 @@ class Server:
                "--bind", f"127.0.0.1:{self.port}", "--chdir", str(ROOT), "--pythonpath", f"{ROOT},{ROOT / 'bench'}",
                "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning", "load_wsgi:app"]
         with open(self.log, "ab") as log:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen(cmd, env=self.env.environ(), stdout=log, stderr=subprocess.STDOUT,
+            self.proc = subprocess.Popen(cmd, env=self.environ(), stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         import requests
 
@@ -210,6 +233,33 @@ class Server:
         if self.proc is not None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+class Worker:
+    """`flask oims worker`: the encoding worker of a multi-host deployment."""
+
+    def __init__(self, env: BenchEnv, name: str = "worker"):
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+        self.log = env.workdir / f"{name}.log"
+
+    def start(self) -> None:
+        environ = {**self.env.environ(), "FLASK_APP": str(ROOT / "bench" / "load_wsgi.py"),
+                   "OIMS_BENCH_INSTANCE": str(self.env.workdir / "instance-worker"),
+                   "PYTHONPATH": str(ROOT)}  # this checkout's oims, whatever the venv has installed
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "flask", "oims", "worker"],
+                                         cwd=str(ROOT), env=environ, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -297,34 +347,39 @@ def check_stored(app, acked: dict[int, str]) -> dict:
 
 
 def index_state(app, settle_seconds: float = 60.0) -> dict:
-    """The matcher's proposals collection compared with the database, once the
-    server's background indexing threads have emptied the queue (or the wait ran out)."""
+    """The matcher's stored proposals (MatchItem, what every host's index is built
+    from) compared with the database, once the encoding worker has handled the
+    change log (or the wait ran out: pass 0 when no worker runs)."""
     from sqlalchemy import func, select
 
     from oims import matching_service as ms
     from oims.extensions import db
-    from oims.models import IndexQueue, Proposal
+    from oims.models import MatchItem, Proposal
 
     with app.app_context():
         svc = ms.service(app)
         if not svc.enabled:
             return {"enabled": False}
         t0 = time.monotonic()
-        while time.monotonic() - t0 < settle_seconds and (db.session.scalar(select(func.count(IndexQueue.id))) or 0):
+        while time.monotonic() - t0 < settle_seconds and svc.pending(db.session):
             db.session.rollback()
             time.sleep(0.2)
         should = set(db.session.scalars(select(Proposal.id).where(
             Proposal.stage.notin_(ms.UNINDEXED_PROPOSAL_STAGES))))
-        have = set(svc.matcher("proposals").ids())
-        queued = db.session.scalar(select(func.count(IndexQueue.id))) or 0
+        rows = db.session.execute(select(MatchItem.item_id, func.count(MatchItem.id)).where(
+            MatchItem.kind == "proposals").group_by(MatchItem.item_id)).all()
+        have = {i for i, _n in rows}
+        queued = svc.pending(db.session)
+        db.session.rollback()
         return {"enabled": True, "db": len(should), "index": len(have), "missing": len(should - have),
-                "stray": len(have - should), "queued": queued}
+                "stray": len(have - should), "twice": sum(1 for _i, n in rows if n > 1), "queued": queued}
 
 
 def repair_index(app) -> dict:
+    """What a worker does at start (and `flask oims reindex --changed-only`), inline."""
     from oims import matching_service as ms
 
     with app.app_context():
         t0 = time.perf_counter()
-        report = ms.service(app).repair()
+        report = ms.reindex(force=False)
         return {"report": report, "seconds": round(time.perf_counter() - t0, 2)}

@@ -17,7 +17,7 @@ from .filters import as_texts as _as_texts
 from .filters import matching_items
 from .filters import top_rows as _top
 from .index import VectorIndex
-from .lexical import BM25Index
+from .lexical import ANALYSER_VERSION, BM25Index
 from .ranking import Weights, aggregate, zscore
 from .reasons import Reason, explain
 
@@ -48,7 +48,9 @@ class Matcher:
     def __init__(self, directory: Path | str, encoder: Encoder | str | None = None, *,
                  weights: Weights | None = None, hnsw_threshold: int = 50_000,
                  on_stale: str = "rebuild") -> None:
-        self.directory = Path(directory)
+        # None: memory only (the app keeps the index in its database, see
+        # add_precomputed); save()/reload() need a directory.
+        self.directory = Path(directory) if directory is not None else None
         self.encoder = encoder if isinstance(encoder, Encoder) else get_encoder(encoder)
         self.weights = weights or Weights()
         self.hnsw_threshold = hnsw_threshold
@@ -56,6 +58,9 @@ class Matcher:
         self.version = 0
         self._lock = threading.RLock()
         self._reset()
+        self._fingerprint = (0, 0, 0)
+        if self.directory is None:
+            return
         self._fingerprint = store.fingerprint(self.directory)
         try:
             self.reload()
@@ -112,6 +117,69 @@ class Matcher:
                 offset += len(texts)
             self.version += 1
         return len(batch)
+
+    # ------------------------------------------- precomputed vectors and analysis
+    analyser_version = ANALYSER_VERSION
+
+    @staticmethod
+    def analyse(texts: list[str]) -> list:
+        """The lexical analysis of an item's texts: opaque, JSON-serialisable, valid
+        for `analyser_version`. Store it with the vectors; pass it back to
+        `add_precomputed`."""
+        return [BM25Index.analyse(t) for t in texts]
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        return self.encoder.encode_documents(texts)
+
+    def export_item(self, item_id: int) -> tuple[list[str], dict[str, Any], np.ndarray]:
+        """(texts, meta, vectors) of an item, as held."""
+        with self._lock:
+            item = self._items[item_id]
+            return list(item.texts), dict(item.meta), self._vectors.get(item.rows)
+
+    def add_precomputed(self, items: Iterable[tuple[int, list[str], Mapping[str, Any], np.ndarray,
+                                                    list | None]]) -> int:
+        """Add or replace items from stored vectors (one row per text) and analysis
+        (None, or from another analyser version: analysed again here). Never encodes."""
+        count = 0
+        with self._lock:
+            all_rows: list[int] = []
+            all_vecs: list[np.ndarray] = []
+            lexical: list[tuple[int, dict]] = []
+            for item_id, texts, meta, vectors, analysis in items:
+                item_id, texts = int(item_id), list(texts)
+                vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.encoder.dim)
+                if analysis is None or len(analysis) != len(texts):
+                    analysis = self.analyse(texts)
+                self._remove(item_id)
+                rows = list(range(len(self._row_item), len(self._row_item) + len(texts)))
+                self._row_item.extend([item_id] * len(texts))
+                self._row_doc.extend(range(len(texts)))
+                lexical.extend(zip(rows, analysis, strict=True))
+                self._items[item_id] = _Item(texts, dict(meta or {}), rows)
+                all_rows.extend(rows)
+                all_vecs.append(vectors)
+                count += 1
+            if len(lexical) >= 256:  # building: one pass, the term cache dropped once
+                self._lexicon.add_counts_many(lexical)
+            else:
+                for row, counts in lexical:
+                    self._lexicon.add_counts(row, counts)
+            if all_rows:
+                self._vectors.add(all_rows, np.concatenate(all_vecs))
+            if count:
+                self.version += 1
+        return count
+
+    def search_vector(self, query_text: str, qvec: np.ndarray, k: int = 20,
+                      filters: Mapping[str, Any] | None = None, exclude_ids: set[int] | None = None,
+                      with_reasons: bool = True) -> list[Result]:
+        """`search` with the query's vector already computed (`encode_query(query_text)`)."""
+        if not query_text or not query_text.strip() or k <= 0:
+            return []
+        with self._lock:
+            return self._search(query_text, np.asarray(qvec, dtype=np.float32), k, filters,
+                                exclude_ids, with_reasons)
 
     def _encode_documents(self, texts: list[str], progress: bool) -> np.ndarray:
         if not progress or len(texts) <= 256:
@@ -262,6 +330,8 @@ class Matcher:
         return self._fingerprint
 
     def changed_on_disk(self) -> bool:
+        if self.directory is None:
+            return False
         return store.fingerprint(self.directory) != self._fingerprint
 
     def reload(self) -> bool:

@@ -41,6 +41,10 @@ class VectorIndex:
         self._n = 0  # used slots in the store
         self._ann = None  # FAISS index over store positions 0.._ann_n-1
         self._ann_n = 0
+        # True: never build the graph inside a search; scan exactly until
+        # build_ann() (e.g. on a background thread) has installed it.
+        self.defer_ann = False
+        self._layout = 0  # bumped by compact(): a graph built before it is void
 
     # ----------------------------------------------------------------- state
     def __len__(self) -> int:
@@ -109,8 +113,43 @@ class VectorIndex:
         self._n = len(live)
         self._pos_of_row = {int(r): i for i, r in enumerate(self._row_of_pos.tolist())}
         self._ann, self._ann_n = None, 0
+        self._layout += 1
 
     # ---------------------------------------------------------------- search
+    def build_ann(self) -> bool:
+        """Build the graph over the store as it is now, without blocking searches or
+        updates (safe on another thread): vectors added meanwhile are appended at the
+        next search; a compaction meanwhile voids it (returns False)."""
+        layout, n, vecs = self._layout, self._n, self._vecs
+        index = self._new_ann(vecs, n)
+        if layout != self._layout:
+            return False
+        self._ann, self._ann_n = index, n
+        return True
+
+    def _ann_ready(self) -> bool:
+        if self._ann is None:
+            return False
+        if self._ann_n < self._n:
+            self._ann.add(np.ascontiguousarray(self._vecs[self._ann_n : self._n], dtype=np.float32))
+            self._ann_n = self._n
+        return True
+
+    def _new_ann(self, vecs: np.ndarray, n: int):
+        faiss = _faiss()
+        if self.kind == "flat":
+            index = faiss.IndexFlatIP(self.dim)
+        else:
+            index = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_8bit, self.hnsw_m,
+                                      faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = self.ef_construction
+            step = max(1, n // 100_000)
+            index.train(np.ascontiguousarray(vecs[:n:step], dtype=np.float32))
+        for start in range(0, n, 65536):
+            index.add(np.ascontiguousarray(vecs[start : min(n, start + 65536)], dtype=np.float32))
+        logger.info("built %s index over %d vectors", type(index).__name__, n)
+        return index
+
     def _build_ann(self) -> None:
         faiss = _faiss()
         if self.kind == "flat":
@@ -153,6 +192,8 @@ class VectorIndex:
         n_live = int(live.sum())
         floor = max(self.exact_scan_below, self._n // 50)
         use_ann = (self.kind == "flat" or self.approximate) and n_live > floor
+        if use_ann and self.defer_ann and not self._ann_ready():
+            use_ann = False  # the graph is being built elsewhere: scan exactly meanwhile
         if not use_ann:
             if n_live * 2 > self._n:  # scan the whole store in place, mask the rest
                 pos = np.arange(self._n)

@@ -9,6 +9,10 @@ import numpy as np
 
 from .text import tokens
 
+# Bump whenever `tokens`/`analyse` change: stored analyses of another version are
+# recomputed from the texts (never re-encoded) when an index is built.
+ANALYSER_VERSION = "bigram-stem/1"
+
 
 class BM25Index:
     """Inverted index keyed by integer row; rows are added and removed one at a time."""
@@ -26,9 +30,17 @@ class BM25Index:
         return len(self._doc_len)
 
     def add(self, row: int, text: str) -> None:
+        self.add_counts(row, self.analyse(text))
+
+    @staticmethod
+    def analyse(text: str) -> dict[str, int]:
+        """What `add` needs from a text (term -> frequency): JSON-serialisable, so it
+        can be stored next to the text's vectors and reused (see ANALYSER_VERSION)."""
+        return dict(Counter(tokens(text)))
+
+    def add_counts(self, row: int, counts: dict[str, int]) -> None:
         if row in self._doc_len:
             self.remove(row)
-        counts = Counter(tokens(text))
         for term, tf in counts.items():
             self._postings.setdefault(term, {})[row] = tf
             self._cache.pop(term, None)
@@ -36,6 +48,27 @@ class BM25Index:
         self._doc_len[row] = length
         self._doc_terms[row] = tuple(counts)
         self._total_len += length
+
+    def add_counts_many(self, pairs) -> None:
+        """Bulk `add_counts` for building an index: (row, counts) pairs; drops the
+        per-term cache once instead of term by term."""
+        postings, doc_len, doc_terms = self._postings, self._doc_len, self._doc_terms
+        total = 0
+        for row, counts in pairs:
+            if row in doc_len:
+                self.remove(row)
+            for term, tf in counts.items():
+                plist = postings.get(term)
+                if plist is None:
+                    postings[term] = {row: tf}
+                else:
+                    plist[row] = tf
+            length = sum(counts.values())
+            doc_len[row] = length
+            doc_terms[row] = tuple(counts)
+            total += length
+        self._total_len += total
+        self._cache.clear()
 
     def remove(self, row: int) -> None:
         if row not in self._doc_len:

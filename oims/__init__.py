@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -27,7 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
-        instance_path=(config or {}).get("INSTANCE_PATH") or None,
+        instance_path=(config or {}).get("INSTANCE_PATH") or os.environ.get("OIMS_INSTANCE_PATH") or None,
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     from . import inputs

@@ -108,10 +108,14 @@ def from_environment(instance_path: str) -> dict:
         "OIMS_RESET_TOKEN_MINUTES": _int("OIMS_RESET_TOKEN_MINUTES", 60),
         "OIMS_PASSWORD_MIN_LENGTH": _int("OIMS_PASSWORD_MIN_LENGTH", 10),
         "OIMS_UPLOAD_DIR": os.environ.get("OIMS_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
-        "OIMS_INDEX_DIR": os.environ.get("OIMS_INDEX_DIR", str(Path(instance_path) / "index")),
         "OIMS_ENCODER": os.environ.get("OIMS_ENCODER", ""),
         "OIMS_MATCHING_ENABLED": _bool("OIMS_MATCHING_ENABLED", True),
         "OIMS_INDEX_IN_BACKGROUND": _bool("OIMS_INDEX_IN_BACKGROUND", True),
+        # embedded: each web process runs an encoding thread (one at a time holds the
+        # lease); external: only `flask oims worker` processes encode.
+        "OIMS_INDEX_WORKER": os.environ.get("OIMS_INDEX_WORKER", "embedded"),
+        "OIMS_INDEX_POLL_SECONDS": float(os.environ.get("OIMS_INDEX_POLL_SECONDS", "0.5")),
+        "OIMS_INDEX_LEASE_SECONDS": float(os.environ.get("OIMS_INDEX_LEASE_SECONDS", "20")),
         "OIMS_IMPORT_IN_BACKGROUND": _bool("OIMS_IMPORT_IN_BACKGROUND", True),
         "OIMS_REDIS_URL": os.environ.get("OIMS_REDIS_URL", ""),
         "OIMS_KPI_CACHE_SECONDS": _int("OIMS_KPI_CACHE_SECONDS", 600),

@@ -1,17 +1,20 @@
 """ORM events that keep the matcher in step with the database: every change to a
-need, proposal or organisation profile is queued (IndexQueue) in the same
-transaction, and indexed after the commit."""
+need, proposal or organisation profile appends an "app" entry to the change log
+(MatchChange) in the same transaction; after the commit the worker is woken
+(the request never waits for it)."""
 
 from __future__ import annotations
 
 import logging
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
 from .extensions import db
-from .matching_service import KIND_OF_MODEL, WATCHED, _own_session, service
-from .models import IndexQueue, Proposal
+from .matching_service import KIND_OF_MODEL, WATCHED, service
+from .models import MatchChange, Proposal
 from .models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -25,8 +28,10 @@ def _enabled_here() -> bool:
 
 
 def _changed(obj) -> bool:
-    state = inspect(obj)
-    return any(state.attrs[name].history.has_changes() for name in WATCHED[type(obj)])
+    # Passive: an attribute that was never loaded cannot have changed, and loading
+    # it here (one query per attribute) was most of this hook's cost in a request.
+    return any(get_history(obj, name, passive=PASSIVE_NO_INITIALIZE).has_changes()
+               for name in WATCHED[type(obj)])
 
 
 def _after_flush(session, flush_context) -> None:
@@ -47,8 +52,8 @@ def _after_flush(session, flush_context) -> None:
         return
     now = utcnow()
     session.connection().execute(
-        insert(IndexQueue.__table__),
-        [{"kind": k, "item_id": i, "enqueued_at": now, "attempts": 0, "last_error": ""} for k, i in keys],
+        insert(MatchChange.__table__),
+        [{"origin": "app", "kind": k, "item_id": i, "created_at": now} for k, i in sorted(keys)],
     )
     seen |= keys
     session.info[_PENDING] = True
@@ -58,16 +63,7 @@ def _after_commit(session) -> None:
     session.info.pop(_SEEN, None)
     if not session.info.pop(_PENDING, False) or not _enabled_here():
         return
-    svc = service()
-    if svc.background:
-        svc.kick()
-        return
-    try:
-        svc.encoder()
-        with _own_session() as own:
-            svc.drain(own)
-    except Exception:
-        log.warning("index update deferred; the queue keeps it", exc_info=True)
+    service().kick()
 
 
 def _after_rollback(session) -> None:

@@ -164,9 +164,9 @@ def _index() -> dict:
     if not svc.enabled:
         return {}
     try:
-        svc.encoder()
-        report = svc.repair(db.session)
-    except Exception as exc:  # noqa: BLE001 - the queue keeps the work; `flask oims reindex` finishes it
+        db.session.commit()
+        report = ms.reindex(force=False)
+    except Exception as exc:  # noqa: BLE001 - the change log keeps the work; the worker finishes it
         log.warning("demo: indexing deferred (%s)", exc)
         return {"indexed": 0}
     return {"indexed": sum(len(svc.matcher(k)) for k in ms.KINDS),

@@ -11,6 +11,7 @@ from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import matching_service as ms
 from ..extensions import db
@@ -93,7 +94,8 @@ def ranked_proposals(need: Need, user: User) -> tuple[list[RankedProposal], bool
     Returns (rows, ranked); rows the matcher has not indexed yet come last."""
     visible = db.session.scalars(
         select(Proposal).where(Proposal.need_id == need.id, Proposal.stage != "draft",
-                               proposal_filter(user)).order_by(Proposal.submitted_at, Proposal.id)).all()
+                               proposal_filter(user)).order_by(Proposal.submitted_at, Proposal.id)
+        .options(selectinload(Proposal.org))).all()
     by_id = {p.id: p for p in visible}
     ranking = ms.rank_proposals(need)
     rows: list[RankedProposal] = []

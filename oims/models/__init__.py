@@ -1,9 +1,10 @@
 """All models, re-exported so `from oims.models import Need` works."""
 
-from .brokerage import IndexQueue, Invitation, Meeting, MeetingSlot, ThreadMessage
+from .brokerage import Invitation, Meeting, MeetingSlot, ThreadMessage
 from .casework import CaseTerms, CheckIn, Endorsement, FairDealingReport
-from .matchfeed import Judgment, MatchAlert, MatchSubscription
 from .imports import ImportJob
+from .matchfeed import Judgment, MatchAlert, MatchSubscription
+from .matching import MatchChange, MatchCursor, MatchItem
 from .messaging import AuditLog, Notification, OutboxMessage
 from .needs import Attachment, Need, NeedVersion
 from .orgs import Organisation, OrgJoinRequest
@@ -12,7 +13,7 @@ from .users import ApiToken, PasswordResetToken, User
 
 __all__ = [
     "ApiToken", "Attachment", "AuditLog", "CaseTerms", "CheckIn", "Endorsement", "FairDealingReport",
-    "ImportJob", "IndexQueue", "Invitation", "Judgment", "MatchAlert", "MatchSubscription", "Meeting",
-    "MeetingSlot", "Need", "NeedVersion", "Notification", "OrgJoinRequest", "Organisation", "OutboxMessage",
-    "PasswordResetToken", "Proposal", "ProposalEvent", "ThreadMessage", "User",
+    "ImportJob", "Invitation", "Judgment", "MatchAlert", "MatchChange", "MatchCursor", "MatchItem",
+    "MatchSubscription", "Meeting", "MeetingSlot", "Need", "NeedVersion", "Notification", "OrgJoinRequest",
+    "Organisation", "OutboxMessage", "PasswordResetToken", "Proposal", "ProposalEvent", "ThreadMessage", "User",
 ]

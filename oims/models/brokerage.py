@@ -81,25 +81,3 @@ class MeetingSlot(db.Model):
 
     def __repr__(self) -> str:
         return f"<MeetingSlot {self.id} {self.starts_at:%Y-%m-%d %H:%M}>"
-
-
-class IndexQueue(db.Model):
-    """An item whose matcher index entry must be refreshed.
-
-    Written in the same transaction as the change to the need, proposal or
-    organisation, and deleted once the index reflects it; a crash between the
-    two leaves the row behind and the next drain (or `flask oims reindex`)
-    repairs the index.
-    """
-
-    __tablename__ = "index_queue"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(12), index=True)  # needs|proposals|orgs
-    item_id: Mapped[int] = mapped_column(index=True)
-    enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-
-    def __repr__(self) -> str:
-        return f"<IndexQueue {self.kind}:{self.item_id}>"

@@ -1,17 +1,18 @@
 """The matcher inside the app (real encoder: the packaged multilingual USE,
 loaded once per process): ranking with reasons, recommendations with filters,
-index consistency, crash repair, several workers, encoder unavailable."""
+index consistency, crash repair, several processes following one database,
+encoder unavailable."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from oims import matching_service as ms
 from oims.extensions import db as _db
-from oims.models import IndexQueue, Proposal
+from oims.models import MatchChange, Proposal
 
 from ..factories import login, logout
 from .conftest import using
@@ -21,7 +22,8 @@ FOOD_PROFILE = "食品工場向けの包装機械と衛生管理（HACCP）の�
 
 
 def _queue() -> int:
-    return _db.session.scalar(select(func.count(IndexQueue.id))) or 0
+    """Changes the encoding worker has not handled yet."""
+    return ms.service().pending(_db.session)
 
 
 def _order(html: str, attr: str) -> list[int]:
@@ -98,32 +100,35 @@ def test_index_follows_create_edit_withdraw_and_unpublish(matching_app, factory)
         assert _queue() == 0
 
 
-def test_crash_between_commit_and_index_is_repaired_on_restart(matching_app, factory, monkeypatch, tmp_path):
-    index_dir = str(tmp_path / "index")
-    worker_a = matching_app(OIMS_INDEX_DIR=index_dir)
+def test_crash_between_commit_and_index_is_repaired_on_restart(matching_app, factory, monkeypatch):
+    worker_a = matching_app()
     with using(worker_a):
         need = factory.need()
         first = factory.proposal(need)
         assert first.id in ms.service(worker_a).matcher("proposals").ids()
 
-        # A second worker process on the same index folder has loaded it...
-        worker_b = matching_app(OIMS_INDEX_DIR=index_dir)
+        # A second process on the same database has built its index from the stored vectors...
+        worker_b = matching_app()
         assert first.id in ms.service(worker_b).matcher("proposals").ids()
 
-        # ...the first worker "crashes" after the commit, before the index update.
-        def crash(self, session=None, limit=2000):
+        # ...the first process "crashes" after the commit, before encoding.
+        from oims.matching_worker import IndexWorker
+
+        def crash(self, session, **kw):
             raise RuntimeError("killed between the database write and the index update")
 
-        monkeypatch.setattr(ms.MatchingService, "drain", crash)
+        monkeypatch.setattr(IndexWorker, "step", crash)
         lost = factory.proposal(need)
-        assert ("proposals", lost.id) in set(_db.session.execute(select(IndexQueue.kind, IndexQueue.item_id)))
+        assert ("app", "proposals", lost.id) in set(_db.session.execute(
+            select(MatchChange.origin, MatchChange.kind, MatchChange.item_id)))
         assert lost.id not in ms.service(worker_a).matcher("proposals").ids()
         monkeypatch.undo()
         need_id, first_id, lost_id = need.id, first.id, lost.id
 
-    # Restart: a new process repairs the index at its first search.
-    restarted = matching_app(OIMS_INDEX_DIR=index_dir)
+    # Restart: the new process's worker resumes from its stored position.
+    restarted = matching_app()
     with using(restarted):
+        ms.service(restarted).sync()
         coord = factory.user("coordinator")
         client = restarted.test_client()
         login(client, coord)
@@ -131,10 +136,13 @@ def test_crash_between_commit_and_index_is_repaired_on_restart(matching_app, fac
         assert set(_order(html, "data-proposal-id")) == {first_id, lost_id}
         assert lost_id in ms.service(restarted).matcher("proposals").ids()
         assert _queue() == 0
-        # The other worker notices the folder changed on disk and reloads before searching.
-        assert ms.service(worker_b)._matchers["proposals"].changed_on_disk() is True
+        # The other process follows the change log: it applies the stored vectors, encoding nothing.
         with worker_b.app_context():
-            assert lost_id in ms.service(worker_b).matcher("proposals").ids()
+            svc_b = ms.service(worker_b)
+            monkeypatch.setattr(svc_b, "_encoder", None)
+            monkeypatch.setattr(svc_b, "encoder", lambda: pytest.fail("a follower must not encode"))
+            assert lost_id in svc_b.matcher("proposals").ids()
+            assert len(svc_b.matcher("proposals")) == len(ms.service(restarted).matcher("proposals"))
 
 
 def test_encoder_unavailable_write_succeeds_and_page_says_catching_up(matching_app, factory):
@@ -146,8 +154,9 @@ def test_encoder_unavailable_write_succeeds_and_page_says_catching_up(matching_a
         need = factory.need()
         prop = factory.proposal(need, proposer)  # the write succeeds
         assert _db.session.get(Proposal, prop.id) is not None
-        queued = _db.session.scalars(select(IndexQueue)).all()
-        assert {(q.kind, q.item_id) for q in queued} >= {("needs", need.id), ("proposals", prop.id)}
+        logged = set(_db.session.execute(select(MatchChange.kind, MatchChange.item_id)))
+        assert logged >= {("needs", need.id), ("proposals", prop.id)}
+        assert _queue() >= 2
 
         login(client, coord)
         r = client.get(f"/brokerage/need/{need.id}")
@@ -204,15 +213,16 @@ def test_missing_model_path_fails_fast(name):
 
 
 def test_index_in_background_thread(matching_app, factory):
-    """Production mode: a commit only queues; a per-process thread indexes
-    soon after, and the request does not wait for it."""
+    """Production mode: a commit only appends to the log; the process's worker
+    thread encodes and its follower thread applies, and the request waits for neither."""
     app = matching_app(OIMS_INDEX_IN_BACKGROUND=True)
     with using(app):
         svc = ms.service(app)
         need = factory.need()
         prop = factory.proposal(need)
+        svc.start()
         assert svc.wait_idle(timeout=30)
-        assert svc._thread is not None and svc._thread.is_alive()
+        assert all(t.is_alive() for t in svc._threads.values()) and len(svc._threads) == 2
         assert prop.id in svc.matcher("proposals").ids() and need.id in svc.matcher("needs").ids()
         prop.stage = "withdrawn"
         _db.session.commit()
