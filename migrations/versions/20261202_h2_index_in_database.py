@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h2_index_in_database"
-down_revision = "h3_bulk_import"
+down_revision = "h5_anonymity"
 branch_labels = None
 depends_on = None
 
