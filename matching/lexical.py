@@ -1,4 +1,4 @@
-"""Okapi BM25 over `text.tokens` with incremental add/remove (no rebuild)."""
+"""Okapi BM25 over the analyser's tokens (`matching.analysis`) with incremental add/remove."""
 
 from __future__ import annotations
 
@@ -26,9 +26,13 @@ class BM25Index:
         return len(self._doc_len)
 
     def add(self, row: int, text: str) -> None:
+        self.add_tokens(row, tokens(text))
+
+    def add_tokens(self, row: int, analysed: list[str] | tuple[str, ...]) -> None:
+        """Index a row from tokens analysed earlier (same `ANALYSER_VERSION`)."""
         if row in self._doc_len:
             self.remove(row)
-        counts = Counter(tokens(text))
+        counts = Counter(analysed)
         for term, tf in counts.items():
             self._postings.setdefault(term, {})[row] = tf
             self._cache.pop(term, None)
