@@ -18,16 +18,24 @@ from .filters import matching_items
 from .filters import top_rows as _top
 from .index import VectorIndex
 from .lexical import BM25Index
+from .calibration import band, probability
 from .ranking import Weights, aggregate, zscore
 from .reasons import Reason, explain
+from .text import is_japanese
+
+MIN_LANGUAGE_ROWS = 8  # fewer rows in a language: too few to estimate its scale
 
 logger = logging.getLogger(__name__)
 
 
 class Result(NamedTuple):
     id: int
-    score: float
+    score: float  # the ranking score (orders one list; not comparable as a confidence)
     reasons: list[Reason]
+    # Estimated chance a coordinator would judge this candidate relevant (matching.calibration),
+    # the same meaning for every need and list; band: "high" / "medium" / "low".
+    probability: float = 0.0
+    band: str = "low"
 
 
 @dataclass
@@ -69,6 +77,7 @@ class Matcher:
         self._items: dict[int, _Item] = {}
         self._row_item: list[int] = []  # row -> item id (-1 when free)
         self._row_doc: list[int] = []
+        self._row_ja: list[bool] = []  # row's text is mainly Japanese (per-language normalising)
         self._vectors = VectorIndex(self.encoder.dim, hnsw_threshold=self.hnsw_threshold)
         self._lexicon = BM25Index()
 
@@ -105,6 +114,7 @@ class Matcher:
                 rows = list(range(len(self._row_item), len(self._row_item) + len(texts)))
                 self._row_item.extend([item_id] * len(texts))
                 self._row_doc.extend(range(len(texts)))
+                self._row_ja.extend(is_japanese(t) for t in texts)
                 self._vectors.add(rows, vectors[offset : offset + len(texts)])
                 for row, text in zip(rows, texts, strict=True):
                     self._lexicon.add(row, text)
@@ -185,11 +195,16 @@ class Matcher:
             live = dense[np.isfinite(dense)]
             mean, std = (float(live.mean()), float(live.std())) if len(live) > 1 else (0.0, 1.0)
         std = std or 1.0
+        other = self._other_language(query)
+        if other is not None:
+            dense, lexical_z = self._align_languages(dense, lexical, other, mean)
+        else:
+            lexical_z = zscore(lexical)
         # Equivalent, within one query, to mixing z-scores; but the dense part stays a
         # raw cosine so scores remain comparable across queries (graded evaluations).
         fused = w.dense * np.where(np.isfinite(dense), dense, mean)
         if lexical_weight:
-            fused = fused + std * lexical_weight * zscore(lexical)
+            fused = fused + std * lexical_weight * lexical_z
         if prf_weight:
             # Pseudo-relevance feedback: the best first-pass document's key terms.
             first = int(np.argmax(np.where(ok, fused, -np.inf)))
@@ -198,9 +213,45 @@ class Matcher:
                 extra = np.setdiff1d(_top(prf, ok, depth), cand)
                 dense[extra] = self._vectors.scores_for_rows(qvec, n_rows, extra)[extra]
                 fused = w.dense * np.where(np.isfinite(dense), dense, mean)
-                fused = fused + std * lexical_weight * zscore(lexical)
+                fused = fused + std * lexical_weight * lexical_z
             fused = fused + std * prf_weight * zscore(prf)
         return np.where(ok & (np.isfinite(dense) | (lexical > 0)), fused, -np.inf)
+
+    def _other_language(self, query: str) -> np.ndarray | None:
+        """Rows in the other language than the query, when the collection mixes languages."""
+        if not self.weights.per_language or not self._row_ja:
+            return None
+        row_ja = np.asarray(self._row_ja, dtype=bool)
+        live = np.asarray(self._row_item, dtype=np.int64) >= 0
+        other = live & (row_ja != is_japanese(query))
+        same = live & ~other
+        if other.sum() < MIN_LANGUAGE_ROWS or same.sum() < MIN_LANGUAGE_ROWS:
+            return None
+        return other
+
+    @staticmethod
+    def _align_languages(dense: np.ndarray, lexical: np.ndarray, other: np.ndarray,
+                         mean: float) -> tuple[np.ndarray, np.ndarray]:
+        """Put the other language's rows on the query language's scale.
+
+        Encoders score texts in the query's language higher across the board, and BM25
+        barely reaches across languages; both are standardised within each language
+        (over the whole collection, so a filter does not change the scale) and mapped onto
+        the same-language distribution, so the best English profile for a Japanese need
+        competes on its merit.
+        """
+        dense = dense.copy()
+        same = ~other
+        finite = np.isfinite(dense)
+        a, b = dense[same & finite], dense[other & finite]
+        if len(a) > 1 and len(b) > 1:
+            sa, sb = float(a.std()) or 1.0, float(b.std()) or 1.0
+            sel = other & finite
+            dense[sel] = (dense[sel] - float(b.mean())) / sb * sa + float(a.mean())
+        lexical_z = np.zeros_like(lexical, dtype=np.float32)
+        lexical_z[same] = zscore(lexical[same])
+        lexical_z[other] = zscore(lexical[other])
+        return dense, lexical_z
 
     def encode_query(self, text: str) -> np.ndarray:
         """Short queries with the query encoding; document-length ones as documents."""
@@ -227,11 +278,13 @@ class Matcher:
             doc_scores = np.where(np.isfinite(doc_scores), doc_scores, -10.0)
             scored.append((aggregate(doc_scores, w.aggregation), item_id, doc_scores))
         scored.sort(key=lambda x: (-x[0], x[1]))
+        long_query = w.is_long(query)
         results = []
         for score, item_id, doc_scores in scored[:k]:
             reasons = (explain(query, self._items[item_id].texts, doc_scores.tolist(),
                                self._lexicon) if with_reasons else [])
-            results.append(Result(item_id, round(float(score), 6), reasons))
+            p = probability(score, self.encoder.name, long_query)
+            results.append(Result(item_id, round(float(score), 6), reasons, round(p, 4), band(p)))
         return results
 
     # --------------------------------------------------------- persistence
@@ -287,6 +340,7 @@ class Matcher:
                     rows = list(range(offset, offset + n))
                     self._row_item.extend([int(item_id)] * n)
                     self._row_doc.extend(range(n))
+                    self._row_ja.extend(is_japanese(t) for t in texts)
                     for row, text in zip(rows, texts, strict=True):
                         self._lexicon.add(row, text)
                     self._items[int(item_id)] = _Item(list(texts), dict(meta), rows)

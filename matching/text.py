@@ -75,6 +75,12 @@ def bigram_tokens(text: str) -> list[str]:
     return out
 
 
+def is_japanese(text: str) -> bool:
+    """Mainly Japanese: at least a fifth of its letters are kana or kanji."""
+    letters = sum(ch.isalpha() for ch in text[:2000])
+    return letters > 0 and len(_CJK_RE.findall(text[:2000])) >= 0.2 * letters
+
+
 def is_cjk(token: str) -> bool:
     return bool(_CJK_RE.match(token))
 
