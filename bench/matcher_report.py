@@ -1,7 +1,7 @@
 """Every matcher quality figure in one run, as Markdown tables (docs/matcher.md quotes them).
 
     OIMS_EMBED_CACHE=~/.cache/oims-emb python bench/matcher_report.py [--encoder NAME]
-        [--sections dev demo calibration analyser] [--fit]
+        [--sections demo calibration dev analyser speed] [--fit]
 
 - dev: the dev halves in ../shared/eval (JaQuAD nDCG@10 etc.; reviewers weighted Kendall loss);
 - demo: the sets in bench/demo_sets.py: all-Japanese needs -> profiles, Japanese needs ->
@@ -155,10 +155,11 @@ def analyser() -> None:
     docs = [json.loads(line)["text"] for line in open(d / "corpus.jsonl", encoding="utf-8")]
     draft = "".join(docs[:60])[:2000]
     analyse("warm up")
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for i in range(20):
         analyse(draft + str(i))  # defeat the cache
-    print(f"2,000-character draft: {(time.perf_counter() - t) / 20 * 1000:.1f} ms per analysis")
+    print(f"2,000-character draft: {(time.perf_counter() - t) / 20 * 1000:.1f} ms per analysis "
+          f"(CPU {(time.process_time() - c) / 20 * 1000:.1f} ms)")
     import matching.lexical as lexical
 
     corpus, queries = read_jsonl(d / "corpus.jsonl", "c"), read_jsonl(d / "queries.jsonl", "q")
@@ -179,10 +180,41 @@ def analyser() -> None:
     lexical.tokens = tokens
 
 
+def speed(encoder: str | None) -> None:
+    """Per query on the demo organisation profiles: encoding and ranking, default vs e5 alone."""
+    import tempfile
+
+    from matching import Matcher
+
+    corpus, queries, _ = build("ja-en-orgs")
+    print("\n### Per-query time, 23 needs over 46 profiles (ms, median)\n")
+    print("| encoder | encode query | rank + reasons |")
+    print("|---|---|---|")
+    for name in (encoder, "e5-small"):
+        enc = maybe_cached(get_encoder(name))
+        with tempfile.TemporaryDirectory() as tmp:
+            m = Matcher(Path(tmp), enc)
+            m.upsert_many([(i, c["texts"], {}) for i, c in enumerate(corpus)])
+            inner = get_encoder(name)
+            te, tr = [], []
+            for q in queries:
+                text = q["texts"][0]
+                t = time.perf_counter()
+                inner.encode_documents([text])
+                te.append(time.perf_counter() - t)
+                qvec = m.encode_query(text)
+                t = time.perf_counter()
+                m._search(text, qvec, 20, None, None, True)
+                tr.append(time.perf_counter() - t)
+            print(f"| {enc.name} | {np.median(te) * 1000:.0f} | {np.median(tr) * 1000:.0f} |",
+                  flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--encoder", default=None)
-    ap.add_argument("--sections", nargs="+", default=["dev", "demo", "calibration", "analyser"])
+    ap.add_argument("--sections", nargs="+",
+                    default=["demo", "calibration", "dev", "analyser", "speed"])
     ap.add_argument("--fit", action="store_true")
     ap.add_argument("--no-jaquad", action="store_true")
     args = ap.parse_args()
@@ -194,6 +226,8 @@ def main() -> None:
         dev(args.encoder)
     if "analyser" in args.sections:
         analyser()
+    if "speed" in args.sections:
+        speed(args.encoder)
 
 
 if __name__ == "__main__":
