@@ -16,7 +16,11 @@ Each set is `(corpus, queries, qrels)` in the shapes `matching.cli.rank` and
   need, partner profile in English" case);
 - `en-ja-orgs`: the 10 English needs -> Japanese profiles;
 - `ja-proposals`: Japanese needs -> all proposals (title+summary, solution, track record);
-- `orgs-needs`: organisation profile -> Japanese needs ("needs for you").
+- `orgs-needs`: organisation profile -> Japanese needs ("needs for you");
+- `seed-need-partner` / `seed-partner-need`: 7 collaboration cases written from the seed
+  document's case pages (`bench/data/seed_cases.jsonl`: what one side needed, who supplied
+  it), each need ranked over its partner plus the 46 demo profiles, and each partner over
+  the 7 case needs plus the 24 demo needs (MRR@10 is the figure).
 """
 
 from __future__ import annotations
@@ -125,7 +129,19 @@ def build(name: str) -> tuple[list[dict], list[dict], dict[str, dict[str, float]
                         qrels.setdefault(ok, {})[nk] = float(g)
         queries = [{"id": k, "texts": ["\n".join(orgs[k]["texts"])]} for k in qrels]
         return corpus, queries, qrels
+    if name in ("seed-need-partner", "seed-partner-need"):
+        cases = _jsonl("seed_cases.jsonl")
+        if name == "seed-need-partner":
+            corpus = [{"id": k, "texts": [c["partner"]]} for k, c in cases.items()]
+            corpus += org_corpus(english=False)
+            queries = [{"id": k, "texts": [c["need"]]} for k, c in cases.items()]
+        else:
+            corpus = [{"id": k, "texts": [c["need"]]} for k, c in cases.items()]
+            corpus += [{"id": k, "texts": [need_text(n)]} for k, n in needs.items()]
+            queries = [{"id": k, "texts": [c["partner"]]} for k, c in cases.items()]
+        return corpus, queries, {k: {k: 1.0} for k in cases}
     raise ValueError(f"unknown demo set {name!r}")
 
 
-SETS = ("ja-orgs", "ja-en-orgs", "en-ja-orgs", "ja-proposals", "orgs-needs")
+SETS = ("ja-orgs", "ja-en-orgs", "en-ja-orgs", "ja-proposals", "orgs-needs", "seed-need-partner",
+        "seed-partner-need")

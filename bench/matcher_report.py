@@ -47,7 +47,9 @@ LABELS = {"ja-orgs": "JA need → JA profiles (all Japanese)",
           "ja-en-orgs": "JA need → profiles, relevant ones in English",
           "en-ja-orgs": "EN need → JA profiles",
           "ja-proposals": "JA need → proposals",
-          "orgs-needs": "profile → needs (needs for you)"}
+          "orgs-needs": "profile → needs (needs for you)",
+          "seed-need-partner": "seed cases: need → partner",
+          "seed-partner-need": "seed cases: partner → need"}
 
 
 def _run(corpus, queries, encoder, k=None):
@@ -91,6 +93,8 @@ def _pairs(encoder: str | None, half: int | None, top: int = 20):
     """(score, label, long_query) for the candidates a coordinator sees on the demo sets."""
     xs, ys = [], []
     for name in SETS:
+        if name.startswith("seed"):  # no graded judgments: one known partner per case
+            continue
         corpus, queries, qrels = build(name)
         keys = sorted(q["id"] for q in queries)
         keep = {k for i, k in enumerate(keys) if half is None or i % 2 == half}
