@@ -94,3 +94,57 @@ def test_calibration_is_sane_on_the_held_out_half_and_cross_lingual_ranking_work
     corpus, queries, qrels = build("ja-en-orgs")
     run = rank(corpus, queries, len(corpus), None, progress=False)
     assert summary({q: dict(r) for q, r in run.items()}, qrels)["nDCG@10"] >= 0.70
+
+
+class _TableEncoder:
+    """Vectors chosen by the test: a language offset that alignment has to remove."""
+
+    name, dim = "table-test", 3
+
+    def __init__(self, table: dict[str, np.ndarray]) -> None:
+        self.table = table
+
+    def encode_queries(self, texts):
+        from matching.encoders import l2_normalise
+
+        return l2_normalise(np.stack([self.table[t] for t in texts])) if texts else \
+            np.zeros((0, 3), np.float32)
+
+    encode_documents = encode_queries
+
+
+def test_per_language_alignment_lets_the_best_english_profile_compete(tmp_path) -> None:
+    from matching.ranking import Weights
+
+    rng = np.random.default_rng(1)
+    query = "アルミ冷却プレートのろう付け"
+    table = {query: np.array([1.0, 0.0, 0.0])}
+    items = []
+    # 12 Japanese profiles at angles 0.5..0.9 rad from the query; 12 English ones whose
+    # cosines are all pushed down (a language offset), one of them the best match.
+    for i in range(12):
+        t = f"日本語の会社{i}は部品を製造しています"
+        a = 0.5 + 0.4 * rng.uniform()
+        table[t] = np.array([np.cos(a), np.sin(a), 0.0])
+        items.append((i, t, {}))
+    for i in range(12):
+        t = f"English company {i} makes parts"
+        a = 1.0 + (0.05 if i == 0 else 0.4 + 0.3 * rng.uniform())
+        table[t] = np.array([np.cos(a), 0.0, np.sin(a)])
+        items.append((100 + i, t, {}))
+    enc = _TableEncoder(table)
+    plain = Matcher(tmp_path / "plain", enc, weights=Weights(per_language=False))
+    aligned = Matcher(tmp_path / "aligned", enc, weights=Weights(per_language=True))
+    for m in (plain, aligned):
+        m.upsert_many(items)
+    assert all(r.id < 100 for r in plain.search(query, k=10, with_reasons=False))
+    top = [r.id for r in aligned.search(query, k=3, with_reasons=False)]
+    assert top[0] == 100  # the best English profile leads once languages are aligned
+    # A single-language collection is scored exactly as before.
+    ja_only = [it for it in items if it[0] < 100]
+    p2, a2 = (Matcher(tmp_path / n, enc, weights=Weights(per_language=f))
+              for n, f in (("p2", False), ("a2", True)))
+    p2.upsert_many(ja_only)
+    a2.upsert_many(ja_only)
+    assert [(r.id, r.score) for r in p2.search(query, k=12)] == \
+        [(r.id, r.score) for r in a2.search(query, k=12)]
