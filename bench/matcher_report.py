@@ -28,15 +28,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from demo_sets import SETS, build  # noqa: E402
+import os
 
-from matching import calibration  # noqa: E402
-from matching.cache import maybe_cached  # noqa: E402
-from matching.cli import rank, read_jsonl  # noqa: E402
-from matching.encoders import get_encoder  # noqa: E402
-from matching.evaluation import read_qrels, summary, weighted_kendall_loss  # noqa: E402
+from demo_sets import SETS, build
 
-import os  # noqa: E402
+from matching import calibration
+from matching.cache import maybe_cached
+from matching.cli import rank, read_jsonl
+from matching.encoders import get_encoder
+from matching.evaluation import read_qrels, summary, weighted_kendall_loss
 
 # ../shared/eval next to the checkout (a worktree sits one level deeper); or $OIMS_EVAL_DIR.
 _ROOT = Path(__file__).resolve().parents[1]
@@ -156,7 +156,8 @@ def analyser() -> None:
 
     print("\n### Analyser\n")
     d = EVAL / "jaquad"
-    docs = [json.loads(line)["text"] for line in open(d / "corpus.jsonl", encoding="utf-8")]
+    with open(d / "corpus.jsonl", encoding="utf-8") as fh:
+        docs = [json.loads(line)["text"] for line in fh]
     draft = "".join(docs[:60])[:2000]
     analyse("warm up")
     t, c = time.perf_counter(), time.process_time()
@@ -164,7 +165,7 @@ def analyser() -> None:
         analyse(draft + str(i))  # defeat the cache
     print(f"2,000-character draft: {(time.perf_counter() - t) / 20 * 1000:.1f} ms per analysis "
           f"(CPU {(time.process_time() - c) / 20 * 1000:.1f} ms)")
-    import matching.lexical as lexical
+    from matching import lexical
 
     corpus, queries = read_jsonl(d / "corpus.jsonl", "c"), read_jsonl(d / "queries.jsonl", "q")
     qrels = read_qrels(d / "qrels.tsv")

@@ -12,13 +12,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import store
+from .calibration import band, probability
 from .encoders import Encoder, get_encoder
 from .filters import as_texts as _as_texts
 from .filters import matching_items
 from .filters import top_rows as _top
 from .index import VectorIndex
 from .lexical import BM25Index
-from .calibration import band, probability
 from .ranking import Weights, aggregate, zscore
 from .reasons import Reason, explain
 from .text import is_japanese

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .lexical import BM25Index
 from .analysis import analyse
+from .lexical import BM25Index
 from .text import split_sentences, tokens
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def test_probability_is_monotone_in_score_for_every_entry() -> None:
         for long_query in (True, False):
             p = [probability(s, name, long_query) for s in scores]
             assert all(0.0 <= v <= 1.0 for v in p)
-            assert all(b >= a for a, b in zip(p, p[1:], strict=False))
+            assert all(b >= a for a, b in itertools.pairwise(p))
 
 
 def test_fit_logistic_recovers_known_parameters() -> None:
