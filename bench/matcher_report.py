@@ -133,7 +133,8 @@ def calibrate(encoder: str | None, fit: bool) -> None:
             entry["fitted_on"] += f"; JaQuAD dev top 20 ({len(xj)} candidates)"
         table = json.loads(calibration.PARAMS.read_text()) if calibration.PARAMS.exists() else {}
         table[name] = entry
-        table["fallback"] = entry
+        if name == maybe_cached(get_encoder(None)).name:  # the default encoder
+            table["fallback"] = entry
         calibration.PARAMS.write_text(json.dumps(table, indent=1, ensure_ascii=False) + "\n")
         calibration._table.cache_clear()
         print(f"fitted {name}: {entry}")
