@@ -43,6 +43,7 @@ _ROOT = Path(__file__).resolve().parents[1]
 EVAL = Path(os.environ.get("OIMS_EVAL_DIR") or next(
     (p / "shared" / "eval" for p in (_ROOT.parent, _ROOT.parent.parent)
      if (p / "shared" / "eval").exists()), _ROOT.parent / "shared" / "eval"))
+SHORT_SET: str | None = None
 LABELS = {"ja-orgs": "JA need → JA profiles (all Japanese)",
           "ja-en-orgs": "JA need → profiles, relevant ones in English",
           "en-ja-orgs": "EN need → JA profiles",
@@ -111,8 +112,8 @@ def _pairs(encoder: str | None, half: int | None, top: int = 20):
     return np.array(xs), np.array(ys)
 
 
-def _jaquad_pairs(encoder: str | None, top: int = 20):
-    d = EVAL / "jaquad"
+def _jaquad_pairs(encoder: str | None, top: int = 20, d: Path | None = None):
+    d = d or EVAL / "jaquad"
     corpus, queries = read_jsonl(d / "corpus.jsonl", "c"), read_jsonl(d / "queries.jsonl", "q")
     qrels = read_qrels(d / "qrels.tsv")
     run = _run(corpus, queries, encoder, top)
@@ -127,10 +128,12 @@ def calibrate(encoder: str | None, fit: bool) -> None:
         x, y = _pairs(encoder, half=0)
         entry = {"long": list(calibration.fit_logistic(x, y)), "fitted_on":
                  f"demo judgments, even half of needs ({len(x)} candidates, {int(y.sum())} relevant)"}
-        if (EVAL / "jaquad").exists() and "--no-jaquad" not in sys.argv:
-            xj, yj = _jaquad_pairs(encoder)
+        short_dir = Path(SHORT_SET) if SHORT_SET else EVAL / "jaquad"
+        if short_dir.exists() and "--no-jaquad" not in sys.argv:
+            xj, yj = _jaquad_pairs(encoder, d=short_dir)
             entry["short"] = list(calibration.fit_logistic(xj, yj))
-            entry["fitted_on"] += f"; JaQuAD dev top 20 ({len(xj)} candidates)"
+            entry["fitted_on"] += (f"; short queries: {short_dir.name} top 20 ({len(xj)} candidates,"
+                                   f" {int(yj.sum())} relevant)")
         table = json.loads(calibration.PARAMS.read_text()) if calibration.PARAMS.exists() else {}
         table[name] = entry
         if name == maybe_cached(get_encoder(None)).name:  # the default encoder
@@ -223,7 +226,11 @@ def main() -> None:
                     default=["demo", "calibration", "dev", "analyser", "speed"])
     ap.add_argument("--fit", action="store_true")
     ap.add_argument("--no-jaquad", action="store_true")
+    ap.add_argument("--short-set", default=None,
+                    help="corpus/queries/qrels folder for the short-query fit (default: JaQuAD dev)")
     args = ap.parse_args()
+    global SHORT_SET
+    SHORT_SET = args.short_set
     if "demo" in args.sections:
         demo(args.encoder)
     if "calibration" in args.sections:
