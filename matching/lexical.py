@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 
+from .analysis import query_tokens
 from .text import tokens
 
 
@@ -82,7 +83,7 @@ class BM25Index:
         if not self._doc_len:
             return out
         avg = self._total_len / len(self._doc_len) or 1.0
-        counts = query if isinstance(query, Counter) else Counter(tokens(query))
+        counts = query if isinstance(query, Counter) else Counter(query_tokens(query))
         for term, qtf in counts.items():
             if term not in self._postings:
                 continue
