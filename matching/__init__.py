@@ -10,6 +10,7 @@ A plain library (no Flask, no app imports). Typical use::
         print(r.id, r.score, [str(x) for x in r.reasons])
 """
 
+from .analysis import ANALYSER_VERSION, Analysis, analyse
 from .collection import Matcher, Result
 from .encoders import DEFAULT_ENCODER, Encoder, EncoderUnavailable, get_encoder
 from .fit import Coverage, FitResult, fit_check
@@ -18,6 +19,19 @@ from .reasons import Reason
 from .store import StaleIndexError
 
 __all__ = [
-    "DEFAULT_ENCODER", "Coverage", "Encoder", "EncoderUnavailable", "FitResult", "Matcher",
-    "Reason", "Result", "StaleIndexError", "VectorIndex", "fit_check", "get_encoder",
+    "ANALYSER_VERSION",
+    "DEFAULT_ENCODER",
+    "Analysis",
+    "Coverage",
+    "Encoder",
+    "EncoderUnavailable",
+    "FitResult",
+    "Matcher",
+    "Reason",
+    "Result",
+    "StaleIndexError",
+    "VectorIndex",
+    "analyse",
+    "fit_check",
+    "get_encoder",
 ]

@@ -66,4 +66,11 @@ class CachedEncoder:
 
 def maybe_cached(encoder: Encoder) -> Encoder:
     directory = os.environ.get("OIMS_EMBED_CACHE")
-    return CachedEncoder(encoder, directory) if directory else encoder
+    if not directory:
+        return encoder
+    from .encoders import CombinedEncoder
+
+    if isinstance(encoder, CombinedEncoder):  # cache each part: mixes reuse them
+        return CombinedEncoder([(CachedEncoder(e, directory), w) for e, w in encoder.parts],
+                               name=encoder.name)
+    return CachedEncoder(encoder, directory)

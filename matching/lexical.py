@@ -1,4 +1,4 @@
-"""Okapi BM25 over `text.tokens` with incremental add/remove (no rebuild)."""
+"""Okapi BM25 over the analyser's tokens (`matching.analysis`) with incremental add/remove."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections import Counter
 
 import numpy as np
 
+from .analysis import ANALYSER_VERSION, query_tokens
 from .text import tokens
 
-# Bump whenever `tokens`/`analyse` change: stored analyses of another version are
-# recomputed from the texts (never re-encoded) when an index is built.
-ANALYSER_VERSION = "bigram-stem/1"
+# ANALYSER_VERSION (matching.analysis) changes whenever `tokens`/`analyse` could: stored
+# analyses of another version are recomputed from the texts (never re-encoded).
+__all__ = ["ANALYSER_VERSION", "BM25Index"]
 
 
 class BM25Index:
@@ -37,6 +38,10 @@ class BM25Index:
         """What `add` needs from a text (term -> frequency): JSON-serialisable, so it
         can be stored next to the text's vectors and reused (see ANALYSER_VERSION)."""
         return dict(Counter(tokens(text)))
+
+    def add_tokens(self, row: int, analysed: list[str] | tuple[str, ...]) -> None:
+        """Index a row from tokens analysed earlier (same `ANALYSER_VERSION`)."""
+        self.add_counts(row, dict(Counter(analysed)))
 
     def add_counts(self, row: int, counts: dict[str, int]) -> None:
         if row in self._doc_len:
@@ -111,7 +116,7 @@ class BM25Index:
         if not self._doc_len:
             return out
         avg = self._total_len / len(self._doc_len) or 1.0
-        counts = query if isinstance(query, Counter) else Counter(tokens(query))
+        counts = query if isinstance(query, Counter) else Counter(query_tokens(query))
         for term, qtf in counts.items():
             if term not in self._postings:
                 continue

@@ -26,6 +26,7 @@ DEFAULT_AGGREGATION = os.environ.get("OIMS_MATCH_AGGREGATION", "top5")
 LONG_QUERY_CHARS = int(os.environ.get("OIMS_MATCH_LONG_QUERY_CHARS", "300"))
 LONG_LEXICAL_WEIGHT = _env_float("OIMS_MATCH_LONG_LEXICAL_WEIGHT", 0.25)
 LONG_PRF_WEIGHT = _env_float("OIMS_MATCH_LONG_PRF_WEIGHT", 0.0)
+PER_LANGUAGE = os.environ.get("OIMS_MATCH_PER_LANGUAGE", "1") not in ("0", "false", "no")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Weights:
     long_query_chars: int = LONG_QUERY_CHARS
     long_lexical: float = LONG_LEXICAL_WEIGHT
     long_prf: float = LONG_PRF_WEIGHT
+    # Standardise dense and lexical scores within each language of a mixed collection.
+    per_language: bool = PER_LANGUAGE
 
     def is_long(self, query: str) -> bool:
         return len(query) >= self.long_query_chars

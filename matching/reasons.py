@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .analysis import analyse
 from .lexical import BM25Index
-from .text import is_cjk, normalise, split_sentences, tokens
+from .text import split_sentences, tokens
 
 
 @dataclass(frozen=True)
@@ -22,30 +23,13 @@ class Reason:
 
 
 def matched_terms(query: str, sentence: str) -> list[str]:
-    """Maximal spans of the sentence made of query tokens (CJK bigrams merged), in order."""
+    """The sentence's whole display words (compounds kept whole) that share a token with the query.
+
+    Every term is a complete word of the analyser (アルミニウム, ろう付け, 冷却プレート),
+    never part of one; in sentence order, without repeats.
+    """
     qset = set(tokens(query))
-    out: list[str] = []
-    norm = normalise(sentence)
-    covered = [False] * len(norm)
-    for i in range(len(norm) - 1):
-        if is_cjk(norm[i]) and norm[i : i + 2] in qset:
-            covered[i] = covered[i + 1] = True
-    i = 0
-    while i < len(norm):
-        if covered[i]:
-            j = i
-            while j < len(norm) and covered[j]:
-                j += 1
-            span = norm[i:j]
-            # All-hiragana spans (する, している, など) are grammar, not evidence.
-            if not all("\u3040" <= ch <= "\u309f" for ch in span):
-                out.append(span)
-            i = j
-        else:
-            i += 1
-    for word in dict.fromkeys(tokens(sentence)):
-        if word in qset and not is_cjk(word):
-            out.append(word)
+    out = [w.text for w in analyse(sentence).words if qset.intersection(w.tokens)]
     return list(dict.fromkeys(out))
 
 

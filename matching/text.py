@@ -1,9 +1,9 @@
 """Text normalisation, sentence splitting and tokens for lexical scoring.
 
-Japanese has no spaces, so runs of kana/kanji become overlapping character bigrams
-(a one-character run stays a unigram); Latin text becomes lower-cased words with a
-light suffix stemmer. Both kinds of token live in one vocabulary, so mixed
-Japanese/English documents need no language detection.
+`tokens()` are the morphological analyser's words (`matching.analysis`: SudachiPy for
+Japanese, Snowball for English). Both kinds of token live in one vocabulary, so mixed
+Japanese/English documents need no language detection. `bigram_tokens()` is the older
+character-bigram scheme, kept only to measure against.
 """
 
 from __future__ import annotations
@@ -49,7 +49,17 @@ def _word_token(word: str) -> str | None:
 
 
 def tokens(text: str) -> list[str]:
-    """Lexical tokens: CJK character bigrams and stemmed Latin words."""
+    """Lexical tokens of the analyser (`matching.analysis`): words, not fragments."""
+    from .analysis import tokens as _analysed
+
+    return _analysed(text)
+
+
+def bigram_tokens(text: str) -> list[str]:
+    """The previous tokens: CJK character bigrams and lightly stemmed Latin words.
+
+    Kept for comparison in bench/ (the analyser's words measured better, docs/matcher.md).
+    """
     out: list[str] = []
     for m in _TOKEN_RE.finditer(normalise(text)):
         run = m.group()
@@ -63,6 +73,12 @@ def tokens(text: str) -> list[str]:
             if tok:
                 out.append(tok)
     return out
+
+
+def is_japanese(text: str) -> bool:
+    """Mainly Japanese: at least a fifth of its letters are kana or kanji."""
+    letters = sum(ch.isalpha() for ch in text[:2000])
+    return letters > 0 and len(_CJK_RE.findall(text[:2000])) >= 0.2 * letters
 
 
 def is_cjk(token: str) -> bool:

@@ -221,11 +221,11 @@ def test_index_in_background_thread(matching_app, factory):
         need = factory.need()
         prop = factory.proposal(need)
         svc.start()
-        assert svc.wait_idle(timeout=30)
+        assert svc.wait_idle(timeout=120)
         assert all(t.is_alive() for t in svc._threads.values()) and len(svc._threads) == 2
         assert prop.id in svc.matcher("proposals").ids() and need.id in svc.matcher("needs").ids()
         prop.stage = "withdrawn"
         _db.session.commit()
-        assert svc.wait_idle(timeout=30)
+        assert svc.wait_idle(timeout=120)
         assert prop.id not in svc.matcher("proposals").ids()
         assert _queue() == 0

@@ -9,9 +9,20 @@ from matching import EncoderUnavailable, get_encoder
 from matching.encoders import Encoder
 
 
-def test_default_encoder_is_e5_and_normalised(e5, monkeypatch) -> None:
+def test_default_encoder_mixes_e5_and_use_and_is_normalised(e5, monkeypatch) -> None:
+    from matching.encoders import CombinedEncoder
+
     monkeypatch.delenv("OIMS_ENCODER", raising=False)
-    assert get_encoder() is e5
+    default = get_encoder()
+    assert isinstance(default, CombinedEncoder) and default.dim == 384 + 512
+    assert default.parts[0][0] is e5 and abs(default.parts[0][1] - 0.7) < 1e-9
+    v = default.encode_documents(["金属部品の切削加工", "Precision machining of metal parts"])
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    # The mix's cosine is the weighted mean of the parts' cosines.
+    e = e5.encode_documents(["金属部品の切削加工", "Precision machining of metal parts"])
+    u = default.parts[1][0].encode_documents(["金属部品の切削加工",
+                                              "Precision machining of metal parts"])
+    assert abs(float(v[0] @ v[1]) - (0.7 * float(e[0] @ e[1]) + 0.3 * float(u[0] @ u[1]))) < 1e-3
     assert isinstance(e5, Encoder) and e5.dim == 384 and "e5" in e5.name
     q = e5.encode_queries(["金属加工の自動化"])
     d = e5.encode_documents(["当社は金属部品の切削加工を自動化するロボットを開発している。",

@@ -9,14 +9,18 @@ from matching.reasons import explain, matched_terms
 from matching.text import normalise, split_sentences, tokens
 
 
-def test_japanese_becomes_character_bigrams() -> None:
-    assert tokens("金属加工") == ["金属", "属加", "加工"]
+def test_japanese_becomes_normalised_words_without_particles() -> None:
+    assert tokens("金属加工") == ["金属", "加工"]
     assert tokens("ＡＩ技術") == ["ai", "技術"]  # full-width folded by NFKC
-    assert tokens("の") == ["の"]
+    assert tokens("の") == []  # a particle is grammar, not a term
+    assert tokens("ギアの撹拌") == tokens("ギヤの攪拌")  # spelling variants normalised
+    assert "アルミニウム" in tokens("アルミニウムをろう付けする")
+    assert "鑞付け" in tokens("アルミニウムをろう付けする")
 
 
 def test_english_words_are_stemmed_and_stopwords_dropped() -> None:
-    assert tokens("The sensors and sensing of robots") == ["sensor", "sens", "robot"]
+    toks = tokens("The sensors and sensing of robots")
+    assert {"sensor", "sens", "robot"} <= set(toks) and "the" not in toks
 
 
 def test_bm25_ranks_the_japanese_document_sharing_rare_terms() -> None:
@@ -40,10 +44,13 @@ def test_split_sentences_japanese_and_english() -> None:
                                      "We build robots.", "They weld steel."]
 
 
-def test_matched_terms_merge_bigrams_into_spans() -> None:
+def test_matched_terms_are_whole_words_and_compounds() -> None:
     assert matched_terms("金属加工の自動化", "当社は金属加工と自動化ラインを提供") == [
-        "金属加工", "自動化"]
-    assert matched_terms("laser welding", "We offer Laser welding services") == ["laser", "weld"]
+        "金属加工", "自動化ライン"]
+    assert matched_terms("laser welding", "We offer Laser welding services") == [
+        "laser", "welding"]
+    assert matched_terms("アルミニウムのろう付け", "アルミニウムの冷却プレートをろう付けで製作") == [
+        "アルミニウム", "ろう付け"]
 
 
 def test_explain_returns_best_sentence_with_terms() -> None:
