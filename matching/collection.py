@@ -167,6 +167,7 @@ class Matcher:
                 rows = list(range(len(self._row_item), len(self._row_item) + len(texts)))
                 self._row_item.extend([item_id] * len(texts))
                 self._row_doc.extend(range(len(texts)))
+                self._row_ja.extend(is_japanese(t) for t in texts)
                 lexical.extend(zip(rows, analysis, strict=True))
                 self._items[item_id] = _Item(texts, dict(meta or {}), rows)
                 all_rows.extend(rows)

@@ -71,7 +71,7 @@ def backend_for(url: str | None):
 def _dump(results: list) -> list:
     out = []
     for r in results:
-        out.append({"id": r.id, "score": r.score,
+        out.append({"id": r.id, "score": r.score, "probability": r.probability, "band": r.band,
                     "reasons": [dataclasses.asdict(x) for x in r.reasons]})
     return out
 
@@ -79,11 +79,12 @@ def _dump(results: list) -> list:
 def _load(payload: list) -> list:
     from matching import Reason, Result
 
-    return [Result(d["id"], d["score"], [Reason(**x) for x in d["reasons"]]) for d in payload]
+    return [Result(d["id"], d["score"], [Reason(**x) for x in d["reasons"]], d["probability"], d["band"])
+            for d in payload]
 
 
 class ResultCache:
-    def __init__(self, backend, *, prefix: str = "oims:rank:") -> None:
+    def __init__(self, backend, *, prefix: str = "oims:rank:v2:") -> None:  # v2: results carry probability and band
         self.backend = backend
         self.prefix = prefix
         self._refreshing: set[str] = set()

@@ -31,6 +31,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from flask import Flask, current_app, has_request_context
@@ -444,8 +445,18 @@ def need_sentence_vectors(need: Need) -> tuple[list[str], np.ndarray] | None:
     return None if vecs is None else (doc[0][1:], vecs[1:])
 
 
-def rank_proposals(need: Need, k: int = 100):
-    """Proposals to `need`, best first: [(proposal_id, score, reasons, parts)] or None."""
+class RankedProposalHit(NamedTuple):
+    """One proposal ranked for a need; `probability`/`band` are the matcher's calibration."""
+    id: int
+    score: float
+    reasons: list
+    parts: list
+    probability: float
+    band: str
+
+
+def rank_proposals(need: Need, k: int = 100) -> list[RankedProposalHit] | None:
+    """Proposals to `need`, best first, or None while the matcher is unavailable."""
     svc = service()
     if not svc.ensure_current():
         return None
@@ -457,7 +468,7 @@ def rank_proposals(need: Need, k: int = 100):
     out = []
     for r in results:
         parts = m.meta(r.id).get("parts", []) if r.id in m else []
-        out.append((r.id, r.score, r.reasons, parts))
+        out.append(RankedProposalHit(r.id, r.score, r.reasons, parts, r.probability, r.band))
     return out
 
 

@@ -394,12 +394,12 @@ def match_need(need_id: int):
     locale = current_locale()
     items = []
     if kind == "proposals":
-        for pid, score, reasons, parts in _search("rank_proposals", need, k=limit):
-            p = db.session.get(Proposal, pid)
+        for hit in _search("rank_proposals", need, k=limit):
+            p = db.session.get(Proposal, hit.id)
             if p is None or p.need_id != need.id or not can_view_proposal(user, p):
                 continue
-            reasons = visible_reasons(user, p, reasons, parts)  # staged disclosure
-            items.append({"rank": len(items) + 1, "score": float(score), **_fit(score), "reasons": _reasons(reasons),
+            reasons = visible_reasons(user, p, hit.reasons, hit.parts)  # staged disclosure
+            items.append({"rank": len(items) + 1, "score": float(hit.score), **_fit(hit), "reasons": _reasons(reasons),
                           "proposal_id": p.id, "organisation": org_ref(p.org, locale), "title": p.title,
                           "stage": p.stage, "endorsements": _endorsements(p.org_id)})
     else:

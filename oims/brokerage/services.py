@@ -100,11 +100,11 @@ def ranked_proposals(need: Need, user: User) -> tuple[list[RankedProposal], bool
     ranking = ms.rank_proposals(need)
     rows: list[RankedProposal] = []
     if ranking is not None:
-        for pid, score, reasons, parts in ranking:
-            if pid in by_id:
-                proposal = by_id.pop(pid)
-                reasons = visible_reasons(user, proposal, reasons, parts)  # staged disclosure
-                rows.append(RankedProposal(proposal, len(rows) + 1, score, reasons, parts, calibrate(score)))
+        for hit in ranking:
+            if hit.id in by_id:
+                proposal = by_id.pop(hit.id)
+                reasons = visible_reasons(user, proposal, hit.reasons, hit.parts)  # staged disclosure
+                rows.append(RankedProposal(proposal, len(rows) + 1, hit.score, reasons, hit.parts, calibrate(hit)))
     rows += [RankedProposal(p) for p in by_id.values()]
     return rows, ranking is not None
 

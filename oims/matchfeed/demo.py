@@ -33,7 +33,7 @@ def _fits(need: Need) -> dict[int, object]:
     if not ms.service().enabled:
         return {}
     try:
-        return {pid: calibrate(score) for pid, score, _r, _p in ms.rank_proposals(need) or []}
+        return {hit.id: calibrate(hit) for hit in ms.rank_proposals(need) or []}
     except Exception:
         log.warning("demo judgments without matcher estimates", exc_info=True)
         return {}

@@ -33,9 +33,9 @@ def _fit_of(need: Need, kind: str, target_id: int):
     """The candidate's calibrated estimate and rank in the list the coordinator saw."""
     try:
         if kind == "proposal":
-            for pid, score, _reasons, _parts in ms.rank_proposals(need) or []:
-                if pid == target_id:
-                    return calibrate(score), None
+            for hit in ms.rank_proposals(need) or []:
+                if hit.id == target_id:
+                    return calibrate(hit), None
         else:
             for rec in brokerage.recommendations(need) or []:
                 if rec.org.id == target_id:

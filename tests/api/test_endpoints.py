@@ -184,9 +184,11 @@ def check_matches_are_for_the_needs_coordinators(api, w, db):
 def test_matches_use_the_matching_service(api, w, monkeypatch):
     from matching import Reason, Result
     from oims import matching_service
+    from oims.matching_service import RankedProposalHit as Hit
 
-    ranked = [(w["P8"].id, 0.9, [Reason("CFRP", ["CFRP"])], []), (w["P1"].id, 0.8, [], []),
-              (w["P3"].id, 0.7, [], [])]  # P3 belongs to another need: dropped
+    ranked = [Hit(w["P8"].id, 0.9, [Reason("CFRP", ["CFRP"])], [], 0.82, "high"),
+              Hit(w["P1"].id, 0.8, [], [], 0.4, "medium"),
+              Hit(w["P3"].id, 0.7, [], [], 0.1, "low")]  # P3 belongs to another need: dropped
     monkeypatch.setattr(matching_service, "rank_proposals", lambda need, k=100: ranked)
     monkeypatch.setattr(matching_service, "recommend_orgs",
                         lambda need, k=20, **kw: [Result(w["orgs"]["S4"].id, 0.5, [])])
@@ -196,6 +198,8 @@ def test_matches_use_the_matching_service(api, w, monkeypatch):
     body = coord.get(f"/needs/{w['N1'].id}/matches").get_json()
     assert [(i["rank"], i["proposal_id"]) for i in body["items"]] == [(1, w["P8"].id), (2, w["P1"].id)]
     assert body["items"][0]["reasons"] == ["CFRP [CFRP]"]
+    # the matcher's own calibration is what the API reports, not a curve on the raw score
+    assert [(i["probability"], i["band"]) for i in body["items"]] == [(0.82, "high"), (0.4, "medium")]
     body = coord.get(f"/needs/{w['N1'].id}/matches", query_string={"kind": "organisations"}).get_json()
     assert body["items"][0]["organisation"]["name"] == "名古屋樹脂成形株式会社"
     body = api(w["proposers"]["S2"]).get("/matches/needs").get_json()

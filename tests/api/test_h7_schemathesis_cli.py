@@ -35,7 +35,8 @@ def test_schemathesis_checks_all(app, factory, db, token_for, tmp_path, role, mo
     w = world.build(factory, db, anonymous_n1=True)
     # The matcher is off in tests (503): stand in with every candidate, as test_openapi does.
     monkeypatch.setattr(matching_service, "rank_proposals", lambda need, k=100: [
-        (p.id, 0.5, [Reason("理由")], []) for p in db.session.query(Proposal).limit(k)])
+        matching_service.RankedProposalHit(p.id, 0.5, [Reason("理由")], [], 0.5, "medium")
+        for p in db.session.query(Proposal).limit(k)])
     monkeypatch.setattr(matching_service, "recommend_orgs", lambda need, k=20, **kw: [
         Result(o.id, 0.5, []) for o in db.session.query(Organisation).limit(k)])
     monkeypatch.setattr(matching_service, "needs_for_org", lambda org, k=10, **kw: [

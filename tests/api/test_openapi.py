@@ -63,7 +63,8 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(app, factory, db
     # The matcher is off in tests (it would answer 503): stand in with every
     # candidate, so the match endpoints do their real work on ids that exist.
     monkeypatch.setattr(matching_service, "rank_proposals", lambda need, k=100: [
-        (p.id, 0.5, [Reason("理由")], []) for p in db.session.query(Proposal).limit(k)])
+        matching_service.RankedProposalHit(p.id, 0.5, [Reason("理由")], [], 0.5, "medium")
+        for p in db.session.query(Proposal).limit(k)])
     monkeypatch.setattr(matching_service, "recommend_orgs", lambda need, k=20, **kw: [
         Result(o.id, 0.5, []) for o in db.session.query(Organisation).limit(k)])
     monkeypatch.setattr(matching_service, "needs_for_org", lambda org, k=10, **kw: [
