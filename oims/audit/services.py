@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil
 from datetime import date, datetime, time, timedelta
+from math import ceil
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -120,7 +120,7 @@ class RowPage(ListPage):
     """A page of result rows (tuples) read with LIMIT/OFFSET, with the
     interface `_partials/pagination.html` reads."""
 
-    def __init__(self, query: Select, page: int, per_page: int):  # noqa: super().__init__ is not wanted
+    def __init__(self, query: Select, page: int, per_page: int):  # noqa: D107 - no super().__init__: rows come from SQL
         self.total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
         self.per_page = per_page
         self.pages = max(ceil(self.total / per_page), 1)

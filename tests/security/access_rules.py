@@ -229,4 +229,6 @@ RULES: dict[str, Rule] = {
     "audit.trail": Rule(STAFF, why="a coordinator's trail holds only its bureau's objects"),
     "audit.trail_csv": Rule(STAFF, why="the same rows as the trail page"),
     "audit.proposal_views": Rule(NEED_OWNERS, why="views of the proposals forwarded to the owner's organisation"),
+    "insight.strength_page": Rule(STAFF, why="aggregate counts; a coordinator may look at any bureau, as on the KPI page"),
+    "insight.strength_csv": Rule(STAFF, params={"table": Lit("orgs")}),
 }
