@@ -12,6 +12,7 @@ from .. import reference as ref
 from ..access import staff_required
 from ..i18n import current_locale
 from . import bp, exports
+from .declines import bureau_declines
 from .strength import BUREAU_ROW, heat_class, strength
 
 MEASURES = ("orgs", "proposals")
@@ -70,3 +71,35 @@ def strength_csv(table: str):
                              grid.row_totals.get(row, 0), grid.national.get(industry, 0), grid.national_total,
                              "" if value is None else f"{value:.2f}"])
     return exports.csv_response(f"oims-strength-{table}-{bureau}-{date.today():%Y%m%d}.csv", header, rows)
+
+
+@bp.get("/declines")
+@staff_required
+def declines():
+    bureau, errors = _bureau()
+    data = bureau_declines(bureau) if bureau else None
+    locale = current_locale()
+    return render_template(
+        "insight/declines.html", data=data, bureau=bureau, errors=errors, bureaus=ref.BUREAUS,
+        industry_name=lambda k: f"{k} {ref.label(ref.INDUSTRY_BY_CODE, k, locale)}",
+        prefecture_name=lambda k: ref.label(ref.PREFECTURE_BY_CODE, k, locale)), (400 if errors else 200)
+
+
+@bp.get("/declines.csv")
+@staff_required
+def declines_csv():
+    bureau, errors = _bureau()
+    if errors:
+        abort(400)
+    data, locale = bureau_declines(bureau), current_locale()
+    header = ["dimension", "code", "label", "reason_code", "reason", "declined"]
+    rows = []
+    for dim, choices in (("industry", ref.INDUSTRY_BY_CODE), ("prefecture", ref.PREFECTURE_BY_CODE)):
+        table = data[dim]
+        for key in table["rows"]:
+            for reason in table["reasons"]:
+                n = table["counts"].get((key, reason), 0)
+                if n:
+                    rows.append([dim, key, ref.label(choices, key, locale), reason,
+                                 ref.label(ref.DECLINE_REASON_BY_CODE, reason, locale) or _("Not given"), n])
+    return exports.csv_response(f"oims-declines-{bureau}-{date.today():%Y%m%d}.csv", header, rows)

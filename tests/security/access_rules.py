@@ -231,4 +231,6 @@ RULES: dict[str, Rule] = {
     "audit.proposal_views": Rule(NEED_OWNERS, why="views of the proposals forwarded to the owner's organisation"),
     "insight.strength_page": Rule(STAFF, why="aggregate counts; a coordinator may look at any bureau, as on the KPI page"),
     "insight.strength_csv": Rule(STAFF, params={"table": Lit("orgs")}),
+    "insight.declines": Rule(STAFF, why="aggregate counts of a bureau's declines"),
+    "insight.declines_csv": Rule(STAFF),
 }
