@@ -11,7 +11,7 @@ H11_PAGES = ["/audit/", "/audit/trail.csv", "/audit/proposal-views", "/insight/s
              "/insight/strength/gap.csv", "/insight/declines", "/insight/declines.csv", "/proposals/mine"]
 
 
-def _forwarded_and_viewed(app, factory, scene):
+def _forwarded_and_viewed(app, factory, scene):  # noqa: F811 - the imported fixture
     prop = factory.proposal(scene["need"], proposer=scene["p2"], stage="shortlisted", title="転送済みの提案")
     owner = app.test_client()
     assert login(owner, scene["owner"]).status_code == 302
@@ -19,7 +19,7 @@ def _forwarded_and_viewed(app, factory, scene):
     return prop
 
 
-def test_proposer_learns_when_but_not_who(app, db, factory, scene):
+def test_proposer_learns_when_but_not_who(app, db, factory, scene):  # noqa: F811
     prop = _forwarded_and_viewed(app, factory, scene)
     urls = [f"/proposals/{prop.id}", *H11_PAGES]
     _assert_absent(app, db, scene["p2"], [SECRET_FIRM, SECRET_FIRM_EN, "秘密 太郎"], urls, [])
@@ -28,7 +28,7 @@ def test_proposer_learns_when_but_not_who(app, db, factory, scene):
     assert "ニーズ保有者がこの提案を初めて開いた日時" in client.get(f"/proposals/{prop.id}").get_data(as_text=True)
 
 
-def test_other_bureau_and_owner_see_nothing_of_it(app, db, factory, scene):
+def test_other_bureau_and_owner_see_nothing_of_it(app, db, factory, scene):  # noqa: F811
     _forwarded_and_viewed(app, factory, scene)
     _assert_absent(app, db, scene["coord_other"], ["秘密 太郎", SECRET_PROPOSAL, "転送済みの提案"], H11_PAGES, [])
     _assert_absent(app, db, scene["owner"], [SECRET_PROPOSAL, "提案 一郎"], H11_PAGES, [])
