@@ -119,3 +119,14 @@ def test_only_staff(app, db, factory):
         c = _client(app, w[who])
         assert c.get("/insight/strength").status_code == 403
         assert c.get("/insight/strength/orgs.csv").status_code == 403
+
+
+def test_english(app, db, factory):
+    w = _world(factory, db)
+    c = _client(app, w["coord"])
+    c.post("/lang/en")
+    html = c.get("/insight/strength").get_data(as_text=True)
+    assert "Specialisation coefficient" in html and "Kanagawa" in html and "Where needs go unanswered" in html
+    assert "特化係数" not in html.split("<main", 1)[-1]
+    assert "Audit trail" in c.get("/audit/").get_data(as_text=True)
+    assert "Decline reasons" in c.get("/insight/declines").get_data(as_text=True)
