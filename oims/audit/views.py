@@ -48,11 +48,13 @@ def trail_csv():
     filters, errors = _filters()
     if errors:
         abort(400)
+    # IP addresses are personal data: admins only (coordinators get the column empty).
     rows = db.session.execute(trail_query(current_user, filters).limit(CSV_LIMIT)).all()
     header = ["id", "time", "actor_id", "actor", "actor_email", "action", "object_type", "object_id", "detail", "ip"]
     body = [[e.id, e.created_at.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M"), e.actor_id or "", u.name if u else "", u.email if u else "",
              e.action, e.object_type, e.object_id if e.object_id is not None else "",
-             json.dumps(e.detail or {}, ensure_ascii=False), e.ip] for e, u in rows]
+             json.dumps(e.detail or {}, ensure_ascii=False), e.ip if current_user.is_admin else ""]
+            for e, u in rows]
     return csv_response(f"oims-audit-{date.today():%Y%m%d}.csv", header, body)
 
 

@@ -109,3 +109,14 @@ def test_filters_pagination_and_csv(app, db, factory):
     bad = c.get("/audit/?object_id=abc&from=2026-13-01")
     assert bad.status_code == 400 and "2026-04-01" in bad.get_data(as_text=True)
     assert c.get("/audit/trail.csv?from=nope").status_code == 400
+
+
+def test_ip_addresses_only_for_admins(app, db, factory):
+    w = _world(factory, db)
+    db.session.add(AuditLog(actor_id=w["owner"].id, action="need.updated", object_type="need",
+                            object_id=w["need"].id, ip="203.0.113.7"))
+    db.session.commit()
+    coord = _client(app, w["coord"]).get("/audit/trail.csv?action=need.updated").get_data().decode("utf-8-sig")
+    admin = _client(app, w["admin"]).get("/audit/trail.csv?action=need.updated").get_data().decode("utf-8-sig")
+    assert "閲覧 花子" in coord and "203.0.113.7" not in coord
+    assert "203.0.113.7" in admin
