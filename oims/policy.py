@@ -212,3 +212,40 @@ def import_job_filter(user: User):
 
 def can_manage_import(user: User, job) -> bool:
     return user.is_admin or (user.is_coordinator and job.bureau == user.bureau)
+
+
+# --- audit trail -----------------------------------------------------------------
+
+def audit_filter(user: User):
+    """SQL condition on AuditLog: the entries `user` may browse. Admins see
+    all; a coordinator only entries about its own bureau's objects (needs,
+    proposals and meetings to its needs, its organisations and their users,
+    its import jobs); nobody else browses the trail."""
+    from .models import AuditLog, ImportJob, Meeting, Organisation
+
+    if user.is_admin:
+        return AuditLog.id.isnot(None)
+    if not user.is_coordinator:
+        return false()
+    bureau = user.bureau
+    needs = select(Need.id).where(Need.bureau == bureau)
+    proposals = select(Proposal.id).where(Proposal.need_id.in_(needs))
+    meetings = select(Meeting.id).where(Meeting.proposal_id.in_(proposals))
+    orgs = select(Organisation.id).where(Organisation.bureau == bureau)
+    users = select(User.id).where(User.organisation_id.in_(orgs))
+    jobs = select(ImportJob.id).where(ImportJob.bureau == bureau)
+    by_type = (("need", needs), ("proposal", proposals), ("meeting", meetings), ("organisation", orgs),
+               ("user", users), ("importjob", jobs))
+    return or_(*(and_(AuditLog.object_type == kind, AuditLog.object_id.in_(ids)) for kind, ids in by_type))
+
+
+def owner_view_filter(user: User):
+    """SQL condition on AuditLog: the owner's views of the proposals forwarded
+    to `user`'s organisation (what a need owner may see of the trail)."""
+    from .models import AuditLog
+
+    forwarded = select(Proposal.id).where(
+        Proposal.need_id.in_(select(Need.id).where(Need.owner_org_id == user.organisation_id)),
+        Proposal.forwarded_at.isnot(None))
+    return and_(AuditLog.action == "proposal.viewed_by_owner", AuditLog.object_type == "proposal",
+                AuditLog.object_id.in_(forwarded))

@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("insight", __name__, url_prefix="/insight")
 
-from . import dashboard, views  # noqa: F401 - routes and the dashboard panel
+from . import dashboard, strength_views, views  # noqa: F401 - routes and the dashboard panel
 
 
 def init_app(app) -> None:

@@ -290,8 +290,10 @@ def mine():
         select(Proposal.stage, func.count(Proposal.id)).where(Proposal.org_id == current_user.organisation_id)
         .group_by(Proposal.stage)).all())
     labels = {p.id: owner_label(p.need, current_user, current_locale(), p) for p in page.items}
+    from ..insight.declines import own_decline_trend
+
     return render_template("proposals/mine.html", page=page, stage=stage, counts=counts, owner_labels=labels,
-                           stages=PROPOSAL_STAGES)
+                           stages=PROPOSAL_STAGES, decline_trend=own_decline_trend(current_user.organisation_id))
 
 
 @bp.get("/need/<int:need_id>")

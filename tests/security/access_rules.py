@@ -225,4 +225,12 @@ RULES: dict[str, Rule] = {
     "insight.export_kpi": Rule(roles(owner=OK, coord=OK, coord_other=OK), params={"name": Lit("funnel")}),
     "insight.export_list": Rule(SIGNED_IN, params={"kind": Lit("proposals")},
                                 why="each user exports only what it may see"),
+    # --- audit screens (h11) ------------------------------------------------------------------
+    "audit.trail": Rule(STAFF, why="a coordinator's trail holds only its bureau's objects"),
+    "audit.trail_csv": Rule(STAFF, why="the same rows as the trail page"),
+    "audit.proposal_views": Rule(NEED_OWNERS, why="views of the proposals forwarded to the owner's organisation"),
+    "insight.strength_page": Rule(STAFF, why="aggregate counts; a coordinator may look at any bureau, as on the KPI page"),
+    "insight.strength_csv": Rule(STAFF, params={"table": Lit("orgs")}),
+    "insight.declines": Rule(STAFF, why="aggregate counts of a bureau's declines"),
+    "insight.declines_csv": Rule(STAFF),
 }
