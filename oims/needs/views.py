@@ -13,6 +13,7 @@ from ..access import roles_required, staff_required
 from ..conflicts import commit_or_conflict, conflict_context
 from ..extensions import db
 from ..i18n import current_locale
+from ..insight.figures import badge_figures
 from ..models import Attachment, Need
 from ..models.base import utcnow
 from ..policy import can_manage_need, can_view_need, owner_label, sees_owner
@@ -72,6 +73,7 @@ def _page_context(need: Need) -> dict:
         "status_labels": services.status_labels(),
         "field_labels": services.field_labels(),
         "attach_form": AttachmentForm(),
+        "response_badge": badge_figures([need])[need.id] if need.status in ("published", "closed") else None,
     }
 
 
@@ -103,6 +105,7 @@ def browse():
                                  request.args.get("page", 1, type=int))
     labels = {n.id: owner_label(n, current_user, current_locale()) for n in page.items}
     return render_template("needs/browse.html", form=form, page=page, owner_labels=labels,
+                           response_badges=badge_figures(page.items),
                            status_labels=services.status_labels(), since=filters["since"])
 
 
