@@ -63,6 +63,15 @@ def proposal_level(stage: str, stages_seen: Iterable[str] = (), held_meeting: bo
     return level
 
 
+def held_flags(rows: Iterable[tuple[int, datetime | None]], now: datetime | None = None) -> dict[int, bool]:
+    """(proposal id, starts_at) of meetings marked held → proposal id → whether one has started."""
+    now = now or datetime.now(UTC)
+    held: dict[int, bool] = {}
+    for pid, starts_at in rows:
+        held[pid] = held.get(pid, False) or (starts_at is not None and starts_at <= now)
+    return held
+
+
 def is_meeting(level: int) -> bool:
     return level >= LEVEL["met"]
 
@@ -112,11 +121,8 @@ def levels_of(proposal_ids: list[int]) -> dict[int, int]:
     for pid, a, b in db.session.execute(select(ProposalEvent.proposal_id, ProposalEvent.from_stage,
                                                ProposalEvent.to_stage).where(ProposalEvent.proposal_id.in_(ids))):
         seen[pid] += [a, b]
-    now = datetime.now(UTC)
-    held: dict[int, bool] = {}
-    for pid, starts_at in db.session.execute(select(Meeting.proposal_id, Meeting.starts_at).where(
-            Meeting.proposal_id.in_(ids), Meeting.status == "held")):
-        held[pid] = held.get(pid, False) or (starts_at is not None and starts_at <= now)
+    held = held_flags(db.session.execute(select(Meeting.proposal_id, Meeting.starts_at).where(
+        Meeting.proposal_id.in_(ids), Meeting.status == "held")))
     return {pid: proposal_level(stage, seen.get(pid, ()), held.get(pid)) for pid, stage in stages.items()}
 
 

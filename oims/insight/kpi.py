@@ -29,10 +29,10 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Meeting, Need, Organisation, Proposal, ProposalEvent
-
-from .figures import LEVEL, MILESTONES, STAGE_LEVEL, proposal_level, rate, response_figures  # noqa: F401
+from .figures import LEVEL, MILESTONES, STAGE_LEVEL, held_flags, proposal_level, rate, response_figures  # noqa: F401
 from .figures import days_between as _days
 from .figures import median_1 as _median
+
 DIMENSIONS = ("bureau", "prefecture", "industry", "kind", "partnership")
 DEFAULT_TOP_N = 10
 
@@ -163,12 +163,9 @@ def load_facts(scope: Scope) -> Facts:
         if ev.to_stage == "met" and fact.first_met_at is None:
             fact.first_met_at = ev.created_at
     # Only meetings that happened count (figures.proposal_level).
-    now = datetime.now(UTC)
-    held_q = in_scope(select(Meeting.proposal_id, Meeting.starts_at)
-                      .join(Proposal, Proposal.id == Meeting.proposal_id).where(Meeting.status == "held"))
-    held: dict[int, bool] = {}
-    for pid, starts_at in db.session.execute(held_q):
-        held[pid] = held.get(pid, False) or (starts_at is not None and starts_at <= now)
+    held = held_flags(db.session.execute(in_scope(
+        select(Meeting.proposal_id, Meeting.starts_at).join(Proposal, Proposal.id == Meeting.proposal_id)
+        .where(Meeting.status == "held"))))
     for fact in props.values():
         fact.level = proposal_level(fact.stage, seen.get(fact.id, ()), held.get(fact.id))
         if fact.level < LEVEL["met"]:

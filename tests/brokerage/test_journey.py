@@ -4,9 +4,8 @@ answer → meeting slots → .ics → reminder → held → outcome → stall.""
 
 from __future__ import annotations
 
-import re
-
 import base64
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 

@@ -16,8 +16,6 @@ import csv
 import io
 import re
 
-import pytest
-
 from oims.api.auth import issue_token
 from oims.insight.figures import badge_figures, owner_response, proposal_level
 
