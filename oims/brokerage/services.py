@@ -35,7 +35,7 @@ from ..policy import (
     sees_owner,
     visible_reasons,
 )
-from ..reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
+from ..reference import DECLINE_REASON_BY_CODE, INDUSTRY_BY_CODE, PROPOSER_KINDS
 from ..services import NotAllowed, ValidationFailed, audit
 from ..timeutil import today_local
 from ..workflow import change_stage
@@ -84,13 +84,15 @@ class RankedProposal:
     fit: Calibrated | None = None  # calibrated chance of relevance, with its band
 
 
-def ranked_proposals(need: Need, user: User) -> tuple[list[RankedProposal], bool]:
-    """The proposals to `need` that `user` may see, best first.
+def ranked_proposals(need: Need, user: User, industry: str | None = None) -> tuple[list[RankedProposal], bool]:
+    """The proposals to `need` that `user` may see, best first; `industry` (a
+    JSIC division code) keeps those of proposers in that industry.
 
     Returns (rows, ranked); rows the matcher has not indexed yet come last."""
-    visible = db.session.scalars(
-        select(Proposal).where(Proposal.need_id == need.id, Proposal.stage != "draft",
-                               proposal_filter(user)).order_by(Proposal.submitted_at, Proposal.id)).all()
+    q = select(Proposal).where(Proposal.need_id == need.id, Proposal.stage != "draft", proposal_filter(user))
+    if industry in INDUSTRY_BY_CODE:
+        q = q.join(Organisation, Organisation.id == Proposal.org_id).where(Organisation.industry == industry)
+    visible = db.session.scalars(q.order_by(Proposal.submitted_at, Proposal.id)).all()
     by_id = {p.id: p for p in visible}
     ranking = ms.rank_proposals(need)
     rows: list[RankedProposal] = []
@@ -117,7 +119,7 @@ class Recommendation:
 def recommendation_filters(args: dict) -> dict:
     """Matcher filters from the recommendation form (blank values ignored)."""
     out = {}
-    for key in ("bureau", "prefecture", "kind", "employee_band", "certifications"):
+    for key in ("bureau", "prefecture", "kind", "employee_band", "certifications", "industry"):
         value = args.get(key)
         if value:
             out[key] = value

@@ -99,6 +99,8 @@ def browse():
         "deadline_before": form.deadline_before.data if not form.deadline_before.errors else None,
         "new": form.new.data, "since": datetime.fromisoformat(prev) if prev else None,
         "status": form.status.data if form.status.choices else "published",
+        "industry": form.industry.data, "prefecture": form.prefecture.data, "org_kind": form.org_kind.data,
+        "size": form.size.data,
     }
     form.validate()
     page = services.search_needs(current_user, form.q.data or "", filters, form.sort.data or "newest",
