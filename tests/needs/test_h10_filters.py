@@ -52,3 +52,21 @@ def test_owner_filters_from_the_query_string(client, world):
     logout(client)
     login(client, world["coord"])  # staff know who owns anonymous needs
     assert found(client, prefecture="23") == ["NA", "NX"]
+
+
+def test_owner_filters_in_the_api(client, world, db):
+    from oims.api.auth import issue_token
+
+    token, _row = issue_token(world["proposer"], "h10")
+    db.session.commit()
+
+    def titles(**args):
+        r = client.get("/api/v1/needs", query_string=args, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.get_json()
+        return sorted(n["title"].split()[0] for n in r.get_json()["items"])
+
+    assert titles(industry="E") == ["NA", "NC", "NX"]
+    assert titles(industry="E", prefecture="23") == ["NA"]
+    assert titles(org_kind="sme", size="51-300") == ["NC"]
+    r = client.get("/api/v1/needs", query_string={"industry": "ZZ"}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 400 and "industry" in r.get_json()["errors"]
