@@ -57,7 +57,7 @@ WATCHED = {
            "partnership_types", "bureau", "owner_org_id"),
     Proposal: ("title", "summary", "solution", "track_record", "stage", "need_id", "org_id"),
     Organisation: ("profile", "technologies", "patents", "kind", "prefecture", "bureau",
-                   "employee_band", "certifications"),
+                   "employee_band", "certifications", "industry"),
 }
 INDEXED_NEED_STATUSES = ("published",)
 UNINDEXED_PROPOSAL_STAGES = ("draft", "declined", "withdrawn")
@@ -101,7 +101,8 @@ def org_document(org: Organisation) -> tuple[list[str], dict] | None:
     if not texts:
         return None
     meta = {"kind": org.kind, "prefecture": org.prefecture, "bureau": org.bureau,
-            "employee_band": org.employee_band, "certifications": list(org.certifications or [])}
+            "employee_band": org.employee_band, "certifications": list(org.certifications or []),
+            "industry": org.industry}
     return texts, meta
 
 

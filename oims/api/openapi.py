@@ -15,6 +15,14 @@ from ..policy import RESTRICTABLE_PARTS
 
 MAX_ID = 2_147_483_647
 PARTNERSHIPS = [c.code for c in ref.PARTNERSHIP_TYPES]
+# Need search on the owner organisation (h10); the same as the needs page.
+OWNER_FILTERS = {"industry": [c.code for c in ref.INDUSTRIES], "prefecture": [c.code for c in ref.PREFECTURES],
+                 "org_kind": sorted(ref.OWNER_KINDS), "size": [c.code for c in ref.EMPLOYEE_BANDS]}
+OWNER_FILTER_HELP = {"industry": "The owner's industry (JSIC division).",
+                     "prefecture": "The owner's prefecture (JIS code); anonymous needs are left out for callers "
+                                   "who may not know their owner.",
+                     "org_kind": "The owner's organisation kind.",
+                     "size": "The owner's employee band; anonymous needs are left out as for prefecture."}
 BUREAUS = [c.code for c in ref.BUREAUS]
 
 
@@ -322,6 +330,8 @@ PATHS = {
                 _param("keyword", _text(50), "A keyword of the need."),
                 _param("region", {"type": "string", "enum": BUREAUS}, "Needs preferring this region or nationwide."),
                 _param("deadline_before", DATE, "Deadline on or before this date."),
+                *[_param(name, {"type": "string", "enum": codes}, OWNER_FILTER_HELP[name])
+                  for name, codes in OWNER_FILTERS.items()],
                 _param("sort", {"type": "string", "enum": ["newest", "deadline"], "default": "newest"}, "Order."),
                 PAGE, PER_PAGE,
             ],

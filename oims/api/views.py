@@ -151,13 +151,14 @@ def _created(body: dict, location: str):
 def list_needs():
     from ..models.needs import NEED_STATUSES
     from ..needs.services import search_needs
-    from .openapi import BUREAUS, PARTNERSHIPS
+    from .openapi import BUREAUS, OWNER_FILTERS, PARTNERSHIPS
 
     user = _user()
     page, per_page = _page_args()
     filters = {"status": _arg("status", list(NEED_STATUSES) + ["all"]) or "published",
                "partnership": _arg("partnership", PARTNERSHIPS), "keyword": _arg("keyword", max_length=50),
-               "region": _arg("region", BUREAUS), "deadline_before": _date_arg("deadline_before")}
+               "region": _arg("region", BUREAUS), "deadline_before": _date_arg("deadline_before"),
+               **{name: _arg(name, codes) for name, codes in OWNER_FILTERS.items()}}
     sort = _arg("sort", ["newest", "deadline"]) or "newest"
     result = search_needs(user, _arg("q"), filters, sort, page, per_page=per_page)
     locale = current_locale()

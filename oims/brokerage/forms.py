@@ -41,6 +41,7 @@ class RecommendFilterForm(FlaskForm):
     kind = SelectField(_l("Organisation type"), validators=[Optional()])
     employee_band = SelectField(_l("Employees"), validators=[Optional()])
     certifications = SelectField(_l("Certification"), validators=[Optional()])
+    industry = SelectField(_l("Industry"), validators=[Optional()])
 
     def fill_choices(self) -> None:
         self.bureau.choices = choices(ref.BUREAUS)
@@ -48,6 +49,19 @@ class RecommendFilterForm(FlaskForm):
         self.kind.choices = choices([c for c in ref.ORG_KINDS if c.code in ref.PROPOSER_KINDS])
         self.employee_band.choices = choices(ref.EMPLOYEE_BANDS)
         self.certifications.choices = [("", "—")] + [(c, c) for c in ref.CERTIFICATIONS]
+        self.industry.choices = choices(ref.INDUSTRIES)
+
+
+class CandidateFilterForm(FlaskForm):
+    """GET filter of the ranked proposals on the coordinator's need page (h10)."""
+
+    class Meta:
+        csrf = False
+
+    cand_industry = SelectField(_l("Proposer's industry"), validators=[Optional()])
+
+    def fill_choices(self) -> None:
+        self.cand_industry.choices = choices(ref.INDUSTRIES)
 
 
 class InviteForm(FlaskForm):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -37,13 +36,11 @@ from ..policy import (
     sees_owner,
     visible_reasons,
 )
-from ..reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
+from ..reference import DECLINE_REASON_BY_CODE, INDUSTRY_BY_CODE, PROPOSER_KINDS
 from ..services import NotAllowed, ValidationFailed, audit
 from ..timeutil import today_local
 from ..workflow import change_stage
 
-MEETING_STAGES = ("meeting_scheduled", "met", "nda", "poc", "contract")
-DEAL_STAGES = ("nda", "poc", "contract")
 # Stages in which a case is in the coordinator's hands and can stall.
 LIVE_STAGES = ("shortlisted", "meeting_requested", "meeting_scheduled", "met", "nda", "poc")
 MAX_SLOTS = 5
@@ -88,14 +85,16 @@ class RankedProposal:
     fit: Calibrated | None = None  # calibrated chance of relevance, with its band
 
 
-def ranked_proposals(need: Need, user: User) -> tuple[list[RankedProposal], bool]:
-    """The proposals to `need` that `user` may see, best first.
+def ranked_proposals(need: Need, user: User, industry: str | None = None) -> tuple[list[RankedProposal], bool]:
+    """The proposals to `need` that `user` may see, best first; `industry` (a
+    JSIC division code) keeps those of proposers in that industry.
 
     Returns (rows, ranked); rows the matcher has not indexed yet come last."""
-    visible = db.session.scalars(
-        select(Proposal).where(Proposal.need_id == need.id, Proposal.stage != "draft",
-                               proposal_filter(user)).order_by(Proposal.submitted_at, Proposal.id)
-        .options(selectinload(Proposal.org))).all()
+    q = select(Proposal).where(Proposal.need_id == need.id, Proposal.stage != "draft", proposal_filter(user))
+    if industry in INDUSTRY_BY_CODE:
+        q = q.join(Organisation, Organisation.id == Proposal.org_id).where(Organisation.industry == industry)
+    visible = db.session.scalars(q.order_by(Proposal.submitted_at, Proposal.id)
+                                 .options(selectinload(Proposal.org))).all()
     by_id = {p.id: p for p in visible}
     ranking = ms.rank_proposals(need)
     rows: list[RankedProposal] = []
@@ -122,7 +121,7 @@ class Recommendation:
 def recommendation_filters(args: dict) -> dict:
     """Matcher filters from the recommendation form (blank values ignored)."""
     out = {}
-    for key in ("bureau", "prefecture", "kind", "employee_band", "certifications"):
+    for key in ("bureau", "prefecture", "kind", "employee_band", "certifications", "industry"):
         value = args.get(key)
         if value:
             out[key] = value
@@ -430,32 +429,11 @@ def record_outcome(proposal: Proposal, *, actor: User, stage: str, on_date: date
 # --- figures -----------------------------------------------------------------------------------
 
 def response_stats(org_id: int, today: date | None = None) -> dict:
-    """How a need owner answers forwarded proposals: rate on time and median days.
+    """How a need owner answers forwarded proposals (insight.figures: response
+    rate, on-time rate, median days)."""
+    from ..insight.figures import owner_response
 
-    rate = answered by the deadline / (answered + past the deadline unanswered);
-    proposals still within their deadline do not count yet."""
-    today = today or today_local()
-    rows = db.session.execute(
-        select(Proposal.forwarded_at, Proposal.responded_at, Proposal.response_due)
-        .join(Need, Need.id == Proposal.need_id)
-        .where(Need.owner_org_id == org_id, Proposal.forwarded_at.isnot(None))).all()
-    answered = on_time = overdue = 0
-    days = []
-    for forwarded, responded, due in rows:
-        if responded is not None:
-            answered += 1
-            days.append((responded - forwarded).total_seconds() / 86400)
-            if due is None or responded.date() <= due:
-                on_time += 1
-        elif due is not None and due < today:
-            overdue += 1
-    counted = answered + overdue
-    return {
-        "forwarded": len(rows), "answered": answered, "on_time": on_time, "overdue": overdue,
-        "pending": len(rows) - counted,
-        "rate": (on_time / counted) if counted else None,
-        "median_days": round(statistics.median(days), 1) if days else None,
-    }
+    return owner_response(org_id, today=today)
 
 
 def stalled_cases(user: User, now: datetime | None = None) -> list[Proposal]:
@@ -470,21 +448,12 @@ def stalled_cases(user: User, now: datetime | None = None) -> list[Proposal]:
     return list(db.session.scalars(q))
 
 
-def _reached(proposals: list[Proposal]) -> dict[int, set[str]]:
-    """Every stage each proposal has been in (events, plus its current stage)."""
-    out = {p.id: {p.stage} for p in proposals}
-    if proposals:
-        for pid, stage in db.session.execute(select(ProposalEvent.proposal_id, ProposalEvent.to_stage)
-                                             .where(ProposalEvent.proposal_id.in_(list(out)))):
-            out[pid].add(stage)
-    return out
-
-
 def _funnel(proposals: list[Proposal]) -> tuple[int, int]:
-    reached = _reached(proposals)
-    meetings = sum(1 for p in proposals if reached[p.id] & set(MEETING_STAGES))
-    deals = sum(1 for p in proposals if reached[p.id] & set(DEAL_STAGES))
-    return meetings, deals
+    """(meetings held, 成約) by the one definition in insight.figures."""
+    from ..insight.figures import is_deal, is_meeting, levels_of
+
+    levels = levels_of([p.id for p in proposals])
+    return (sum(1 for v in levels.values() if is_meeting(v)), sum(1 for v in levels.values() if is_deal(v)))
 
 
 def coordinator_workspace(user: User) -> dict:

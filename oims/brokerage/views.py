@@ -45,6 +45,7 @@ from ..timeutil import today_local
 from ..workflow import allowed_targets, stage_labels
 from . import bp, services
 from .forms import (
+    CandidateFilterForm,
     FitCheckForm,
     InviteForm,
     MessageForm,
@@ -94,7 +95,9 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
     if not filters.bureau.data and "bureau" not in request.args:
         filters.bureau.data = need.bureau
     chosen = services.recommendation_filters({f.name: f.data for f in filters})
-    rows, ranked = services.ranked_proposals(need, current_user)
+    cand_filter = CandidateFilterForm(request.args, meta={"csrf": False})
+    cand_filter.fill_choices()
+    rows, ranked = services.ranked_proposals(need, current_user, cand_filter.cand_industry.data or None)
     # Ranked over all proposals, shown a page at a time; the page's organisations in one query.
     page = ListPage(rows, request.args.get("page", 1, type=int), CANDIDATES_PER_PAGE)
     page_org_ids = {r.proposal.org_id for r in page.items}
@@ -110,7 +113,7 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
     orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(
         Organisation.id.in_({i.org_id for i in invitations})))} if invitations else {}
     return render_template(
-        "brokerage/need.html", need=need, rows=rows, page=page, page_orgs=page_orgs, all_scores=[r.score for r in rows], ranked=ranked, recs=recs, filters=filters,
+        "brokerage/need.html", need=need, rows=rows, page=page, page_orgs=page_orgs, all_scores=[r.score for r in rows], ranked=ranked, recs=recs, filters=filters, cand_filter=cand_filter,
         shortlist_form=shortlist_form, invite_form=InviteForm(), invitations=invitations, inv_orgs=orgs,
         status=ms.service().status(), stats=services.response_stats(need.owner_org_id),
         errors=errors or [], stages=stage_labels()(), owner=owner_label(need, current_user, current_locale()),

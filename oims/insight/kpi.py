@@ -22,7 +22,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from statistics import median
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -30,13 +29,10 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Meeting, Need, Organisation, Proposal, ProposalEvent
+from .figures import LEVEL, MILESTONES, STAGE_LEVEL, held_flags, proposal_level, rate, response_figures  # noqa: F401
+from .figures import days_between as _days
+from .figures import median_1 as _median
 
-MILESTONES = ("submitted", "shortlisted", "met", "nda_poc", "deal")
-LEVEL = {"submitted": 1, "shortlisted": 2, "met": 3, "nda_poc": 4, "deal": 5}
-STAGE_LEVEL = {
-    "submitted": 1, "screening": 1, "shortlisted": 2, "meeting_requested": 2, "meeting_scheduled": 2,
-    "met": 3, "nda": 4, "poc": 4, "contract": 5,
-}
 DIMENSIONS = ("bureau", "prefecture", "industry", "kind", "partnership")
 DEFAULT_TOP_N = 10
 
@@ -156,47 +152,29 @@ def load_facts(scope: Scope) -> Facts:
             p.invitation_id is not None, STAGE_LEVEL.get(p.stage, 1))
     eq = in_scope(select(ProposalEvent.proposal_id, ProposalEvent.from_stage, ProposalEvent.to_stage,
                          ProposalEvent.created_at).join(Proposal, Proposal.id == ProposalEvent.proposal_id))
+    seen: dict[int, list[str]] = defaultdict(list)
     for ev in db.session.execute(eq.order_by(ProposalEvent.created_at, ProposalEvent.id)):
         fact = props.get(ev.proposal_id)
         if fact is None:
             continue
-        fact.level = max(fact.level, STAGE_LEVEL.get(ev.from_stage, 1), STAGE_LEVEL.get(ev.to_stage, 1))
+        seen[fact.id] += [ev.from_stage, ev.to_stage]
         if ev.to_stage == "shortlisted" and fact.first_shortlist_at is None:
             fact.first_shortlist_at = ev.created_at
         if ev.to_stage == "met" and fact.first_met_at is None:
             fact.first_met_at = ev.created_at
-    # Only meetings that happened count: a meeting marked held before its start
-    # (possible before that was refused) is no evidence of a meeting yet.
-    now = datetime.now(UTC)
-    held = in_scope(select(Meeting.proposal_id, Meeting.starts_at).join(Proposal, Proposal.id == Meeting.proposal_id)
-                    .where(Meeting.status == "held"))
-    for pid, starts_at in db.session.execute(held):
-        if pid not in props:
-            continue
-        if starts_at is not None and starts_at <= now:
-            props[pid].level = max(props[pid].level, LEVEL["met"])
-        elif props[pid].level == LEVEL["met"] and props[pid].stage == "met":
-            props[pid].level = LEVEL["shortlisted"]
-            props[pid].first_met_at = None
+    # Only meetings that happened count (figures.proposal_level).
+    held = held_flags(db.session.execute(in_scope(
+        select(Meeting.proposal_id, Meeting.starts_at).join(Proposal, Proposal.id == Meeting.proposal_id)
+        .where(Meeting.status == "held"))))
+    for fact in props.values():
+        fact.level = proposal_level(fact.stage, seen.get(fact.id, ()), held.get(fact.id))
+        if fact.level < LEVEL["met"]:
+            fact.first_met_at = None
     facts.proposals = sorted(props.values(), key=lambda p: p.id)
     return facts
 
 
 # --- pure computations ----------------------------------------------------------
-
-def rate(part: float, whole: float) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-def _days(a: datetime | None, b: datetime | None) -> float | None:
-    if a is None or b is None:
-        return None
-    return (b - a).total_seconds() / 86400
-
-
-def _median(values: list[float]) -> float | None:
-    return round(median(values), 1) if values else None
-
 
 def milestone_counts(proposals: list[ProposalFact]) -> dict[str, int]:
     return {m: sum(1 for p in proposals if p.level >= LEVEL[m]) for m in MILESTONES}
@@ -305,17 +283,7 @@ def response_rates(facts: Facts, label: Callable[[int], str] = str, today: date 
     today = today or datetime.now(tz).date()
 
     def figures(items: list[ProposalFact]) -> dict:
-        fwd = [p for p in items if p.forwarded_at is not None]
-        done = [p for p in fwd if p.responded_at is not None]
-        on_time = [p for p in done if p.response_due is None
-                   or p.responded_at.astimezone(tz).date() <= p.response_due]
-        overdue = [p for p in fwd if p.responded_at is None and p.response_due is not None
-                   and p.response_due < today]
-        counted = len(done) + len(overdue)
-        return {"forwarded": len(fwd), "responded": len(done), "response_rate": rate(len(done), len(fwd)),
-                "on_time": len(on_time), "overdue": len(overdue), "pending": len(fwd) - counted,
-                "on_time_rate": rate(len(on_time), counted),
-                "median_days": _median([_days(p.forwarded_at, p.responded_at) for p in done])}
+        return response_figures([(p.forwarded_at, p.responded_at, p.response_due) for p in items], tz, today)
 
     cohort = facts.proposal_cohort
     per_owner: dict[int, list[ProposalFact]] = defaultdict(list)

@@ -100,8 +100,18 @@ class SearchForm(FlaskForm):
     sort = SelectField(_l("Sort"), choices=[("newest", _l("Newest first")), ("deadline", _l("Deadline soonest"))],
                        validate_choice=False)
     status = SelectField(_l("Status"), validate_choice=False)
+    # The need owner's organisation (h10). Prefecture and size are not in an
+    # anonymous need's alias: see search_needs for how those needs are treated.
+    industry = SelectField(_l("Industry"), validate_choice=False)
+    prefecture = SelectField(_l("Prefecture"), validate_choice=False)
+    org_kind = SelectField(_l("Organisation type"), validate_choice=False)
+    size = SelectField(_l("Employees"), validate_choice=False)
 
     def fill_choices(self, status_labels: dict, staff: bool) -> None:
+        self.industry.choices = _choices(ref.INDUSTRIES, blank=True)
+        self.prefecture.choices = _choices(ref.PREFECTURES, blank=True)
+        self.org_kind.choices = _choices([c for c in ref.ORG_KINDS if c.code in ref.OWNER_KINDS], blank=True)
+        self.size.choices = _choices(ref.EMPLOYEE_BANDS, blank=True)
         self.partnership.choices = _choices(ref.PARTNERSHIP_TYPES, blank=True)
         self.region.choices = _choices(ref.BUREAUS, blank=True)
         self.status.choices = [(k, v) for k, v in status_labels.items()] + [("all", _l("All"))] if staff else []

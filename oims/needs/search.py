@@ -7,11 +7,11 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import Text, cast, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from .. import reference as ref
 from ..extensions import db
-from ..models import Need, Proposal, User
+from ..models import Need, Organisation, Proposal, User
 from ..models.proposals import INACTIVE_STAGES
 from ..policy import visible_needs
 from .services import _as_date, keyword_tag, search_terms
@@ -32,6 +32,11 @@ def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str
     - deadline_before: date; deadline on or before it
     - new: truthy; published after `since` (default: user.last_needs_visit_at)
     - status: for staff and owners, a status (default: published)
+    - industry, prefecture, org_kind, size: the owner organisation's JSIC
+      division, prefecture, kind and employee band (h10). Industry and kind
+      are in an anonymous need's alias; prefecture and size are not, so with
+      those filters a user who may not know the owner of an anonymous need
+      does not get it (it would narrow down who the owner is).
     Returns a Flask-SQLAlchemy pagination.
     """
     filters = filters or {}
@@ -53,6 +58,7 @@ def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str
                                 Need.regions.is_(None)))
     if isinstance(deadline_before := _as_date(filters.get("deadline_before")), date):
         query = query.where(Need.deadline <= deadline_before)
+    query = _owner_filters(query, user, filters)
     if filters.get("new"):
         since = filters.get("since") or user.last_needs_visit_at
         if since is not None:
@@ -65,6 +71,23 @@ def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str
     # The cards show each need's owner (or its alias): one query for the page, not one per card.
     query = query.options(selectinload(Need.owner_org))
     return db.paginate(query, page=max(int(page or 1), 1), per_page=per_page, error_out=False)
+
+
+def _owner_filters(query, user: User, filters: dict):
+    checks = {"industry": (ref.INDUSTRY_BY_CODE, Organisation.industry),
+              "prefecture": (ref.PREFECTURE_BY_CODE, Organisation.prefecture),
+              "org_kind": (ref.ORG_KIND_BY_CODE, Organisation.kind),
+              "size": (ref.EMPLOYEE_BAND_BY_CODE, Organisation.employee_band)}
+    chosen = {name: filters[name] for name, (codes, _col) in checks.items() if filters.get(name) in codes}
+    if not chosen:
+        return query  # empty or unknown values are ignored
+    owner = aliased(Organisation)
+    query = query.join(owner, owner.id == Need.owner_org_id)
+    for name, value in chosen.items():
+        query = query.where(getattr(owner, checks[name][1].key) == value)
+    if ({"prefecture", "size"} & set(chosen)) and not user.is_staff:
+        query = query.where(or_(Need.anonymous.is_(False), Need.owner_org_id == user.organisation_id))
+    return query
 
 
 def my_needs(user: User) -> list[Need]:

@@ -14,6 +14,7 @@ from ..access import roles_required, staff_required
 from ..conflicts import commit_or_conflict, conflict_context
 from ..extensions import db
 from ..i18n import current_locale
+from ..insight.figures import badge_figures
 from ..models import Attachment, Need
 from ..models.base import utcnow
 from ..policy import can_manage_need, can_view_need, owner_label, sees_owner
@@ -74,6 +75,7 @@ def _page_context(need: Need) -> dict:
         "status_labels": services.status_labels(),
         "field_labels": services.field_labels(),
         "attach_form": AttachmentForm(),
+        "response_badge": badge_figures([need])[need.id] if need.status in ("published", "closed") else None,
     }
 
 
@@ -99,12 +101,15 @@ def browse():
         "deadline_before": form.deadline_before.data if not form.deadline_before.errors else None,
         "new": form.new.data, "since": datetime.fromisoformat(prev) if prev else None,
         "status": form.status.data if form.status.choices else "published",
+        "industry": form.industry.data, "prefecture": form.prefecture.data, "org_kind": form.org_kind.data,
+        "size": form.size.data,
     }
     form.validate()
     page = services.search_needs(current_user, form.q.data or "", filters, form.sort.data or "newest",
                                  request.args.get("page", 1, type=int))
     labels = {n.id: owner_label(n, current_user, current_locale()) for n in page.items}
     return render_template("needs/browse.html", form=form, page=page, owner_labels=labels,
+                           response_badges=badge_figures(page.items),
                            status_labels=services.status_labels(), since=filters["since"])
 
 
