@@ -1,7 +1,7 @@
 """Evaluation sets built from the demo data and the judgments and translations written for it.
 
 Sources (all in this repository):
-- `oims/demo_data.py`: needs, proposals and organisations (read as Python literals; no app);
+- `oims/data/demo/*.toml`: needs, proposals and organisations (read without the app);
 - `bench/data/demo_judgments.tsv`: graded judgments (0-3) written by hand for every demo need
   against every demo proposal and every proposer organisation (see docs/matcher.md);
 - `bench/data/en_profiles.jsonl`, `bench/data/en_needs.jsonl`: English translations, written
@@ -25,9 +25,9 @@ Each set is `(corpus, queries, qrels)` in the shapes `matching.cli.rank` and
 
 from __future__ import annotations
 
-import ast
 import csv
 import json
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,13 +39,9 @@ PROPOSER_KINDS = {"sme", "university", "institute", "startup"}
 @lru_cache(maxsize=1)
 def demo() -> dict:
     out = {}
-    tree = ast.parse((ROOT / "oims" / "demo_data.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            try:
-                out[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                pass
+    for name, key in (("organisations", "ORGANISATIONS"), ("needs", "NEEDS"), ("proposals", "PROPOSALS")):
+        with (ROOT / "oims" / "data" / "demo" / f"{name}.toml").open("rb") as fh:
+            out[key] = tomllib.load(fh)[name]
     return out
 
 

@@ -1,6 +1,6 @@
 """Reasons over the demo data: every highlighted term is a whole word (or compound) of the analyser.
 
-The demo texts are read from `oims/demo_data.py` as Python literals (no app is created).
+The demo texts are read from the TOML files in `oims/data/demo/` (no app is created).
 A *fragment* is a highlighted term that does not start where one of the analyser's words
 starts and end where one ends, in the sentence it was taken from (e.g. 「アルミ」「ニ」「ウム」
 out of アルミニウム, or 「によるアルミ」 which starts on a particle and cuts アルミ部品).
@@ -10,7 +10,7 @@ each of those must itself lie on SudachiPy morpheme boundaries.
 
 from __future__ import annotations
 
-import ast
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +21,15 @@ from matching.lexical import BM25Index
 from matching.reasons import explain
 from matching.text import normalise, split_sentences
 
-DEMO = Path(__file__).resolve().parents[2] / "oims" / "demo_data.py"
+DEMO = Path(__file__).resolve().parents[2] / "oims" / "data" / "demo"
 
 
 def demo_literals() -> dict:
+    """The demo data files (TOML), read without the app."""
     out = {}
-    for node in ast.parse(DEMO.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            try:
-                out[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                pass
+    for name, key in (("organisations", "ORGANISATIONS"), ("needs", "NEEDS"), ("proposals", "PROPOSALS")):
+        with (DEMO / f"{name}.toml").open("rb") as fh:
+            out[key] = tomllib.load(fh)[name]
     return out
 
 
