@@ -16,7 +16,7 @@ from oims.models import Judgment
 from oims.reference import DECLINE_REASON_BY_CODE
 
 from ..factories import login, logout
-from .conftest import using
+from .conftest import REAL_NEED, using
 
 CFRP_PROFILE = "炭素繊維強化樹脂（CFRP）の射出成形とプレス成形で自動車部品を量産しています。軽量化部材の設計から試作まで対応します。"
 FOOD = {"title": "食品包装ラインの衛生管理", "summary": "食品工場の包装ラインを衛生的に保つ清掃手順を提案します。",
@@ -47,17 +47,6 @@ def test_calibration_helper_is_absolute_and_monotone():
     r = type("R", (), {"score": 0.1, "probability": 0.83, "band": "high"})()
     fit = calibrate(r)
     assert (fit.probability, fit.band, fit.percent) == (0.83, "high", 83)
-
-
-# Real needs are documents of several hundred characters; the calibration is fitted on such needs.
-REAL_NEED = {
-    "background": "車体の軽量化が航続距離に直結するため、金属部品の樹脂化を進めたい。現行のアルミ製ブラケットと"
-                  "カバー類は切削とプレスで製作しており、質量とコストの両方が課題となっている。衝突時の強度、"
-                  "耐熱性（120℃）、振動耐久性を満たしたまま、部品点数を減らせる一体成形の工法を求めている。",
-    "sought": "炭素繊維強化樹脂（CFRP・CFRTP）の射出成形またはプレス成形の技術と、自動車部品での量産実績を"
-              "持つ企業・大学。金型設計から試作、強度評価まで共同で進め、年間3万台規模の量産を見据えた"
-              "工法提案ができるパートナーを求めます。",
-}
 
 
 def test_bands_on_the_need_page_and_a_weak_best_candidate_looks_weak(matching_app, factory):

@@ -16,7 +16,7 @@ from oims.models import MatchAlert, MatchSubscription, Notification, OutboxMessa
 from oims.models.base import utcnow
 from oims.needs import services as need_services
 
-from .conftest import using
+from .conftest import REAL_NEED, using
 
 CFRP_PROFILE = "炭素繊維強化樹脂（CFRP）の射出成形とプレス成形で自動車部品を量産しています。軽量化部材の設計から試作まで対応します。"
 FOOD_PROFILE = "食品工場向けの包装機械と衛生管理（HACCP）のコンサルティングを行っています。"
@@ -38,7 +38,7 @@ def _mail_to(user) -> list[OutboxMessage]:
 
 
 def _publish(factory, coord, owner, **kw):
-    need = factory.need(owner=owner, status="review", **kw)
+    need = factory.need(owner=owner, status="review", **(REAL_NEED | kw))
     need_services.publish(need, coord)
     _db.session.commit()
     return need
