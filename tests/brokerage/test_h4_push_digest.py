@@ -18,7 +18,12 @@ from oims.needs import services as need_services
 
 from .conftest import REAL_NEED, using
 
-CFRP_PROFILE = "炭素繊維強化樹脂（CFRP）の射出成形とプレス成形で自動車部品を量産しています。軽量化部材の設計から試作まで対応します。"
+# A capability profile as long as real ones (several hundred characters).
+CFRP_PROFILE = ("炭素繊維強化樹脂（CFRP）の射出成形とプレス成形で自動車部品を量産しています。軽量化部材の設計から試作まで対応します。"
+                "熱可塑性CFRP（CFRTP）の高速プレスと、金型温度を部位ごとに制御する独自技術により、薄肉で反りの少ない"
+                "構造部品を短いサイクルで成形できます。アルミ部品の樹脂化では、強度解析と試作を繰り返して質量を3〜4割減らした"
+                "実績があり、ブラケット、カバー、バッテリーケース部材などを年間数万個の規模で納入しています。"
+                "評価設備として引張・曲げ・衝撃試験機と恒温槽を持ち、試作品の強度評価まで社内で行えます。")
 FOOD_PROFILE = "食品工場向けの包装機械と衛生管理（HACCP）のコンサルティングを行っています。"
 
 
