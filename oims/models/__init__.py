@@ -7,12 +7,12 @@ from .imports import ImportJob
 from .messaging import AuditLog, Notification, OutboxMessage
 from .needs import Attachment, Need, NeedVersion
 from .orgs import Organisation, OrgJoinRequest
-from .proposals import Proposal, ProposalEvent
+from .proposals import Proposal, ProposalEvent, ProposalReceipt
 from .users import ApiToken, PasswordResetToken, User
 
 __all__ = [
     "ApiToken", "Attachment", "AuditLog", "CaseTerms", "CheckIn", "Endorsement", "FairDealingReport",
     "ImportJob", "IndexQueue", "Invitation", "Judgment", "MatchAlert", "MatchSubscription", "Meeting",
     "MeetingSlot", "Need", "NeedVersion", "Notification", "OrgJoinRequest", "Organisation", "OutboxMessage",
-    "PasswordResetToken", "Proposal", "ProposalEvent", "ThreadMessage", "User",
+    "PasswordResetToken", "Proposal", "ProposalEvent", "ProposalReceipt", "ThreadMessage", "User",
 ]
