@@ -61,10 +61,10 @@ def my_cases(user):
 def invitations(user):
     """A proposer's open invitations from coordinators: the need and a propose button
     (not only a notification). Closed needs drop out; an existing proposal is linked."""
+    from ..i18n import current_locale
     from ..models import Invitation
     from ..needs.services import accepts_proposals
     from ..policy import owner_label
-    from ..i18n import current_locale
 
     if not user.is_proposer:
         return None
