@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask import Flask
-from flask_babel import format_date, format_datetime
 from flask_login import current_user
 
 from . import reference as ref
 from .i18n import current_locale
+from .timeutil import format_local
 
 
 def _label(table: dict):
@@ -19,14 +17,10 @@ def _label(table: dict):
     return fn
 
 
-def _dt(value, fmt: str = "short"):
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return format_datetime(value, fmt)
-    if isinstance(value, date):
-        return format_date(value, fmt)
-    return str(value)
+def _dt(value, fmt: str | None = None):
+    """Every time and date in every template goes through this filter: one
+    format, no seconds (`fmt` is accepted for old call sites and ignored)."""
+    return format_local(value)
 
 
 def _unread_count() -> int:

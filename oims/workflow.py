@@ -108,14 +108,25 @@ def _tell_proposer(proposal: Proposal, to_stage: str, note: str) -> None:
     stage_names = stage_labels()
     recipients = db.session.scalars(select(User).where(
         User.organisation_id == proposal.org_id, User.status == "active")).all()
+    reason = ""
+    if to_stage == "declined" and proposal.decline_reason in DECLINE_REASON_BY_CODE:
+        reason = DECLINE_REASON_BY_CODE[proposal.decline_reason]
     for user in recipients:
         def text(u=user):
-            return _("Your proposal “%(title)s” is now: %(stage)s",
+            base = _("Your proposal “%(title)s” is now: %(stage)s",
                      title=proposal.title, stage=stage_names()[to_stage])
+            if to_stage != "declined":
+                return base
+            # The decline notice carries the structured reason and the owner's note (issue 13).
+            parts = [base]
+            if reason:
+                from .i18n import current_locale
 
-        reason = ""
-        if to_stage == "declined" and proposal.decline_reason in DECLINE_REASON_BY_CODE:
-            reason = DECLINE_REASON_BY_CODE[proposal.decline_reason]
+                parts.append(_("Reason: %(reason)s", reason=reason.label(current_locale())))
+            if note:
+                parts.append(note)
+            return " — ".join(parts)
+
         notify(user, "proposal_stage", text, _proposal_url(proposal),
                email_template="proposal_stage", subject=lambda: _("[OIMS] Proposal status update"),
                proposal=proposal, stage=to_stage, note=note, reason=reason)

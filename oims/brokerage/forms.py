@@ -82,7 +82,7 @@ class MessageForm(FlaskForm):
 
 class RespondForm(FlaskForm):
     action = RadioField(_l("Your answer"), choices=[("meeting", _l("Request a first meeting")),
-                                                    ("decline", _l("Decline"))],
+                                                    ("decline", _l("Decline this proposal"))],
                         validators=[DataRequired()])
     reason = SelectField(_l("Reason for declining"), validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])

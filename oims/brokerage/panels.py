@@ -55,3 +55,31 @@ def my_cases(user):
     if not items:
         return None
     return "brokerage/_panel_cases.html", {"cases": items}
+
+
+@panel(order=29)
+def invitations(user):
+    """A proposer's open invitations from coordinators: the need and a propose button
+    (not only a notification). Closed needs drop out; an existing proposal is linked."""
+    from ..i18n import current_locale
+    from ..models import Invitation
+    from ..needs.services import accepts_proposals
+    from ..policy import owner_label
+
+    if not user.is_proposer:
+        return None
+    rows = db.session.scalars(select(Invitation).where(Invitation.org_id == user.organisation_id)
+                              .order_by(Invitation.created_at.desc())).all()
+    items = []
+    for inv in rows:
+        need = db.session.get(Need, inv.need_id)
+        if need is None or not accepts_proposals(need):
+            continue
+        existing = db.session.scalar(select(Proposal).where(
+            Proposal.need_id == need.id, Proposal.org_id == user.organisation_id,
+            Proposal.stage.notin_(("declined", "withdrawn"))).limit(1))
+        items.append({"invitation": inv, "need": need, "proposal": existing,
+                      "owner": owner_label(need, user, current_locale())})
+    if not items:
+        return None
+    return "brokerage/_panel_invitations.html", {"items": items[:10]}

@@ -28,7 +28,7 @@ from ..models import (
     User,
 )
 from ..models.base import utcnow
-from ..models.proposals import OUTCOME_STAGES
+from ..models.proposals import INACTIVE_STAGES, OUTCOME_STAGES
 from ..policy import (
     owner_label,
     proposal_filter,
@@ -244,8 +244,13 @@ def author_label(message: ThreadMessage, proposal: Proposal, viewer: User) -> st
     return f"{author.name} ({author.organisation.display_name(_locale())})"
 
 
+def case_closed(proposal: Proposal) -> bool:
+    """A declined or withdrawn case: no more messages, no meeting."""
+    return proposal.stage in INACTIVE_STAGES
+
+
 def post_message(proposal: Proposal, *, actor: User, body: str) -> ThreadMessage:
-    if proposal_role(actor, proposal) is None or proposal.forwarded_at is None:
+    if proposal_role(actor, proposal) is None or proposal.forwarded_at is None or case_closed(proposal):
         raise NotAllowed()
     body = (body or "").strip()
     if not body:
@@ -278,11 +283,19 @@ def decline_case(proposal: Proposal, *, actor: User, reason: str, note: str = ""
     proposal.decline_reason = reason
     proposal.decline_note = note.strip()
     event = change_stage(proposal, "declined", actor, note=note.strip())
+    cancel_open_meetings(proposal)
     if proposal.responded_at is None and proposal_role(actor, proposal) == "owner":
         proposal.responded_at = utcnow()
     if proposal.forwarded_at is not None:
         _judged(proposal.need, proposal, "declined", actor)
     return event
+
+
+def cancel_open_meetings(proposal: Proposal) -> None:
+    """A closed case keeps no proposed or scheduled meeting."""
+    for m in db.session.scalars(select(Meeting).where(Meeting.proposal_id == proposal.id,
+                                                       Meeting.status.in_(("proposed", "scheduled")))):
+        m.status = "cancelled"
 
 
 # --- meetings --------------------------------------------------------------------------------
@@ -294,7 +307,7 @@ def _side(user: User, proposal: Proposal) -> str | None:
 def propose_slots(proposal: Proposal, *, actor: User, slots: list[tuple[datetime, datetime]],
                   mode: str, url: str = "", address: str = "", coordinator_attends: bool = False) -> Meeting:
     """One side proposes several time slots for the first meeting; the other picks one."""
-    if _side(actor, proposal) is None:
+    if _side(actor, proposal) is None or case_closed(proposal):
         raise NotAllowed()
     if proposal.stage != "meeting_requested":
         raise ValidationFailed(_("A meeting can be arranged once the owner has requested it."))
@@ -338,7 +351,7 @@ def propose_slots(proposal: Proposal, *, actor: User, slots: list[tuple[datetime
 
 def can_pick(user: User, meeting: Meeting, proposal: Proposal) -> bool:
     side = _side(user, proposal)
-    if side is None or meeting.status != "proposed":
+    if side is None or meeting.status != "proposed" or case_closed(proposal):
         return False
     proposer_side = _side(db.session.get(User, meeting.proposed_by_id), proposal)
     return side != proposer_side
@@ -388,12 +401,9 @@ def mark_meeting_held(meeting: Meeting, *, actor: User, note: str = "") -> Propo
 
 
 def local_time(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    from zoneinfo import ZoneInfo
+    from ..timeutil import format_local
 
-    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo"))
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    return format_local(value)
 
 
 def send_meeting_reminders(now: datetime | None = None) -> int:

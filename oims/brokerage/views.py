@@ -233,7 +233,8 @@ def _render_case(proposal: Proposal, role: str, status: int = 200, errors: list[
     meetings = db.session.scalars(select(Meeting).where(Meeting.proposal_id == proposal.id,
                                                         Meeting.status != "cancelled")
                                   .order_by(Meeting.id.desc())).all()
-    proposed = next((m for m in meetings if m.status == "proposed"), None)
+    proposed = None if services.case_closed(proposal) else next(
+        (m for m in meetings if m.status == "proposed"), None)
     pick_form = forms.get("pick_form") or PickSlotForm()
     if proposed is not None:
         pick_form.slot_id.choices = [(s.id, services.local_time(s.starts_at)) for s in proposed.slots]
@@ -250,7 +251,7 @@ def _render_case(proposal: Proposal, role: str, status: int = 200, errors: list[
         meetings=meetings, proposed=proposed,
         can_pick=proposed is not None and services.can_pick(current_user, proposed, proposal),
         can_respond=proposal.stage == "shortlisted" and role in ("owner", "coordinator"),
-        can_arrange=proposal.stage == "meeting_requested",
+        can_arrange=proposal.stage == "meeting_requested", closed=services.case_closed(proposal),
         outcome_targets=outcome_targets, message_form=forms.get("message_form") or MessageForm(),
         respond_form=respond_form, slots_form=forms.get("slots_form") or SlotsForm(),
         pick_form=pick_form, outcome_form=outcome_form, errors=errors or [], today=today_local(),
@@ -276,7 +277,7 @@ def case(proposal_id: int):
 @login_required
 def post_message(proposal_id: int):
     proposal, role = _case(proposal_id)
-    if proposal.forwarded_at is None:
+    if proposal.forwarded_at is None or services.case_closed(proposal):
         abort(403)
     form = MessageForm()
     if not form.validate_on_submit():
@@ -323,6 +324,8 @@ def respond(proposal_id: int):
 @login_required
 def propose_slots(proposal_id: int):
     proposal, role = _case(proposal_id)
+    if services.case_closed(proposal):
+        abort(403)
     form = SlotsForm()
     if not form.validate_on_submit():
         return _render_case(proposal, role, 400, slots_form=form)

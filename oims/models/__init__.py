@@ -8,12 +8,13 @@ from .matching import MatchChange, MatchCursor, MatchItem
 from .messaging import AuditLog, Notification, OutboxMessage
 from .needs import Attachment, Need, NeedVersion
 from .orgs import Organisation, OrgJoinRequest
-from .proposals import Proposal, ProposalEvent
+from .proposals import Proposal, ProposalEvent, ProposalReceipt
 from .users import ApiToken, PasswordResetToken, User
 
 __all__ = [
     "ApiToken", "Attachment", "AuditLog", "CaseTerms", "CheckIn", "Endorsement", "FairDealingReport",
     "ImportJob", "Invitation", "Judgment", "MatchAlert", "MatchChange", "MatchCursor", "MatchItem",
     "MatchSubscription", "Meeting", "MeetingSlot", "Need", "NeedVersion", "Notification", "OrgJoinRequest",
-    "Organisation", "OutboxMessage", "PasswordResetToken", "Proposal", "ProposalEvent", "ThreadMessage", "User",
+    "Organisation", "OutboxMessage", "PasswordResetToken", "Proposal", "ProposalEvent", "ProposalReceipt",
+    "ThreadMessage", "User",
 ]

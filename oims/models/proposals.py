@@ -114,3 +114,22 @@ class ProposalEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<ProposalEvent {self.proposal_id} {self.from_stage}->{self.to_stage}>"
+
+
+class ProposalReceipt(db.Model):
+    """Every receipt a proposal was given (first submission, then one per edit).
+    The proposal row holds the current one; these keep the earlier ones
+    downloadable, so each disclosure stays provable."""
+
+    __tablename__ = "proposal_receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    receipt_hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ProposalReceipt {self.proposal_id} {self.receipt_hash[:12]}>"

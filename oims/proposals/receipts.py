@@ -61,7 +61,30 @@ def issue_receipt(proposal, attachments, issued_at: datetime) -> str:
     """Write the receipt onto the proposal; return its hash."""
     proposal.receipt_content = canonical_json(receipt_payload(proposal, attachments, issued_at))
     proposal.receipt_hash = sha256_hex(proposal.receipt_content)
+    _keep(proposal, issued_at)
     return proposal.receipt_hash
+
+
+def _keep(proposal, issued_at: datetime) -> None:
+    """Keep every receipt, not only the current one (earlier ones stay downloadable)."""
+    try:
+        from ..extensions import db
+        from ..models import ProposalReceipt
+    except ImportError:  # pragma: no cover - library use without the app
+        return
+    db.session.add(ProposalReceipt(proposal=proposal, receipt_hash=proposal.receipt_hash,
+                                   content=proposal.receipt_content, issued_at=issued_at))
+
+
+def history(proposal) -> list:
+    """The proposal's receipts, oldest first (the last one is the current receipt)."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..models import ProposalReceipt
+
+    return list(db.session.scalars(select(ProposalReceipt).where(ProposalReceipt.proposal_id == proposal.id)
+                                   .order_by(ProposalReceipt.issued_at, ProposalReceipt.id)))
 
 
 def verify_receipt(content: str, expected_hash: str) -> bool:
@@ -73,27 +96,30 @@ def verify_receipt(content: str, expected_hash: str) -> bool:
     return canonical == content and sha256_hex(content) == expected_hash.lower()
 
 
-def receipt_time(proposal) -> datetime | None:
+def receipt_time(proposal, content: str | None = None) -> datetime | None:
     """The server time the receipt certifies (None without a receipt)."""
-    if not proposal.receipt_content:
+    content = proposal.receipt_content if content is None else content
+    if not content:
         return None
-    stamp = json.loads(proposal.receipt_content)["submitted_at"]
+    stamp = json.loads(content)["submitted_at"]
     return datetime.fromisoformat(stamp)  # Python 3.11 reads the Z suffix
 
 
-def receipt_text(proposal) -> str:
+def receipt_text(proposal, content: str | None = None, digest: str | None = None) -> str:
     """A plain-text rendering (for people and printing); the JSON is the proof."""
-    data = json.loads(proposal.receipt_content)
+    content = proposal.receipt_content if content is None else content
+    digest = proposal.receipt_hash if digest is None else digest
+    data = json.loads(content)
     lines = [
         "OIMS proposal receipt / 提案受付証明",
-        f"SHA-256: {proposal.receipt_hash}",
+        f"SHA-256: {digest}",
         f"submitted_at (UTC): {data['submitted_at']}",
         f"proposal_id: {data['proposal_id']}  need_id: {data['need_id']}  org_id: {data['org_id']}",
         "",
         "The SHA-256 above is computed over the following canonical JSON (UTF-8, one line):",
         "上記 SHA-256 は次の正規化 JSON（UTF-8、1 行）から計算されています：",
         "",
-        proposal.receipt_content,
+        content,
         "",
     ]
     return "\n".join(lines)

@@ -297,6 +297,12 @@ def decline_proposal(proposal: Proposal, *, actor: User, reason: str, note: str 
     proposal.decline_reason = reason
     proposal.decline_note = note
     workflow.change_stage(proposal, "declined", actor, note=note)
+    try:  # a declined case keeps no proposed or scheduled meeting
+        from ..brokerage.services import cancel_open_meetings
+    except ImportError:  # pragma: no cover - brokerage not installed
+        pass
+    else:
+        cancel_open_meetings(proposal)
     return proposal
 
 

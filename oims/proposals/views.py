@@ -15,7 +15,7 @@ from ..access import roles_required
 from ..conflicts import commit_or_conflict, conflict_context
 from ..extensions import db
 from ..i18n import current_locale
-from ..models import Need, Organisation, Proposal, ProposalEvent, User
+from ..models import Need, Organisation, Proposal, ProposalEvent, ProposalReceipt, User
 from ..models.proposals import PROPOSAL_STAGES
 from ..policy import (
     anything_withheld,
@@ -112,7 +112,20 @@ def _render_view(proposal: Proposal, status: int = 200, *, general_errors=(), de
         general_errors=list(general_errors), show_receipt=bool(proposal.receipt_hash) and role != "owner",
         receipt_download=role == "proposer" or not anything_withheld(current_user, proposal, all_files),
         receipt_time=receipts.receipt_time(proposal),
+        history=_history(events, receipts.history(proposal) if proposal.receipt_hash and role != "owner" else []),
     ), status
+
+
+def _history(events, kept) -> list[dict]:
+    """Stage changes and edits in one list, oldest first. Every receipt after the
+    first one is an edit of the submitted proposal, with its own receipt."""
+    from .receipts import receipt_time
+
+    items = [{"kind": "event", "at": e.created_at, "event": e} for e in events]
+    for n, r in enumerate(kept):
+        items.append({"kind": "edit" if n else "receipt", "at": receipt_time(None, r.content) or r.issued_at,
+                      "receipt": r, "current": n == len(kept) - 1})
+    return sorted(items, key=lambda i: (i["at"], 0 if i["kind"] == "event" else 1))
 
 
 def _form_page(template: str, form: ProposalForm, need: Need, status: int, **ctx):
@@ -256,14 +269,21 @@ def receipt(proposal_id: int):
         abort(403)  # the receipt holds the sections disclosed after the NDA only
     if not proposal.receipt_hash:
         abort(404)
+    content, digest = proposal.receipt_content, proposal.receipt_hash
+    wanted = request.args.get("receipt", type=int)
+    if wanted is not None:  # an earlier receipt (each edit got its own)
+        kept = db.session.get(ProposalReceipt, wanted)
+        if kept is None or kept.proposal_id != proposal.id:
+            abort(404)
+        content, digest = kept.content, kept.receipt_hash
     if request.args.get("format") == "txt":
-        body, mimetype, ext = receipts.receipt_text(proposal), "text/plain", "txt"
+        body, mimetype, ext = receipts.receipt_text(proposal, content, digest), "text/plain", "txt"
     else:
-        body, mimetype, ext = proposal.receipt_content, "application/json", "json"
+        body, mimetype, ext = content, "application/json", "json"
     response = Response(body.encode("utf-8"), mimetype=mimetype)
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="oims-proposal-{proposal.id}-receipt-{proposal.receipt_hash[:12]}.{ext}"')
-    response.headers["X-Content-SHA256"] = proposal.receipt_hash
+        f'attachment; filename="oims-proposal-{proposal.id}-receipt-{digest[:12]}.{ext}"')
+    response.headers["X-Content-SHA256"] = digest
     return response
 
 
