@@ -85,3 +85,13 @@ def test_pending_org_cannot_propose_until_its_bureau_coordinator_approves(client
     login(client, SIGNUP["email"], SIGNUP["password"])
     assert client.post(f"/proposals/new?need_id={need.id}", data=proposal_form()).status_code == 302
     assert db.session.scalar(select(Proposal).where(Proposal.org_id == org.id)) is not None
+
+
+def test_demo_has_a_pending_organisation_for_the_kanto_coordinator(app, db):
+    from oims.demo import load_demo
+
+    load_demo("demo-password-2026")
+    org = db.session.scalar(select(Organisation).where(Organisation.status == "pending"))
+    assert org is not None and org.bureau == "kanto"
+    load_demo("demo-password-2026")  # idempotent
+    assert len(db.session.scalars(select(Organisation).where(Organisation.status == "pending")).all()) == 1
