@@ -23,7 +23,7 @@ from ..services import (
     apply_errors,
     check_version,
 )
-from . import bp, services
+from . import bp, drafting, services
 from .forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
 from .uploads import (
     attachments_of,
@@ -132,6 +132,10 @@ def new():
     form = NeedForm()
     form.fill_choices()
     general: list[str] = []
+    if request.method == "POST" and request.form.get("action") == "check":
+        form.validate()  # the draft is checked, not saved: no CSRF or field errors block the check
+        return render_template("needs/edit.html", form=form, need=None, general=[],
+                               drafting=_drafting(form.values(), None, checked=True))
     if form.validate_on_submit():
         try:
             need = services.create_need(current_user, form.values())
@@ -150,7 +154,16 @@ def new():
                   else _("The need was saved as a draft."), "success")
             return redirect(url_for("needs.view", need_id=need.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("needs/edit.html", form=form, need=None, general=general), status
+    return render_template("needs/edit.html", form=form, need=None, general=general,
+                           drafting=_drafting(form.values(), None)), status
+
+
+def _drafting(values: dict, need_id: int | None, checked: bool = False) -> dict:
+    """The drafting-help panel: quality checklist and score, similar past needs, proposers' words."""
+    items, score = drafting.quality_check(values)
+    return {"items": items, "score": score, "checked": checked,
+            "similar": drafting.similar_needs(values, exclude_id=need_id),
+            "words": drafting.proposer_words(values)}
 
 
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
@@ -162,6 +175,10 @@ def edit(need_id: int):
     form = NeedForm()
     form.fill_choices()
     general: list[str] = []
+    if request.method == "POST" and request.form.get("action") == "check":
+        form.validate()
+        return render_template("needs/edit.html", form=form, need=need, general=[],
+                               drafting=_drafting(form.values(), need.id, checked=True))
     if request.method == "GET":
         form.load(need)
     elif form.validate_on_submit():
@@ -189,7 +206,8 @@ def edit(need_id: int):
                 flash(_("The need was saved.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for("needs.view", need_id=need.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("needs/edit.html", form=form, need=need, general=general), status
+    return render_template("needs/edit.html", form=form, need=need, general=general,
+                           drafting=_drafting(form.values(), need.id)), status
 
 
 def _edit_conflict(need: Need, form: NeedForm, template: str, **context):
