@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Meeting, Need, Organisation, Proposal
-from ..policy import PUBLIC_NEED_STATUSES
+from ..policy import PUBLIC_NEED_STATUSES, need_filter
 from ..reference import PROPOSER_KINDS
 from ..timeutil import today_local
 from .services import normalise
@@ -107,9 +107,10 @@ class SimilarNeed:
     meetings: int
 
 
-def similar_needs(values: dict, *, exclude_id: int | None = None, k: int = 5,
+def similar_needs(values: dict, *, user, exclude_id: int | None = None, k: int = 5,
                   scan: int = 2000) -> list[SimilarNeed]:
-    """Published or closed needs most like the draft, with how many proposals
+    """Published or closed needs most like the draft that `user` may see (an
+    owner: published ones and its own organisation's), with how many proposals
     and meetings they drew. The matcher's needs collection when it runs, else
     character-bigram overlap over the latest `scan` needs."""
     text = draft_text(values)
@@ -128,7 +129,7 @@ def similar_needs(values: dict, *, exclude_id: int | None = None, k: int = 5,
     else:
         mine = _grams(text)
         rows = db.session.execute(select(Need.id, Need.search_text).where(
-            Need.status.in_(PUBLIC_NEED_STATUSES)).order_by(Need.id.desc()).limit(scan)).all()
+            Need.status.in_(PUBLIC_NEED_STATUSES), need_filter(user)).order_by(Need.id.desc()).limit(scan)).all()
         scored = sorted(((nid, _similarity(mine, _grams(st or ""))) for nid, st in rows),
                         key=lambda p: -p[1])[:k * 3]
         scored = [(nid, s) for nid, s in scored if s >= 0.05]
@@ -136,7 +137,7 @@ def similar_needs(values: dict, *, exclude_id: int | None = None, k: int = 5,
     if not ids:
         return []
     needs = {n.id: n for n in db.session.scalars(select(Need).where(
-        Need.id.in_(ids), Need.status.in_(PUBLIC_NEED_STATUSES)))}
+        Need.id.in_(ids), Need.status.in_(PUBLIC_NEED_STATUSES), need_filter(user)))}
     proposals = dict(db.session.execute(select(Proposal.need_id, func.count(Proposal.id)).where(
         Proposal.need_id.in_(ids), Proposal.submitted_at.is_not(None)).group_by(Proposal.need_id)).all())
     meetings = dict(db.session.execute(select(Proposal.need_id, func.count(Meeting.id)).join(

@@ -162,7 +162,7 @@ def _drafting(values: dict, need_id: int | None, checked: bool = False) -> dict:
     """The drafting-help panel: quality checklist and score, similar past needs, proposers' words."""
     items, score = drafting.quality_check(values)
     return {"items": items, "score": score, "checked": checked,
-            "similar": drafting.similar_needs(values, exclude_id=need_id),
+            "similar": drafting.similar_needs(values, user=current_user, exclude_id=need_id),
             "words": drafting.proposer_words(values)}
 
 

@@ -59,7 +59,10 @@ def test_new_page_checks_an_unsaved_draft_without_saving(client, db, factory):
 
 def test_similar_needs_with_their_proposals_and_meetings_and_proposer_words(client, db, factory):
     owner = factory.user("need_owner")
-    past = factory.need(title="樹脂部材による車体軽量化の共同開発", status="closed")
+    past = factory.need(title="樹脂部材による車体軽量化の共同開発")
+    # Closed needs of other firms are not the owner's to see, however similar.
+    factory.need(title="車体軽量化のための樹脂部材開発（他社・終了）", status="closed")
+    own_closed = factory.need(owner=owner, title="自社の過去の軽量化部材ニーズ", status="closed")
     factory.need(title="食品工場の衛生管理システム", summary="食品工場の衛生記録を自動化したい。",
                  background="記録が紙です。", sought="IoTセンサと記録ソフト。", keywords=["HACCP"])
     proposal = factory.proposal(past)
@@ -73,7 +76,8 @@ def test_similar_needs_with_their_proposals_and_meetings_and_proposer_words(clie
     similar = html.split('data-testid="similar-needs"')[1].split("</ul>")[0]
     assert "樹脂部材による車体軽量化の共同開発" in similar
     assert "2件の提案、1件の面談" in similar
-    assert "食品工場" not in similar
+    assert "食品工場" not in similar and "他社・終了" not in similar
+    assert f'/needs/{own_closed.id}"' in similar
     words = html.split('data-testid="proposer-words"')[1].split("</div>")[0]
     assert 'data-keyword="炭素繊維複合材"' in words and 'data-keyword="熱可塑性CFRTP"' in words
     assert 'data-keyword="CFRP"' not in words  # already in the draft's keywords
