@@ -63,6 +63,7 @@ def test_pending_org_cannot_propose_until_its_bureau_coordinator_approves(client
     need = factory.need()
     assert client.post("/auth/signup", data=SIGNUP).status_code == 302  # Kanagawa: Kanto bureau
     org = db.session.scalar(select(Organisation).where(Organisation.name == SIGNUP["org_name"]))
+    assert 'data-testid="org-pending"' in client.get(f"/proposals/new?need_id={need.id}").get_data(as_text=True)
     resp = client.post(f"/proposals/new?need_id={need.id}", data=proposal_form())
     assert resp.status_code == 400
     assert "コーディネーターの確認待ち" in resp.get_data(as_text=True)
@@ -83,6 +84,7 @@ def test_pending_org_cannot_propose_until_its_bureau_coordinator_approves(client
     assert org.status == "active"
     logout(client)
     login(client, SIGNUP["email"], SIGNUP["password"])
+    assert 'data-testid="org-pending"' not in client.get(f"/proposals/new?need_id={need.id}").get_data(as_text=True)
     assert client.post(f"/proposals/new?need_id={need.id}", data=proposal_form()).status_code == 302
     assert db.session.scalar(select(Proposal).where(Proposal.org_id == org.id)) is not None
 
