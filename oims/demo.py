@@ -19,6 +19,7 @@ from .fairdeal.demo import demo_step as load_demo_fair_dealing
 from .matchfeed.demo import demo_step as load_demo_judgments
 from .models import Organisation, User
 from .needs.demo import load_demo_needs
+from .orgs.demo import demo_step as load_demo_pending_orgs
 from .passwords import hash_password
 from .proposals.demo import load_demo_proposals
 from .proposals.demo_edits import demo_step as load_demo_proposal_edits
@@ -26,7 +27,8 @@ from .proposals.demo_edits import demo_step as load_demo_proposal_edits
 # After organisations and users, in this order: each step is called as
 # step(orgs_by_key, users_by_email) and returns a dict of counts.
 STEPS = (load_demo_needs, load_demo_proposals, load_demo_brokerage, load_demo_fair_dealing, load_demo_checkins,
-         load_demo_endorsements, load_demo_judgments, load_demo_owner_views, load_demo_proposal_edits)
+         load_demo_endorsements, load_demo_judgments, load_demo_owner_views, load_demo_proposal_edits,
+         load_demo_pending_orgs)
 
 
 def _orgs() -> dict[str, Organisation]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from flask import jsonify, make_response, render_template, url_for
+from flask import jsonify, make_response, render_template, request, url_for
+from flask_babel import force_locale, gettext
 
 from ..security import CSP
 from . import bp
@@ -18,8 +19,41 @@ def _spec() -> dict:
     return build_spec(url_for("api.openapi_json", _external=True).rsplit("/openapi.json", 1)[0])
 
 
+TEXT_KEYS = ("summary", "description")
+
+
+def spec_texts(node) -> list[str]:
+    """Every human-readable text of the document (summaries and descriptions), in order."""
+    out: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in TEXT_KEYS and isinstance(value, str):
+                out.append(value)
+            else:
+                out += spec_texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            out += spec_texts(value)
+    return out
+
+
+def localise(node):
+    """A copy of the document with its summaries and descriptions in the current
+    UI language (the Japanese texts live in oims/translations/ja/parts/h12.po)."""
+    if isinstance(node, dict):
+        return {k: (gettext(v) if k in TEXT_KEYS and isinstance(v, str) and v else localise(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [localise(v) for v in node]
+    return node
+
+
 @bp.get("/openapi.json")
 def openapi_json():
+    """English by default (the contract); `?lang=ja` gives the Japanese texts."""
+    if request.args.get("lang") == "ja":
+        with force_locale("ja"):
+            return jsonify(localise(_spec()))
     return jsonify(_spec())
 
 
@@ -30,7 +64,7 @@ def _schema_name(schema: dict | None) -> str:
 
 @bp.get("/docs")
 def docs():
-    spec = _spec()
+    spec = localise(_spec())  # follows the UI language
     operations = []
     for path, item in spec["paths"].items():
         shared = item.get("parameters", [])

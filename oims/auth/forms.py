@@ -43,8 +43,14 @@ class SignupForm(FlaskForm):
     org_mode = RadioField(_l("Organisation"), choices=[("new", _l("Register a new organisation")),
                                                       ("join", _l("Join an organisation already registered"))],
                           default="new", validators=[DataRequired()])
-    join_org = SelectField(_l("Organisation to join"), coerce=str, validators=[Optional()], validate_choice=False)
+    # No list of member firms on a public page: the organisation to join is found by its
+    # exact corporate number or by an invitation code its administrator hands out.
+    join_key = StringField(_l("Corporate number or invitation code"), validators=[Optional(), Length(max=40)],
+                           description=_l("The 13-digit corporate number (法人番号) of your organisation, or the "
+                                          "invitation code its administrator gave you."))
     org_name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=200)])
+    org_corporate_number = StringField(_l("Corporate number (法人番号)"), validators=[Optional(), Length(max=40)],
+                                       description=_l("13 digits, as published by the National Tax Agency."))
     org_name_kana = StringField(_l("Name (kana)"), validators=[Optional(), Length(max=200)])
     org_name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
     org_kind = SelectField(_l("Kind of organisation"), validators=[Optional()], validate_choice=False)
@@ -53,8 +59,7 @@ class SignupForm(FlaskForm):
     org_employee_band = SelectField(_l("Employees"), validators=[Optional()], validate_choice=False)
     org_website = URLField(_l("Website"), validators=[Optional(), HttpUrl(), Length(max=300)])
 
-    def fill_choices(self, join_orgs) -> None:
-        self.join_org.choices = [("", "—")] + [(str(o.id), o.name) for o in join_orgs]
+    def fill_choices(self) -> None:
         self.org_kind.choices = choices([k for k in ref.ORG_KINDS if k.code != "support"], blank=True)
         self.org_prefecture.choices = choices(ref.PREFECTURES, blank=True)
         self.org_industry.choices = choices(ref.INDUSTRIES, blank=True)

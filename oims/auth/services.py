@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from flask import current_app, url_for
@@ -12,6 +15,7 @@ from sqlalchemy import func, select
 
 from .. import reference as ref
 from ..extensions import db
+from ..imports import corporate_number
 from ..mail import enqueue, notify
 from ..models import Organisation, OrgJoinRequest, PasswordResetToken, User
 from ..models.base import utcnow
@@ -67,9 +71,11 @@ def register(data: dict) -> User:
         raise ValidationFailed({"role": [_("Choose whether you post needs or propose.")]})
     allowed_kinds = SELF_SIGNUP_ROLES[role]
     if data.get("org_mode") == "join":
-        org = db.session.get(Organisation, int(data["join_org"])) if str(data.get("join_org") or "").isdigit() else None
+        org = org_by_join_key(data.get("join_key") or "")
         if org is None or org.kind not in allowed_kinds or org.is_disabled:
-            raise ValidationFailed({"join_org": [_("Choose an organisation of a kind that fits your role.")]})
+            # One message whatever the reason, so the form tells nothing about who is registered.
+            raise ValidationFailed({"join_key": [_("No organisation that fits your role matches this corporate "
+                                                   "number or invitation code.")]})
         user = create_user(email=data["email"], name=data["name"], password=data["password"], role=role,
                            organisation=org, status="pending")
         req = OrgJoinRequest(user=user, organisation=org)
@@ -94,6 +100,16 @@ def register(data: dict) -> User:
         errors["org_industry"] = [_("Choose an industry.")]
     if data.get("org_employee_band") not in ref.EMPLOYEE_BAND_BY_CODE:
         errors["org_employee_band"] = [_("Choose the number of employees.")]
+    number = corporate_number.normalise(data.get("org_corporate_number"))
+    if not number:
+        errors["org_corporate_number"] = [_("Enter the organisation's corporate number (法人番号).")]
+    elif len(number) != 13 or not number.isdigit():
+        errors["org_corporate_number"] = [_("A corporate number has 13 digits.")]
+    elif not corporate_number.is_valid(number):
+        errors["org_corporate_number"] = [_("This is not a valid corporate number: its check digit is wrong.")]
+    elif db.session.scalar(select(Organisation.id).where(Organisation.corporate_number == number)):
+        errors["org_corporate_number"] = [_("An organisation with this corporate number is already registered: "
+                                            "choose to join it instead.")]
     if errors:
         # Check the user part too, so the form shows every problem at once.
         if problems := policy_errors(data.get("password", ""), email=data.get("email", "")):
@@ -102,13 +118,44 @@ def register(data: dict) -> User:
     org = Organisation(name=data["org_name"].strip(), name_kana=data.get("org_name_kana") or "",
                        name_en=data.get("org_name_en") or "", kind=data["org_kind"],
                        industry=data["org_industry"], employee_band=data["org_employee_band"],
-                       website=data.get("org_website") or "")
+                       website=data.get("org_website") or "", corporate_number=number, status="pending")
     org.set_prefecture(data["org_prefecture"])
     db.session.add(org)
     user = create_user(email=data["email"], name=data["name"], password=data["password"], role=role,
                        organisation=org, is_org_admin=True)
     audit(user, "org.created", org)
+    for coordinator in bureau_coordinators(org.bureau):
+        notify(coordinator, "org_pending",
+               lambda: _("New organisation to check: %(org)s", org=org.name),
+               url_for("orgs.pending"))
     return user
+
+
+def bureau_coordinators(bureau: str) -> list[User]:
+    return list(db.session.scalars(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
+        User.role == "coordinator", User.status == "active", Organisation.bureau == bureau)))
+
+
+def invitation_code(org: Organisation) -> str:
+    """A code an organisation's administrator hands to colleagues: the id plus a
+    keyed hash of it (no table, nothing to enumerate without the app's secret)."""
+    mac = hmac.new(current_app.config["SECRET_KEY"].encode(), f"org-invite:{org.id}".encode(), hashlib.sha256)
+    return f"{org.id}-{base64.b32encode(mac.digest()).decode()[:12]}"
+
+
+def org_by_join_key(key: str) -> Organisation | None:
+    """The organisation whose exact corporate number or invitation code is `key`."""
+    key = unicodedata.normalize("NFKC", key).strip().upper()
+    number = corporate_number.normalise(key)
+    if len(number) == 13 and number.isdigit():
+        return db.session.scalar(select(Organisation).where(Organisation.corporate_number == number))
+    head, _sep, _tail = key.partition("-")
+    if not head.isdigit():
+        return None
+    org = db.session.get(Organisation, int(head))
+    if org is None or not hmac.compare_digest(invitation_code(org), key):
+        return None
+    return org
 
 
 def join_approvers(org: Organisation) -> list[User]:

@@ -16,10 +16,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
 from ..extensions import db, limiter, login_manager
-from ..models import Organisation, User
+from ..models import User
 from ..models.base import utcnow
 from ..services import ValidationFailed, apply_errors, audit
 from . import bp, services
@@ -162,20 +161,13 @@ def end_sessions():
     return redirect(url_for("main.index"))
 
 
-def _joinable_orgs():
-    return db.session.scalars(
-        select(Organisation).where(Organisation.kind != "support", Organisation.status == "active")
-        .order_by(Organisation.name)
-    ).all()
-
-
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = SignupForm()
-    form.fill_choices(_joinable_orgs())
+    form.fill_choices()
     general: list[str] = []
     if form.validate_on_submit():
         try:
@@ -191,6 +183,9 @@ def signup():
             session.clear()
             login_user(user)
             flash(_("Welcome to OIMS. Please complete your organisation's profile."), "success")
+            if user.organisation.is_pending:
+                flash(_("A coordinator of your bureau checks new organisations before they can propose; "
+                        "we will tell you when yours is approved."), "info")
             return redirect(url_for("orgs.edit", org_id=user.organisation_id))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/signup.html", form=form, general_errors=general), status

@@ -32,7 +32,9 @@ class Organisation(db.Model):
     # Brand and product names: the identifying-text check of anonymous needs looks for them.
     brands: Mapped[list] = mapped_column(JSONList, default=list)
     # Off-boarding: a disabled organisation's users cannot sign in (see oims/accounts).
-    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")  # active|disabled
+    # A self-registered organisation starts "pending" until a coordinator of its bureau
+    # approves it (oims/orgs/approval.py); it may not propose until then.
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")  # active|pending|disabled
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A support body a coordinator allowed to endorse capabilities ("" = may not).
     endorser_kind: Mapped[str] = mapped_column(String(20), default="")
@@ -57,6 +59,10 @@ class Organisation(db.Model):
     @property
     def is_disabled(self) -> bool:
         return self.status == "disabled"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == "pending"
 
     @property
     def is_proposer_kind(self) -> bool:

@@ -26,7 +26,7 @@ from ..services import (
     apply_errors,
     check_version,
 )
-from . import bp, identity, services
+from . import bp, drafting, identity, services
 from .forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
 from .uploads import (
     attachments_of,
@@ -179,11 +179,16 @@ def new():
     general: list[str] = []
     findings: list = []
     org = current_user.organisation
+    if request.method == "POST" and request.form.get("action") == "check":
+        form.validate()  # the draft is checked, not saved: no CSRF or field errors block the check
+        return render_template("needs/edit.html", form=form, need=None, general=[],
+                               drafting=_drafting(form.values(), None, checked=True),
+                               **_findings_context([], "owner"))
     if request.method == "POST" and request.form.get("redact") and form.validate_on_submit():
         _redact_form(form, org, None, request.form["redact"])
         findings = identity.check_values(org, form.values()) if form.anonymous.data else []
         return render_template("needs/edit.html", form=form, need=None, general=general,
-                               **_findings_context(findings, "owner"))
+                               drafting=_drafting(form.values(), None), **_findings_context(findings, "owner"))
     if form.validate_on_submit():
         try:
             need = services.create_need(current_user, form.values())
@@ -208,7 +213,15 @@ def new():
             return redirect(url_for("needs.view", need_id=need.id))
     status = 400 if request.method == "POST" else 200
     return render_template("needs/edit.html", form=form, need=None, general=general,
-                           **_findings_context(findings, "owner")), status
+                           drafting=_drafting(form.values(), None), **_findings_context(findings, "owner")), status
+
+
+def _drafting(values: dict, need_id: int | None, checked: bool = False) -> dict:
+    """The drafting-help panel: quality checklist and score, similar past needs, proposers' words."""
+    items, score = drafting.quality_check(values)
+    return {"items": items, "score": score, "checked": checked,
+            "similar": drafting.similar_needs(values, user=current_user, exclude_id=need_id),
+            "words": drafting.proposer_words(values)}
 
 
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
@@ -221,6 +234,11 @@ def edit(need_id: int):
     form.fill_choices()
     general: list[str] = []
     findings: list = []
+    if request.method == "POST" and request.form.get("action") == "check":
+        form.validate()
+        return render_template("needs/edit.html", form=form, need=need, general=[],
+                               drafting=_drafting(form.values(), need.id, checked=True),
+                               **_findings_context([], "owner"))
     if request.method == "GET":
         form.load(need)
         if need.anonymous:
@@ -229,7 +247,7 @@ def edit(need_id: int):
         _redact_form(form, need.owner_org, need, request.form["redact"])
         findings = identity.check_need(need, form.values()) if form.anonymous.data else []
         return render_template("needs/edit.html", form=form, need=need, general=general,
-                               **_findings_context(findings, "owner"))
+                               drafting=_drafting(form.values(), need.id), **_findings_context(findings, "owner"))
     elif form.validate_on_submit():
         try:
             check_version(need, form.row_version.data)
@@ -262,7 +280,7 @@ def edit(need_id: int):
             return redirect(url_for("needs.view", need_id=need.id))
     status = 400 if request.method == "POST" else 200
     return render_template("needs/edit.html", form=form, need=need, general=general,
-                           **_findings_context(findings, "owner")), status
+                           drafting=_drafting(form.values(), need.id), **_findings_context(findings, "owner")), status
 
 
 def _edit_conflict(need: Need, form: NeedForm, template: str, **context):

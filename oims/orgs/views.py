@@ -10,6 +10,7 @@ from ..access import roles_required, staff_required
 from ..auth import services as auth_services
 from ..conflicts import commit_or_conflict, conflict_context
 from ..extensions import db
+from ..mail import notify
 from ..models import Organisation, OrgJoinRequest, User
 from ..services import (
     EditConflict,
@@ -52,8 +53,10 @@ def view(org_id: int):
     if not can_view_org(current_user, org):
         abort(404)  # do not confirm that another organisation exists
     members = db.session.scalars(select(User).where(User.organisation_id == org.id).order_by(User.name)).all()
+    show_code = current_user.is_staff or (current_user.is_org_admin and current_user.organisation_id == org.id)
     return render_template("orgs/view.html", org=org, members=members,
-                           can_edit=can_edit_org(current_user, org))
+                           can_edit=can_edit_org(current_user, org),
+                           invitation_code=auth_services.invitation_code(org) if show_code else None)
 
 
 @bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
@@ -149,3 +152,38 @@ def new_staff():
             return redirect(url_for("orgs.view", org_id=org.id))
     status = 400 if request.method == "POST" else 200
     return render_template("orgs/new_staff.html", form=form, general_errors=general), status
+
+
+# --- new organisations waiting for a coordinator's check --------------------------------
+
+def _may_approve_org(user, org: Organisation) -> bool:
+    return user.is_admin or (user.is_coordinator and user.bureau == org.bureau)
+
+
+@bp.get("/pending")
+@staff_required
+def pending():
+    q = select(Organisation).where(Organisation.status == "pending")
+    if not current_user.is_admin:
+        q = q.where(Organisation.bureau == current_user.bureau)
+    items = db.session.scalars(q.order_by(Organisation.created_at, Organisation.id)).all()
+    return render_template("orgs/pending.html", items=items)
+
+
+@bp.post("/<int:org_id>/approve")
+@staff_required
+def approve(org_id: int):
+    org = _org_or_404(org_id)
+    if not _may_approve_org(current_user, org):
+        abort(404)
+    if not org.is_pending:
+        flash(_("This organisation is not waiting for approval."), "warning")
+        return redirect(url_for("orgs.pending"))
+    org.status = "active"
+    audit(current_user, "org.approved", org)
+    for member in db.session.scalars(select(User).where(User.organisation_id == org.id, User.is_org_admin.is_(True))):
+        notify(member, "org_approved", lambda: _("Your organisation %(org)s was approved: you can now propose.",
+                                                  org=org.name), url_for("orgs.view", org_id=org.id))
+    db.session.commit()
+    flash(_("%(org)s was approved.", org=org.name), "success")
+    return redirect(url_for("orgs.pending"))

@@ -105,6 +105,9 @@ def _check_may_propose(need: Need, actor: User) -> None:
         raise NotAllowed()
     if need.owner_org_id == actor.organisation_id:
         raise ValidationFailed(_("You cannot propose to your own organisation's need."))
+    if actor.organisation.is_pending:
+        raise ValidationFailed(_("Your organisation is waiting for a coordinator of its bureau to check it; "
+                                 "you can propose once it is approved."))
 
 
 # --- input -----------------------------------------------------------------------

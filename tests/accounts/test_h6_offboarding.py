@@ -180,6 +180,7 @@ def test_org_disable_is_admin_only(app, client, db, factory):
 
 
 def test_disabled_org_cannot_be_joined_nor_its_requests_approved(app, client, db, factory):
+    from oims.auth.services import invitation_code
     from oims.models import OrgJoinRequest
 
     s = _org_scene(db, factory)
@@ -192,7 +193,7 @@ def test_disabled_org_cannot_be_joined_nor_its_requests_approved(app, client, db
     assert s["org"].name not in page
     resp = client.post("/auth/signup", data={
         "name": "新人", "email": "newbie@example.jp", "password": "long-unusual-pass-314", "confirm":
-        "long-unusual-pass-314", "role": "proposer", "org_mode": "join", "join_org": str(s["org"].id)})
+        "long-unusual-pass-314", "role": "proposer", "org_mode": "join", "join_key": invitation_code(s["org"])})
     assert resp.status_code == 400
     assert db.session.scalar(select(User).where(User.email == "newbie@example.jp")) is None
     resp = admin_client.post(f"/orgs/join-requests/{req.id}/approve", follow_redirects=True)

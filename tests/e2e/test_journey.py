@@ -77,6 +77,7 @@ def test_01_large_company_signs_up_and_posts_an_anonymous_need(open_as, artifact
     page.check("input[name=role][value=need_owner]")
     page.check("input[name=org_mode][value=new]")
     page.fill("#org_name", OWNER_FIRM)
+    page.fill("#org_corporate_number", "6030001000008")
     page.select_option("#org_kind", "large")
     page.select_option("#org_prefecture", "13")
     page.select_option("#org_industry", "E")

@@ -14,7 +14,7 @@ SIGNUP = {
     "name": "山田 太郎", "email": "yamada@example.jp", "password": "kawasaki-seimitsu-2026",
     "confirm": "kawasaki-seimitsu-2026", "role": "proposer", "org_mode": "new",
     "org_name": "川崎精密工業株式会社", "org_kind": "sme", "org_prefecture": "14",
-    "org_industry": "E", "org_employee_band": "21-50",
+    "org_industry": "E", "org_employee_band": "21-50", "org_corporate_number": "2010401000001",
 }
 
 
@@ -56,7 +56,9 @@ def test_signup_duplicate_email_refused(client, factory):
 def test_join_needs_approval_by_org_admin(client, db, factory):
     admin = factory.user("proposer", email="boss@example.jp")
     org = admin.organisation
-    data = dict(SIGNUP, org_mode="join", join_org=str(org.id), email="new@example.jp")
+    org.corporate_number = "4020001000002"
+    db.session.commit()
+    data = dict(SIGNUP, org_mode="join", join_key="4020001000002", email="new@example.jp")
     resp = client.post("/auth/signup", data=data)
     assert resp.status_code == 302
     newbie = db.session.scalar(select(User).where(User.email == "new@example.jp"))
@@ -84,7 +86,9 @@ def test_join_needs_approval_by_org_admin(client, db, factory):
 def test_coordinator_of_bureau_approves_join(client, db, factory):
     member = factory.user("need_owner", prefecture="13")
     org = member.organisation
-    client.post("/auth/signup", data=dict(SIGNUP, role="need_owner", org_mode="join", join_org=str(org.id),
+    org.corporate_number = "4020001000002"
+    db.session.commit()
+    client.post("/auth/signup", data=dict(SIGNUP, role="need_owner", org_mode="join", join_key="4020001000002",
                                           email="join@example.jp"))
     req = db.session.scalar(select(OrgJoinRequest))
     other_bureau = factory.user("coordinator", prefecture="27")
@@ -99,8 +103,9 @@ def test_coordinator_of_bureau_approves_join(client, db, factory):
 
 
 def test_proposer_cannot_join_large_company(client, db, factory):
-    big = factory.org(kind="large")
-    resp = client.post("/auth/signup", data=dict(SIGNUP, org_mode="join", join_org=str(big.id)))
+    big = factory.org(kind="large", corporate_number="4020001000002")
+    db.session.commit()
+    resp = client.post("/auth/signup", data=dict(SIGNUP, org_mode="join", join_key="4020001000002"))
     assert resp.status_code == 400
     assert db.session.scalar(select(User).where(User.email == SIGNUP["email"])) is None
 

@@ -124,6 +124,9 @@ RULES: dict[str, Rule] = {
     "orgs.join_requests": Rule(roles(owner=OK, proposer=OK, coord=OK, coord_other=OK),
                                why="org admins see their own organisation's requests"),
     "orgs.decide_join": Rule(bureau_obj(owner=OK, ok=OK4)),
+    "orgs.pending": Rule(STAFF, why="each coordinator sees its own bureau's new organisations"),
+    "orgs.approve": Rule(bureau_obj(), keeps_world=True,
+                         why="coordinators approve new organisations of their bureau (the world's are active: no-op)"),
     "orgs.new_staff": Rule(ADMIN),
     # --- needs ---------------------------------------------------------------------------------
     "needs.browse": Rule(SIGNED_IN),
