@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from . import demo_data as data
 from .brokerage.demo import demo_step as load_demo_brokerage
+from .calls.demo import demo_step as load_demo_calls
 from .checkins.demo import demo_step as load_demo_checkins
 from .endorsements.demo import demo_step as load_demo_endorsements
 from .extensions import db
@@ -24,7 +25,7 @@ from .proposals.demo import load_demo_proposals
 # After organisations and users, in this order: each step is called as
 # step(orgs_by_key, users_by_email) and returns a dict of counts.
 STEPS = (load_demo_needs, load_demo_proposals, load_demo_brokerage, load_demo_fair_dealing, load_demo_checkins,
-         load_demo_endorsements, load_demo_judgments)
+         load_demo_endorsements, load_demo_judgments, load_demo_calls)
 
 
 def _orgs() -> dict[str, Organisation]:

@@ -212,3 +212,29 @@ def import_job_filter(user: User):
 
 def can_manage_import(user: User, job) -> bool:
     return user.is_admin or (user.is_coordinator and job.bureau == user.bureau)
+
+
+# --- themed calls ------------------------------------------------------------------
+
+def can_run_calls(user: User) -> bool:
+    """Who may open a themed call: bureau staff, and partner support bodies the
+    bureau has allowed to endorse (公設試, 商工会議所, 金融機関, ...)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_staff or bool(user.organisation.endorser_kind)
+
+
+def can_manage_call(user: User, call) -> bool:
+    """Edit a call, attach needs, see its KPI: the running body, the call's
+    bureau's coordinators, admins."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_admin or (user.is_coordinator and call.bureau == user.bureau):
+        return True
+    return call.org_id == user.organisation_id and can_run_calls(user)
+
+
+def call_needs_filter():
+    """SQL condition on Need: the needs a call's public page lists (published only;
+    a need that closes or is withdrawn leaves the public page)."""
+    return Need.status == "published"

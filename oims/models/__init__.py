@@ -1,6 +1,7 @@
 """All models, re-exported so `from oims.models import Need` works."""
 
 from .brokerage import IndexQueue, Invitation, Meeting, MeetingSlot, ThreadMessage
+from .calls import ThemedCall, ThemedCallNeed
 from .casework import CaseTerms, CheckIn, Endorsement, FairDealingReport
 from .matchfeed import Judgment, MatchAlert, MatchSubscription
 from .imports import ImportJob
@@ -14,5 +15,5 @@ __all__ = [
     "ApiToken", "Attachment", "AuditLog", "CaseTerms", "CheckIn", "Endorsement", "FairDealingReport",
     "ImportJob", "IndexQueue", "Invitation", "Judgment", "MatchAlert", "MatchSubscription", "Meeting",
     "MeetingSlot", "Need", "NeedVersion", "Notification", "OrgJoinRequest", "Organisation", "OutboxMessage",
-    "PasswordResetToken", "Proposal", "ProposalEvent", "ThreadMessage", "User",
+    "PasswordResetToken", "Proposal", "ProposalEvent", "ThemedCall", "ThemedCallNeed", "ThreadMessage", "User",
 ]
