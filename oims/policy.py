@@ -238,3 +238,19 @@ def call_needs_filter():
     """SQL condition on Need: the needs a call's public page lists (published only;
     a need that closes or is withdrawn leaves the public page)."""
     return Need.status == "published"
+
+
+# --- proposers' ratings of need owners ----------------------------------------------
+
+# Stages that follow a decision of the owner's side on a proposal: a decline, a
+# meeting (requested, agreed, held) or an outcome.
+RATEABLE_STAGES = ("declined", "meeting_requested", "meeting_scheduled", "met", "nda", "poc", "contract", "ended")
+FAIRNESS_MIN_RATINGS = 5  # below this, no badge: no single rating may identify its author
+
+
+def can_rate_owner(user: User, proposal: Proposal) -> bool:
+    """Only the proposing organisation, only after the owner had the proposal
+    (forwarded) and decided on it."""
+    return (getattr(user, "is_authenticated", False) and user.is_active
+            and proposal.org_id == user.organisation_id and proposal.forwarded_at is not None
+            and proposal.stage in RATEABLE_STAGES)

@@ -1,4 +1,4 @@
-"""h13: themed calls grouping published needs
+"""h13: themed calls grouping published needs; proposers' ratings of need owners
 
 Revision ID: h13_themed_calls
 Revises: h3_bulk_import
@@ -51,8 +51,35 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_themed_call_need_call_id'), ['call_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_themed_call_need_need_id'), ['need_id'], unique=False)
 
+    op.create_table('owner_rating',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('need_id', sa.Integer(), nullable=False),
+    sa.Column('owner_org_id', sa.Integer(), nullable=False),
+    sa.Column('rater_user_id', sa.Integer(), nullable=False),
+    sa.Column('decision', sa.String(length=20), nullable=False),
+    sa.Column('counted', sa.Boolean(), nullable=False),
+    sa.Column('clear_reason', sa.SmallInteger(), nullable=False),
+    sa.Column('on_time', sa.SmallInteger(), nullable=False),
+    sa.Column('respectful', sa.SmallInteger(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['need_id'], ['need.id'], name=op.f('fk_owner_rating_need_id_need')),
+    sa.ForeignKeyConstraint(['owner_org_id'], ['organisation.id'], name=op.f('fk_owner_rating_owner_org_id_organisation')),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposal.id'], name=op.f('fk_owner_rating_proposal_id_proposal')),
+    sa.ForeignKeyConstraint(['rater_user_id'], ['user.id'], name=op.f('fk_owner_rating_rater_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_owner_rating')),
+    sa.UniqueConstraint('proposal_id', name=op.f('uq_owner_rating_proposal_id'))
+    )
+    with op.batch_alter_table('owner_rating', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_owner_rating_need_id'), ['need_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_owner_rating_owner_org_id'), ['owner_org_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('owner_rating', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_owner_rating_owner_org_id'))
+        batch_op.drop_index(batch_op.f('ix_owner_rating_need_id'))
+    op.drop_table('owner_rating')
     with op.batch_alter_table('themed_call_need', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_themed_call_need_need_id'))
         batch_op.drop_index(batch_op.f('ix_themed_call_need_call_id'))

@@ -9,11 +9,12 @@ from .messaging import AuditLog, Notification, OutboxMessage
 from .needs import Attachment, Need, NeedVersion
 from .orgs import Organisation, OrgJoinRequest
 from .proposals import Proposal, ProposalEvent
+from .ratings import OwnerRating
 from .users import ApiToken, PasswordResetToken, User
 
 __all__ = [
     "ApiToken", "Attachment", "AuditLog", "CaseTerms", "CheckIn", "Endorsement", "FairDealingReport",
     "ImportJob", "IndexQueue", "Invitation", "Judgment", "MatchAlert", "MatchSubscription", "Meeting",
-    "MeetingSlot", "Need", "NeedVersion", "Notification", "OrgJoinRequest", "Organisation", "OutboxMessage",
+    "MeetingSlot", "Need", "NeedVersion", "Notification", "OrgJoinRequest", "Organisation", "OutboxMessage", "OwnerRating",
     "PasswordResetToken", "Proposal", "ProposalEvent", "ThemedCall", "ThemedCallNeed", "ThreadMessage", "User",
 ]

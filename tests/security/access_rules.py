@@ -202,6 +202,8 @@ RULES: dict[str, Rule] = {
     "calls.edit": Rule(bureau_obj(), why="the running body, the call's bureau's coordinators, admins"),
     "calls.add_need": Rule(bureau_obj(ok=OK4), data={"need_id": "need2"}, keeps_world=True),
     "calls.remove_need": Rule(bureau_obj(), keeps_world=True),
+    "ratings.rate": Rule(party_only(proposer=OK, ok=OK4), params={"proposal_id": "proposal_met"}, keeps_world=True,
+                         why="only the proposer rates the owner, after a decision; empty scores: 400"),
     # --- JSON API (bearer token; cookies do not count) ----------------------------------------
     "api.docs": Rule(PUBLIC),
     "api.openapi_json": Rule(PUBLIC),

@@ -38,3 +38,27 @@ def test_call_pages_hide_the_anonymous_owner_and_the_kpi(app, db, scene, factory
     client = app.test_client()
     assert login(client, coord).status_code == 302
     assert "call-kpi" in client.get(f"/calls/{call.id}").get_data(as_text=True)
+
+
+def test_fairness_badge_never_on_the_anonymous_need_and_no_single_rating_shows(app, db, scene, factory):  # noqa: F811
+    from oims.models import OwnerRating
+
+    owner, need = scene["owner"], scene["need"]
+    named = factory.need(owner=owner, title="実名ニーズ：接合技術")
+    for i in range(5):
+        proposer = factory.user("proposer")
+        p = factory.proposal(named, proposer=proposer, stage="declined")
+        db.session.add(OwnerRating(proposal_id=p.id, need_id=named.id, owner_org_id=owner.organisation_id,
+                                   rater_user_id=proposer.id, decision="declined", clear_reason=1 + i % 5,
+                                   on_time=2, respectful=3))
+    db.session.commit()
+    _assert_absent(app, db, scene["p2"], ["fairness-badge"], [f"/needs/{need.id}"], [])
+    client = app.test_client()
+    assert login(client, scene["p2"]).status_code == 302
+    results = client.get("/needs/").get_data(as_text=True)
+    anon_card = next(c for c in results.split("card-need")[1:] if need.title in c)
+    assert "fairness-badge" not in anon_card
+    named_page = client.get(f"/needs/{named.id}").get_data(as_text=True)
+    assert "fairness-badge" in named_page  # control: the named need has it (average 3.0 of 1..5)
+    badge = named_page.split("fairness-badge", 1)[1].split("</span></span>", 1)[0]
+    assert "3.0" in badge and "2.0" in badge
