@@ -21,11 +21,13 @@ from .models import Organisation, User
 from .needs.demo import load_demo_needs
 from .passwords import hash_password
 from .proposals.demo import load_demo_proposals
+from .ratings.demo import demo_step as load_demo_ratings
 
 # After organisations and users, in this order: each step is called as
 # step(orgs_by_key, users_by_email) and returns a dict of counts.
 STEPS = (load_demo_needs, load_demo_proposals, load_demo_brokerage, load_demo_fair_dealing, load_demo_checkins,
-         load_demo_endorsements, load_demo_judgments, load_demo_calls)
+         load_demo_endorsements, load_demo_judgments, load_demo_calls,
+         load_demo_ratings)
 
 
 def _orgs() -> dict[str, Organisation]:

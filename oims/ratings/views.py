@@ -27,8 +27,8 @@ def rate(proposal_id: int):
         abort(403)
     except ValidationFailed as exc:
         db.session.rollback()
-        return render_template("ratings/rate.html", proposal=proposal, errors=exc.errors,
-                               values=request.form, state=services.rating_state(proposal, current_user)), 400
+        return render_template("ratings/rate.html", proposal=proposal, rating_errors=exc.errors,
+                               rating_values=request.form, state=services.rating_state(proposal, current_user)), 400
     db.session.commit()
     flash(_("Thank you. Your rating counts in the owner's averages, which show only once there are at least "
             "five ratings and never individually."), "success")

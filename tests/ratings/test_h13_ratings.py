@@ -53,7 +53,7 @@ def test_proposer_rates_once_after_a_decision_and_others_cannot(db, factory, sig
         4, 3, 5, "declined", owner.organisation_id, True)
     # once per proposal
     resp = _rate(client, declined, 1, 1, 1)
-    assert resp.status_code == 400 and _count(db) == 1
+    assert resp.status_code == 400 and "すでに評価済み" in resp.get_data(as_text=True) and _count(db) == 1
     page = client.get(f"/brokerage/case/{declined.id}").get_data(as_text=True)
     assert "評価済み" in page and 'name="clear_reason"' not in page
     # the owner, a coordinator and another proposer cannot rate it
@@ -106,3 +106,21 @@ def test_ratings_of_undisclosed_anonymous_needs_do_not_move_the_badge(db, factor
     after = signed_in(proposer).get(f"/needs/{need.id}").get_data(as_text=True).split("fairness-badge", 1)[1][:400]
     assert after == before
     assert "5件の評価" in after
+
+
+def test_demo_owner_has_a_badge_and_another_is_below_five(db, app):
+    from oims.demo import load_demo
+    from oims.models import Need, Organisation
+
+    assert load_demo()["counts"]["owner_ratings"] == 8
+    load_demo()
+    assert _count(db) == 8  # idempotent
+    toto = db.session.scalar(select(Organisation).where(Organisation.name.like("東都モビリティ%")))
+    named = db.session.scalar(select(Need).where(Need.owner_org_id == toto.id, Need.anonymous.is_(False),
+                                                 Need.status == "published").limit(1))
+    client = app.test_client()
+    assert login(client, "coordinator@example.jp", "oims-demo-2026").status_code == 302
+    page = client.get(f"/needs/{named.id}").get_data(as_text=True)
+    assert "fairness-badge" in page and "5件の評価" in page
+    sakura = db.session.scalar(select(Need).where(Need.title == "家電筐体への再生プラスチック高配合化"))
+    assert "fairness-badge" not in client.get(f"/needs/{sakura.id}").get_data(as_text=True)
