@@ -84,7 +84,7 @@ def _register_optional_blueprints(app: Flask) -> None:
     import importlib
 
     for name in ("needs", "proposals", "brokerage", "insight", "api", "accounts", "matchfeed", "fairdeal",
-                 "checkins", "endorsements", "imports", "audit"):
+                 "checkins", "endorsements", "imports", "audit", "calls", "ratings"):
         try:
             module = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from . import demo_data as data
 from .audit.demo import demo_step as load_demo_owner_views
 from .brokerage.demo import demo_step as load_demo_brokerage
+from .calls.demo import demo_step as load_demo_calls
 from .checkins.demo import demo_step as load_demo_checkins
 from .endorsements.demo import demo_step as load_demo_endorsements
 from .extensions import db
@@ -23,12 +24,13 @@ from .orgs.demo import demo_step as load_demo_pending_orgs
 from .passwords import hash_password
 from .proposals.demo import load_demo_proposals
 from .proposals.demo_edits import demo_step as load_demo_proposal_edits
+from .ratings.demo import demo_step as load_demo_ratings
 
 # After organisations and users, in this order: each step is called as
 # step(orgs_by_key, users_by_email) and returns a dict of counts.
 STEPS = (load_demo_needs, load_demo_proposals, load_demo_brokerage, load_demo_fair_dealing, load_demo_checkins,
          load_demo_endorsements, load_demo_judgments, load_demo_owner_views, load_demo_proposal_edits,
-         load_demo_pending_orgs)
+         load_demo_pending_orgs, load_demo_calls, load_demo_ratings)
 
 
 def _orgs() -> dict[str, Organisation]:

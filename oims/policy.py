@@ -249,3 +249,45 @@ def owner_view_filter(user: User):
         Proposal.forwarded_at.isnot(None))
     return and_(AuditLog.action == "proposal.viewed_by_owner", AuditLog.object_type == "proposal",
                 AuditLog.object_id.in_(forwarded))
+
+
+# --- themed calls ------------------------------------------------------------------
+
+def can_run_calls(user: User) -> bool:
+    """Who may open a themed call: bureau staff, and partner support bodies the
+    bureau has allowed to endorse (公設試, 商工会議所, 金融機関, ...)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_staff or bool(user.organisation.endorser_kind)
+
+
+def can_manage_call(user: User, call) -> bool:
+    """Edit a call, attach needs, see its KPI: the running body, the call's
+    bureau's coordinators, admins."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_admin or (user.is_coordinator and call.bureau == user.bureau):
+        return True
+    return call.org_id == user.organisation_id and can_run_calls(user)
+
+
+def call_needs_filter():
+    """SQL condition on Need: the needs a call's public page lists (published only;
+    a need that closes or is withdrawn leaves the public page)."""
+    return Need.status == "published"
+
+
+# --- proposers' ratings of need owners ----------------------------------------------
+
+# Stages that follow a decision of the owner's side on a proposal: a decline, a
+# meeting (requested, agreed, held) or an outcome.
+RATEABLE_STAGES = ("declined", "meeting_requested", "meeting_scheduled", "met", "nda", "poc", "contract", "ended")
+FAIRNESS_MIN_RATINGS = 5  # below this, no badge: no single rating may identify its author
+
+
+def can_rate_owner(user: User, proposal: Proposal) -> bool:
+    """Only the proposing organisation, only after the owner had the proposal
+    (forwarded) and decided on it."""
+    return (getattr(user, "is_authenticated", False) and user.is_active
+            and proposal.org_id == user.organisation_id and proposal.forwarded_at is not None
+            and proposal.stage in RATEABLE_STAGES)

@@ -103,7 +103,7 @@ def test_coordinator_of_bureau_approves_join(client, db, factory):
 
 
 def test_proposer_cannot_join_large_company(client, db, factory):
-    big = factory.org(kind="large", corporate_number="4020001000002")
+    factory.org(kind="large", corporate_number="4020001000002")
     db.session.commit()
     resp = client.post("/auth/signup", data=dict(SIGNUP, org_mode="join", join_key="4020001000002"))
     assert resp.status_code == 400

@@ -49,6 +49,7 @@ PARAM_DEFAULTS = {
     "att_id": "att_need", "req_id": "join_request", "user_id": "joiner", "token_id": "token_row",
     "token": Lit("not-a-valid-token"), "code": Lit("en"), "filename": Lit("css/oims.css"),
     "decision": Lit("approve"), "uid": "meeting_uid", "endorsement_id": "endorsement", "job_id": "import_job",
+    "call_id": "call",
 }
 
 R = ("anon", "owner", "proposer", "coord", "coord_other", "admin")
@@ -197,6 +198,15 @@ RULES: dict[str, Rule] = {
     "endorsements.endorsers": Rule(STAFF),
     "endorsements.remove_endorser": Rule(bureau_obj(), keeps_world=True,
                                          why="a coordinator manages the endorsers of its own bureau"),
+    # --- themed calls (h13) ---------------------------------------------------------------------
+    "calls.index": Rule(PUBLIC),
+    "calls.view": Rule(PUBLIC, why="a call's public page: titles, aliases and deadlines of its published needs"),
+    "calls.new": Rule(STAFF, why="bureau staff, and support bodies allowed to endorse"),
+    "calls.edit": Rule(bureau_obj(), why="the running body, the call's bureau's coordinators, admins"),
+    "calls.add_need": Rule(bureau_obj(ok=OK4), data={"need_id": "need2"}, keeps_world=True),
+    "calls.remove_need": Rule(bureau_obj(), keeps_world=True),
+    "ratings.rate": Rule(party_only(proposer=OK, ok=OK4), params={"proposal_id": "proposal_met"}, keeps_world=True,
+                         why="only the proposer rates the owner, after a decision; empty scores: 400"),
     # --- JSON API (bearer token; cookies do not count) ----------------------------------------
     "api.docs": Rule(PUBLIC),
     "api.openapi_json": Rule(PUBLIC),

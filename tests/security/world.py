@@ -122,6 +122,13 @@ def _side(f: Factory, db, side: str) -> dict:
                               endorser_user_id=coord.id, endorsed_on=date.today(),
                               expires_on=date.today() + timedelta(days=365))
     db.session.add(endorsement)
+    from oims.models import ThemedCall, ThemedCallNeed
+
+    call = ThemedCall(title=f"テーマ募集{tag}", deadline=date.today() + timedelta(days=30), bureau=coord.bureau,
+                      org_id=coord.organisation_id, created_by_id=coord.id)
+    db.session.add(call)
+    db.session.flush()
+    db.session.add(ThemedCallNeed(call_id=call.id, need_id=need.id, added_by_id=coord.id))
     db.session.commit()
     from oims.models import ApiToken
 
@@ -143,6 +150,7 @@ def _side(f: Factory, db, side: str) -> dict:
         meeting=meeting.id, slot=slot.id, need3=need3.id, proposal_met=prop_met.id, meeting_held=held.id, message=msg.id, invitation=inv.id,
         att_need=atts["att_need"].id, att_proposal=atts["att_proposal"].id,
         join_request=join.id, joiner=joiner.id, meeting_uid=meeting.uid, endorsement=endorsement.id,
+        call=call.id,
     )
     return ids
 
