@@ -18,7 +18,7 @@ from .models.base import utcnow
 from .policy import proposal_role
 from .services import NotAllowed, ValidationFailed, audit, claim_state
 
-P, O, C = "proposer", "owner", "coordinator"
+P, OWN, C = "proposer", "owner", "coordinator"  # the three sides of a case
 WITHDRAWABLE = ("draft", "submitted", "screening", "shortlisted", "meeting_requested")
 
 TRANSITIONS: dict[tuple[str, str], set[str]] = {
@@ -27,22 +27,22 @@ TRANSITIONS: dict[tuple[str, str], set[str]] = {
     ("submitted", "declined"): {C},
     ("screening", "shortlisted"): {C},
     ("screening", "declined"): {C},
-    ("shortlisted", "meeting_requested"): {O, C},
-    ("shortlisted", "declined"): {O, C},
-    ("meeting_requested", "meeting_scheduled"): {P, O, C},
-    ("meeting_requested", "declined"): {O, C},
-    ("meeting_scheduled", "met"): {P, O, C},
-    ("meeting_scheduled", "ended"): {O, C},
-    ("met", "nda"): {P, O, C},
-    ("met", "poc"): {P, O, C},
-    ("met", "contract"): {P, O, C},
-    ("met", "ended"): {P, O, C},
-    ("nda", "poc"): {P, O, C},
-    ("nda", "contract"): {P, O, C},
-    ("nda", "ended"): {P, O, C},
-    ("poc", "contract"): {P, O, C},
-    ("poc", "ended"): {P, O, C},
-    ("contract", "ended"): {P, O, C},
+    ("shortlisted", "meeting_requested"): {OWN, C},
+    ("shortlisted", "declined"): {OWN, C},
+    ("meeting_requested", "meeting_scheduled"): {P, OWN, C},
+    ("meeting_requested", "declined"): {OWN, C},
+    ("meeting_scheduled", "met"): {P, OWN, C},
+    ("meeting_scheduled", "ended"): {OWN, C},
+    ("met", "nda"): {P, OWN, C},
+    ("met", "poc"): {P, OWN, C},
+    ("met", "contract"): {P, OWN, C},
+    ("met", "ended"): {P, OWN, C},
+    ("nda", "poc"): {P, OWN, C},
+    ("nda", "contract"): {P, OWN, C},
+    ("nda", "ended"): {P, OWN, C},
+    ("poc", "contract"): {P, OWN, C},
+    ("poc", "ended"): {P, OWN, C},
+    ("contract", "ended"): {P, OWN, C},
 }
 for _stage in WITHDRAWABLE:
     TRANSITIONS[(_stage, "withdrawn")] = {P}

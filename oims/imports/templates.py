@@ -29,7 +29,7 @@ def template_xlsx() -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet["A2"].number_format = "@"  # 法人番号 as text: Excel must not turn it into 7.00001E+12
-    for letter, width in zip("ABCDEFGHIJKLM", (16, 28, 20, 24, 12, 10, 12, 14, 28, 40, 24, 20, 24)):
+    for letter, width in zip("ABCDEFGHIJKLM", (16, 28, 20, 24, 12, 10, 12, 14, 28, 40, 24, 20, 24), strict=True):
         sheet.column_dimensions[letter].width = width
     notes = wb.create_sheet("記入方法")
     notes.append(["列", "必須", "内容"])

@@ -92,7 +92,7 @@ def _text_values(db) -> list[tuple[str, str, str]]:
         if not cols:
             continue
         for row in db.session.execute(select(*cols)):
-            for col, value in zip(cols, row):
+            for col, value in zip(cols, row, strict=True):
                 if isinstance(value, str):
                     out.append((table.name, col.name, value))
     return out

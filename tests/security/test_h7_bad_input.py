@@ -137,7 +137,7 @@ def _text_in_database() -> list[tuple[str, str, str]]:
         if not cols:
             continue
         for row in _db.session.execute(select(*cols)).all():
-            for col, value in zip(cols, row):
+            for col, value in zip(cols, row, strict=True):
                 if isinstance(value, str) and STRIPPED.search(value):
                     found.append((table.name, col.name, value[:80]))
     return found
