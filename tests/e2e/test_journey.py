@@ -9,8 +9,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from oims.extensions import db as _db
+from oims.models import Meeting
 
 from ..factories import PASSWORD
 
@@ -162,7 +164,8 @@ def test_04_coordinator_ranks_invites_shortlists_and_forwards(open_as, artifacts
     assert cast["sme3_org"] in page.inner_text(".alert-success, .alert-info")
     page.check(f"#sel-{state['sme1_proposal']}")
     page.fill("#comment", "技術・実績ともにニーズに合致しています。ぜひ一度ご面談ください。")
-    page.click("form[action$='/shortlist'] button[type=submit]")
+    # by test id: the table inside this form also holds the judgment buttons (of other forms)
+    page.click("[data-testid=shortlist-submit]")
     page.wait_for_load_state()
     _flash_ok(page)
     _shot(page, artifacts, "ja-08-forwarded")
@@ -213,9 +216,19 @@ def test_06_proposer_picks_a_slot_and_downloads_the_ics(open_as, artifacts, cast
     _shot(page, artifacts, "ja-11-meeting-scheduled")
 
 
-def test_07_outcome_recorded_and_dashboard_shows_it(open_as, artifacts, cast, state):
+def test_07_outcome_recorded_and_dashboard_shows_it(open_as, artifacts, cast, state, live_server):
     page = open_as()
     _login(page, OWNER_EMAIL)
+    page.goto(f"/brokerage/case/{state['sme1_proposal']}")
+    page.click("form[action$='/held'] button[type=submit]")
+    page.wait_for_load_state()
+    assert "開始前の面談は実施済みにできません" in page.content()
+    _shot(page, artifacts, "ja-12a-held-refused-before-start")
+    # A week passes: the meeting (picked for next week) has now taken place.
+    with live_server.app.app_context():
+        meeting = _db.session.scalar(select(Meeting).where(Meeting.proposal_id == state["sme1_proposal"]))
+        meeting.starts_at = meeting.starts_at - timedelta(days=8)
+        _db.session.commit()
     page.goto(f"/brokerage/case/{state['sme1_proposal']}")
     page.click("form[action$='/held'] button[type=submit]")
     page.wait_for_load_state()
