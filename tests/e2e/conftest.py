@@ -52,14 +52,15 @@ def _free_port() -> int:
 
 def _e2e_database(tmp: Path) -> tuple[str, callable]:
     """A fresh database: a SQLite file, or on PostgreSQL a database of its own
-    next to OIMS_TEST_DATABASE_URL (<name>_e2e), dropped afterwards."""
+    next to OIMS_TEST_DATABASE_URL (<name>_e2e[_<xdist worker>]), dropped afterwards."""
     url = os.environ.get("OIMS_TEST_DATABASE_URL", "")
     if not url:
         return f"sqlite:///{tmp / 'e2e.sqlite3'}", lambda: None
     import psycopg
 
     parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "oims") + "_e2e"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one database per xdist worker
+    name = (parts.path.lstrip("/") or "oims") + "_e2e" + (f"_{worker}" if worker else "")
     admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
