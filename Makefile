@@ -35,10 +35,11 @@ demo: db
 run: demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-## make test: install (with test requirements) and run the whole suite
+## make test: install (with test requirements) and run the whole suite on two workers
+## (each file stays on one worker: the browser journey is ordered)
 test: deps-dev
 	$(BIN)/python -m oims.i18n_tool build
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 ## make test-quick: the inner loop — everything but real models, servers and browsers, on 2 processes
 test-quick: deps-dev
