@@ -33,6 +33,10 @@ ANALYSER_VERSION = "sudachi0.7.0-core20261015-A-norm+snowball-en3.1.0/v1"
 
 _DROP_POS = frozenset({"助詞", "助動詞", "補助記号", "記号", "空白"})
 _COMPOUND_POS = frozenset({"名詞", "接頭辞", "接尾辞"})
+# Units are matched but never highlighted as a reason (general measurement units only).
+_UNITS = frozenset({"mm", "cm", "m", "km", "um", "nm", "mg", "g", "kg", "t", "ml", "l", "kw", "kwh", "mw", "w",
+                    "v", "kv", "a", "ma", "hz", "khz", "mhz", "ghz", "rpm", "mpa", "gpa", "kpa", "pa", "s", "ms",
+                    "h", "min", "pcs"})
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006\u30fc]")
 _KATAKANA_RE = re.compile(r"^[\u30a0-\u30ff]+$")
 _LATIN_RE = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
@@ -112,13 +116,15 @@ def _analyse_cached(norm: str, bridge: bool = True) -> Analysis:
     tok, split, _ = _tools()
     tokens: list[str] = []
     words: list[Word] = []
-    run: list[tuple[int, int, tuple[str, ...]]] = []
+    run: list[tuple[int, int, tuple[str, ...], bool]] = []
 
     def flush() -> None:
         if run:
             start, end = run[0][0], run[-1][1]
-            toks = tuple(t for _, _, ts in run for t in ts)
-            if toks:
+            toks = tuple(t for _, _, ts, _ in run for t in ts)
+            # Shown only when the compound has a noun that is not a number: a lone
+            # prefix or counter (約, 年間約, 個) is no evidence to show; it still matches.
+            if toks and any(topical for *_, topical in run):
                 words.append(Word(norm[start:end], start, end, toks))
             run.clear()
 
@@ -135,8 +141,8 @@ def _analyse_cached(norm: str, bridge: bool = True) -> Analysis:
                 toks = tuple(t for lm in _LATIN_RE.finditer(surface)
                              for t in _latin_tokens(lm.group(), bridge))
                 tokens.extend(toks)
-                # A bare number (2.5, 2026) is no evidence to show; it still matches.
-                if toks and not _NUMBER_RE.match(surface):
+                # A bare number (2.5, 2026) or a unit (mm, kg) is no evidence to show; it still matches.
+                if toks and not _NUMBER_RE.match(surface) and surface.lower() not in _UNITS:
                     words.append(Word(surface, start, end, toks))
                 continue
             parts = m.split(split.A)
@@ -148,10 +154,11 @@ def _analyse_cached(norm: str, bridge: bool = True) -> Analysis:
                 continue
             tokens.extend(toks)
             if pos in _COMPOUND_POS:
-                run.append((start, end, toks))
+                run.append((start, end, toks, pos == "名詞" and m.part_of_speech()[1] != "数詞"))
             else:
+                # Verbs, adjectives and adverbs match but are not shown: a conjugated
+                # surface (見込め) reads as a fragment, and topics are nouns.
                 flush()
-                words.append(Word(surface, start, end, toks))
         flush()
     return Analysis(tuple(tokens), tuple(words), norm)
 
