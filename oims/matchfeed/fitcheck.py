@@ -3,7 +3,7 @@
 Fast enough to run while the proposer types (≤ 300 ms for a 2,000-character
 draft): nothing about the need is encoded per request. Its requirements (title,
 summary, technology sought, keywords; not the background) are encoded once per
-need version and kept in this process (`_PREPARED`, an LRU), and draft
+need text and kept in this process (`_PREPARED`, an LRU keyed by its hash), and draft
 sentences are cached by text, so each keystroke re-encodes only the sentence
 being edited. (The matcher's stored need vector is one vector for the whole
 need; the fit check needs one per requirement, hence its own cache.)
@@ -15,6 +15,7 @@ the matcher's encoder.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -50,13 +51,16 @@ def _encoder():
 def prepared(need: Need, encoder):
     from matching.fit import prepare_need
 
-    key = (need.id, need.version, encoder.name)
+    text = requirements_text(need)
+    # Keyed by the requirements' content, not the need's id and version: any edit
+    # (also one that does not bump the version) gets fresh requirements.
+    key = (hashlib.sha256(text.encode()).hexdigest(), encoder.name)
     with _LOCK:
         hit = _PREPARED.get(key)
         if hit is not None:
             _PREPARED.move_to_end(key)
             return hit
-    value = prepare_need(requirements_text(need), encoder)
+    value = prepare_need(text, encoder)
     with _LOCK:
         _PREPARED[key] = value
         while len(_PREPARED) > _PREPARED_SIZE:
