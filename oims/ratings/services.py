@@ -12,6 +12,7 @@ badge move after its rating and learn who owns the anonymous need.
 
 from __future__ import annotations
 
+from flask import g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -64,9 +65,17 @@ def owner_fairness(need: Need) -> dict | None:
     one decimal; None for anonymous needs and below the minimum count."""
     if need.anonymous:
         return None
+    # A search page shows many needs of few owners: one query per owner and request.
+    memo = g.setdefault("owner_fairness", {}) if has_request_context() else {}
+    if need.owner_org_id not in memo:
+        memo[need.owner_org_id] = _owner_fairness(need.owner_org_id)
+    return memo[need.owner_org_id]
+
+
+def _owner_fairness(owner_org_id: int) -> dict | None:
     row = db.session.execute(
         select(func.count(OwnerRating.id), *(func.avg(getattr(OwnerRating, c)) for c in CRITERIA))
-        .where(OwnerRating.owner_org_id == need.owner_org_id, OwnerRating.counted.is_(True))).one()
+        .where(OwnerRating.owner_org_id == owner_org_id, OwnerRating.counted.is_(True))).one()
     count = row[0] or 0
     if count < FAIRNESS_MIN_RATINGS:
         return None
