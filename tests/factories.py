@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from oims.auth.passwords import hash_password
 from oims.models import Organisation, User
-from oims.passwords import hash_password
 
 PASSWORD = "correct-horse-battery-42"
 _seq = itertools.count(1)

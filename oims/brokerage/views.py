@@ -5,6 +5,7 @@ and commits once."""
 from __future__ import annotations
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     flash,
@@ -18,33 +19,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import matching_service as ms
-from ..access import roles_required, staff_required
-from ..extensions import db
-from ..i18n import current_locale
-from ..models import (
-    Invitation,
-    Meeting,
-    MeetingSlot,
-    Need,
-    Organisation,
-    Proposal,
-    ThreadMessage,
-)
-from ..models.proposals import OUTCOME_STAGES
-from ..pagination import ListPage
-from ..policy import (
-    can_manage_need,
-    can_view_need,
-    owner_label,
-    proposal_filter,
-    proposal_role,
-)
-from ..services import NotAllowed, ValidationFailed, apply_errors
-from ..timeutil import today_local
-from ..workflow import allowed_targets, stage_labels
-from . import bp, services
-from .forms import (
+from oims.brokerage import services
+from oims.brokerage.forms import (
     CandidateFilterForm,
     FitCheckForm,
     InviteForm,
@@ -56,6 +32,20 @@ from .forms import (
     ShortlistForm,
     SlotsForm,
 )
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.matcher import service as ms
+from oims.models import Invitation, Meeting, MeetingSlot, Need, Organisation, Proposal, ThreadMessage
+from oims.models.proposals import OUTCOME_STAGES
+from oims.policy.guards import roles_required, staff_required
+from oims.policy.visibility import can_manage_need, can_view_need, owner_label, proposal_filter, proposal_role
+from oims.proposals.workflow import allowed_targets, stage_labels
+from oims.web.forms import apply_errors
+from oims.web.i18n import current_locale
+from oims.web.pagination import ListPage
+
+bp = Blueprint("brokerage", __name__, url_prefix="/brokerage")
 
 CANDIDATES_PER_PAGE = 50
 
@@ -123,7 +113,7 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
 
 def _marks(need: Need) -> dict:
     try:
-        from ..matchfeed.judgments import marks_for
+        from oims.matchfeed.judgments import marks_for
     except ImportError:  # the feedback feature is not installed
         return {}
     return marks_for(need)
@@ -386,7 +376,7 @@ def meeting_held(meeting_id: int):
 @bp.get("/meeting/<int:meeting_id>/invite.ics")
 @login_required
 def meeting_ics(meeting_id: int):
-    from .ics import meeting_ics as make_ics
+    from oims.brokerage.ics import meeting_ics as make_ics
 
     meeting, proposal, _role = _meeting(meeting_id)
     if meeting.status not in ("scheduled", "held") or meeting.starts_at is None:
@@ -424,7 +414,7 @@ def record_outcome(proposal_id: int):
 # --- proposer: fit check -------------------------------------------------------------------------
 
 def _fit_payload(result) -> dict:
-    from ..matchfeed.fitcheck import payload
+    from oims.matchfeed.fitcheck import payload
 
     return payload(result)
 
@@ -452,7 +442,7 @@ def fit_check():
             return jsonify({"error": _("Write your draft proposal first.")}), 400
         return render_template("brokerage/fit_check.html", need=need, form=form, result=None,
                                status=ms.service().status()), 400
-    from ..matchfeed.fitcheck import check
+    from oims.matchfeed.fitcheck import check
 
     result = check(need, text)
     if result is None:

@@ -15,11 +15,11 @@ from flask import Response
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import reference as ref
-from ..extensions import db
-from ..models import Meeting, Need, Organisation, Proposal, User
-from ..policy import owner_label, proposal_filter, visible_needs, visible_proposals
-from ..workflow import stage_labels
+from oims.core import reference as ref
+from oims.extensions import db
+from oims.models import Meeting, Need, Organisation, Proposal, User
+from oims.policy.visibility import owner_label, proposal_filter, visible_needs, visible_proposals
+from oims.proposals.workflow import stage_labels
 
 BOM = "\ufeff"
 # A cell starting with one of these would run as a formula in a spreadsheet.

@@ -5,10 +5,10 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import JSONList, UTCDateTime, utcnow
-from .needs import Need
-from .orgs import Organisation
+from oims.extensions import db
+from oims.models.base import JSONList, UTCDateTime, utcnow
+from oims.models.needs import Need
+from oims.models.orgs import Organisation
 
 # Order matters: it is the funnel a proposal moves along.
 PROPOSAL_STAGES = (

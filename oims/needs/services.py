@@ -17,17 +17,19 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import reference as ref
-from ..extensions import db
-from ..mail import notify
-from ..models import AuditLog, Need, NeedVersion, Proposal, User
-from ..models.base import utcnow
-from ..models.proposals import INACTIVE_STAGES
-from ..policy import can_manage_need, owner_label
-from ..services import NotAllowed, ValidationFailed, audit, claim_state
-from ..timeutil import today_local
-from .aliases import assign_alias
-from .uploads import clean_for_anonymity, save_upload, send_attachment
+from oims.audit.log import audit
+from oims.core import reference as ref
+from oims.core.concurrency import claim_state
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.mail import notify
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.models import AuditLog, Need, NeedVersion, Proposal, User
+from oims.models.base import utcnow
+from oims.models.proposals import INACTIVE_STAGES
+from oims.needs.aliases import assign_alias
+from oims.needs.uploads import clean_for_anonymity, save_upload, send_attachment
+from oims.policy.visibility import can_manage_need, owner_label
 
 LIMITS = {"title": 200, "summary": 2000, "background": 5000, "sought": 5000, "budget": 200,
           "desired_start": 100, "keyword": 50, "comment": 2000}
@@ -88,7 +90,7 @@ def _users_of_org(org_id: int) -> list[User]:
 
 
 def _coordinators_of(bureau: str) -> list[User]:
-    from ..models import Organisation
+    from oims.models import Organisation
 
     return list(db.session.scalars(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
         User.role == "coordinator", User.status == "active", Organisation.bureau == bureau).order_by(User.id)))
@@ -221,7 +223,7 @@ def require_anonymity(need: Need, actor: User, *, acknowledged: bool = False, ov
     The owner goes on after acknowledging the findings; the coordinator only
     with a reason. Either is audit-logged with what was found. Returns the findings.
     """
-    from . import identity
+    from oims.needs import identity
 
     if not need.anonymous:
         return []
@@ -330,7 +332,7 @@ MAX_ATTACHMENTS = 10
 
 def attach_files(need: Need, files: list, actor: User) -> list:
     """Store uploaded files on `need` (ValidationFailed on a wrong type, size or count)."""
-    from ..models import Attachment
+    from oims.models import Attachment
 
     files = [f for f in files or [] if f is not None and getattr(f, "filename", "")]
     if not files:
@@ -346,7 +348,7 @@ def attach_files(need: Need, files: list, actor: User) -> list:
 
 
 def remove_attachment(need: Need, att, actor: User) -> None:
-    from .uploads import delete_attachment
+    from oims.needs.uploads import delete_attachment
 
     audit(actor, "need.attachment_removed", need, filename=att.filename, sha256=att.sha256)
     delete_attachment(att)
@@ -417,7 +419,7 @@ def publish(need: Need, coordinator: User, edits: dict | None = None, *, overrid
           lambda n, o: _("Your need “%(title)s” was published.", title=n.title),
           lambda n, o: _("[OIMS] Your need was published"), "need_published",
           edited=bool(coordinator_edits(need)))
-    from ..matchfeed.alerts import safe_push_new_need
+    from oims.matchfeed.alerts import safe_push_new_need
 
     safe_push_new_need(need)  # matching proposers who opted in (capped per organisation per week)
     return need
@@ -525,7 +527,7 @@ __all__ = [
 
 
 # Re-exported: callers (views, API) use needs.services as the one entry point.
-from .search import (  # noqa: F401
+from oims.needs.search import (  # noqa: F401
     SORTS,
     has_active_proposal,
     my_needs,
@@ -533,4 +535,4 @@ from .search import (  # noqa: F401
     review_queue,
     search_needs,
 )
-from .versions import coordinator_edits, diff_snapshots, version_diffs, versions_for  # noqa: F401
+from oims.needs.versions import coordinator_edits, diff_snapshots, version_diffs, versions_for  # noqa: F401

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import difflib
 
-from ..models import Need, NeedVersion, User
-from ..models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
-from ..policy import can_manage_need
-from .services import is_owner_user
+from oims.models import Need, NeedVersion, User
+from oims.models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
+from oims.needs.services import is_owner_user
+from oims.policy.visibility import can_manage_need
 
 # --- versions ------------------------------------------------------------------------------------
 
@@ -66,7 +66,7 @@ def version_diffs(need: Need, versions: list[NeedVersion], *, redact_terms: list
     def shown(snapshot: dict) -> dict:
         if not redact_terms:
             return snapshot
-        from .identity import redact
+        from oims.needs.identity import redact
 
         return {k: redact(v, redact_terms, "＊＊＊") if isinstance(v, str)
                 else [redact(str(x), redact_terms, "＊＊＊") for x in v] if k == "keywords" and isinstance(v, list)

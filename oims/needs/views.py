@@ -5,34 +5,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..access import roles_required, staff_required
-from ..conflicts import commit_or_conflict, conflict_context
-from ..extensions import db
-from ..i18n import current_locale
-from ..insight.figures import badge_figures
-from ..models import Attachment, Need
-from ..models.base import utcnow
-from ..policy import can_manage_need, can_view_need, owner_label, sees_owner
-from ..services import (
-    EditConflict,
-    NotAllowed,
-    StaleState,
-    ValidationFailed,
-    apply_errors,
-    check_version,
-)
-from . import bp, drafting, identity, services
-from .forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
-from .uploads import (
-    attachments_of,
-    display_name,
-    send_attachment,
-)
+from oims.core.concurrency import check_version
+from oims.core.exceptions import EditConflict, NotAllowed, StaleState, ValidationFailed
+from oims.extensions import db
+from oims.insight.figures import badge_figures
+from oims.models import Attachment, Need
+from oims.models.base import utcnow
+from oims.needs import drafting, identity, services
+from oims.needs.forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
+from oims.needs.uploads import attachments_of, display_name, send_attachment
+from oims.policy.guards import roles_required, staff_required
+from oims.policy.visibility import can_manage_need, can_view_need, owner_label, sees_owner
+from oims.web.conflicts import commit_or_conflict, conflict_context
+from oims.web.forms import apply_errors
+from oims.web.i18n import current_locale
+
+bp = Blueprint("needs", __name__, url_prefix="/needs")
 
 
 def _need_or_404(need_id: int) -> Need:
@@ -143,7 +136,7 @@ def _redact_form(form, org, need: Need | None, value: str) -> None:
     chosen = [t for t in terms if key == "*" or t.key == key]
     if not chosen:
         return
-    from .aliases import descriptor
+    from oims.needs.aliases import descriptor
 
     base_ja, base_en = descriptor(org)
     alias_ja = need.alias if need is not None and need.alias else base_ja

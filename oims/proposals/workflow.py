@@ -13,10 +13,12 @@ from datetime import date
 from flask import url_for
 from flask_babel import gettext as _
 
-from .models import Proposal, ProposalEvent, User
-from .models.base import utcnow
-from .policy import proposal_role
-from .services import NotAllowed, ValidationFailed, audit, claim_state
+from oims.audit.log import audit
+from oims.core.concurrency import claim_state
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.models import Proposal, ProposalEvent, User
+from oims.models.base import utcnow
+from oims.policy.visibility import proposal_role
 
 P, OWN, C = "proposer", "owner", "coordinator"  # the three sides of a case
 WITHDRAWABLE = ("draft", "submitted", "screening", "shortlisted", "meeting_requested")
@@ -73,7 +75,7 @@ def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = 
         raise ValidationFailed(_("A proposal cannot move from this stage to that one."))
     if role not in allowed:
         raise NotAllowed()
-    from .extensions import db
+    from oims.extensions import db
 
     from_stage = proposal.stage
     # The one conditional UPDATE: of two concurrent changes from the same
@@ -101,9 +103,9 @@ def _stale_message(current: str | None) -> str:
 def _tell_proposer(proposal: Proposal, to_stage: str, note: str) -> None:
     from sqlalchemy import select
 
-    from .extensions import db
-    from .mail import notify
-    from .reference import DECLINE_REASON_BY_CODE
+    from oims.core.mail import notify
+    from oims.core.reference import DECLINE_REASON_BY_CODE
+    from oims.extensions import db
 
     stage_names = stage_labels()
     recipients = db.session.scalars(select(User).where(
@@ -120,7 +122,7 @@ def _tell_proposer(proposal: Proposal, to_stage: str, note: str) -> None:
             # The decline notice carries the structured reason and the owner's note (issue 13).
             parts = [base]
             if reason:
-                from .i18n import current_locale
+                from oims.web.i18n import current_locale
 
                 parts.append(_("Reason: %(reason)s", reason=reason.label(current_locale())))
             if note:
