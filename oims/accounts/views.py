@@ -26,7 +26,7 @@ from oims.auth.views import sign_out_here
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.extensions import db
 from oims.models import ApiToken, Organisation, User
-from oims.policy.guards import roles_required
+from oims.policy import roles_required
 from oims.web.forms import apply_errors
 
 bp = Blueprint("accounts", __name__)

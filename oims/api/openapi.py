@@ -11,7 +11,7 @@ from __future__ import annotations
 from oims.core import reference as ref
 from oims.models.needs import NEED_STATUSES
 from oims.models.proposals import PROPOSAL_STAGES
-from oims.policy.visibility import RESTRICTABLE_PARTS
+from oims.policy import RESTRICTABLE_PARTS
 
 MAX_ID = 2_147_483_647
 PARTNERSHIPS = [c.code for c in ref.PARTNERSHIP_TYPES]

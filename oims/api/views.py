@@ -19,7 +19,8 @@ from oims.core.exceptions import NotAllowed, StaleState, ValidationFailed
 from oims.core.timeutil import today_local
 from oims.extensions import db
 from oims.models import Meeting, Need, Organisation, Proposal
-from oims.policy.visibility import (
+from oims.policy import (
+    can_edit_need,
     can_manage_need,
     can_view_need,
     can_view_proposal,
@@ -223,10 +224,9 @@ def update_need(need_id: int):
     from sqlalchemy.orm.exc import StaleDataError
 
     from oims.needs.services import update_need as update
-    from oims.needs.views import can_edit
 
     need = _need(need_id)
-    if not can_edit(_user(), need):
+    if not can_edit_need(_user(), need):
         raise NotAllowed()
     body = _body("NeedUpdate")
     _require_if_match(need)

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 
 from oims.extensions import db
 from oims.models import AuditLog, Proposal, User
-from oims.policy.visibility import audit_filter, owner_view_filter
+from oims.policy import audit_filter, owner_view_filter
 from oims.web.pagination import ListPage
 
 OBJECT_TYPES = ("need", "proposal", "meeting", "organisation", "user", "importjob", "endorsement", "apitoken")

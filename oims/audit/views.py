@@ -19,7 +19,7 @@ from oims.audit.services import (
 from oims.core.timeutil import local_tz
 from oims.extensions import db
 from oims.insight.exports import csv_response
-from oims.policy.guards import roles_required, staff_required
+from oims.policy import roles_required, staff_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

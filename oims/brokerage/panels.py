@@ -57,7 +57,7 @@ def invitations(user):
     (not only a notification). Closed needs drop out; an existing proposal is linked."""
     from oims.models import Invitation
     from oims.needs.services import accepts_proposals
-    from oims.policy.visibility import owner_label
+    from oims.policy import owner_label
     from oims.web.i18n import current_locale
 
     if not user.is_proposer:

@@ -33,7 +33,7 @@ from oims.models import (
 )
 from oims.models.base import utcnow
 from oims.models.proposals import INACTIVE_STAGES, OUTCOME_STAGES
-from oims.policy.visibility import owner_label, proposal_filter, proposal_role, sees_owner, visible_reasons
+from oims.policy import owner_label, proposal_filter, proposal_role, sees_owner, visible_reasons
 from oims.proposals.workflow import change_stage
 
 # Stages in which a case is in the coordinator's hands and can stall.

@@ -38,8 +38,15 @@ from oims.extensions import db
 from oims.matcher import service as ms
 from oims.models import Invitation, Meeting, MeetingSlot, Need, Organisation, Proposal, ThreadMessage
 from oims.models.proposals import OUTCOME_STAGES
-from oims.policy.guards import roles_required, staff_required
-from oims.policy.visibility import can_manage_need, can_view_need, owner_label, proposal_filter, proposal_role
+from oims.policy import (
+    can_manage_need,
+    can_view_need,
+    owner_label,
+    proposal_filter,
+    proposal_role,
+    roles_required,
+    staff_required,
+)
 from oims.proposals.workflow import allowed_targets, stage_labels
 from oims.web.forms import apply_errors
 from oims.web.i18n import current_locale
@@ -106,7 +113,7 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
         "brokerage/need.html", need=need, rows=rows, page=page, page_orgs=page_orgs, all_scores=[r.score for r in rows], ranked=ranked, recs=recs, filters=filters, cand_filter=cand_filter,
         shortlist_form=shortlist_form, invite_form=InviteForm(), invitations=invitations, inv_orgs=orgs,
         status=ms.service().status(), stats=services.response_stats(need.owner_org_id),
-        errors=errors or [], stages=stage_labels()(), owner=owner_label(need, current_user, current_locale()),
+        errors=errors or [], stages=stage_labels(), owner=owner_label(need, current_user, current_locale()),
         marks=_marks(need),
     ), status
 
@@ -195,7 +202,7 @@ def _int(value):
 @staff_required
 def workspace():
     data = services.coordinator_workspace(current_user)
-    return render_template("brokerage/workspace.html", data=data, stages=stage_labels()(),
+    return render_template("brokerage/workspace.html", data=data, stages=stage_labels(),
                            needs=services.bureau_needs(current_user), today=today_local(),
                            stalled=services.stalled_cases(current_user), status=ms.service().status())
 
@@ -210,7 +217,7 @@ def inbox():
         .where(Proposal.need_id.in_(select(Need.id).where(Need.owner_org_id == current_user.organisation_id)),
                Proposal.forwarded_at.isnot(None), proposal_filter(current_user))
         .order_by(Proposal.responded_at.isnot(None), Proposal.response_due, Proposal.id)).all()
-    return render_template("brokerage/inbox.html", items=items, today=today_local(), stages=stage_labels()(),
+    return render_template("brokerage/inbox.html", items=items, today=today_local(), stages=stage_labels(),
                            stats=services.response_stats(current_user.organisation_id))
 
 
@@ -231,7 +238,7 @@ def _render_case(proposal: Proposal, role: str, status: int = 200, errors: list[
     respond_form = forms.get("respond_form") or RespondForm()
     respond_form.fill_choices()
     outcome_form = forms.get("outcome_form") or OutcomeForm()
-    labels = stage_labels()()
+    labels = stage_labels()
     outcome_targets = [t for t in allowed_targets(proposal, current_user) if t in OUTCOME_STAGES]
     outcome_form.stage.choices = [(t, labels[t]) for t in outcome_targets]
     return render_template(
@@ -391,7 +398,7 @@ def meeting_ics(meeting_id: int):
 def record_outcome(proposal_id: int):
     proposal, role = _case(proposal_id)
     form = OutcomeForm()
-    labels = stage_labels()()
+    labels = stage_labels()
     targets = [t for t in allowed_targets(proposal, current_user) if t in OUTCOME_STAGES]
     if not targets:
         abort(403)

@@ -16,7 +16,7 @@ from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.timeutil import today_local
 from oims.extensions import db
 from oims.models import Meeting, Need, Proposal, ThemedCall, ThemedCallNeed, User
-from oims.policy.visibility import call_needs_filter, can_manage_call, can_run_calls
+from oims.policy import call_needs_filter, can_manage_call, can_run_calls
 
 FIELDS = ("title", "title_en", "description", "deadline", "bureau")
 

@@ -14,7 +14,7 @@ from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.timeutil import today_local
 from oims.extensions import db
 from oims.models import Need, ThemedCall
-from oims.policy.visibility import can_manage_call, can_run_calls, owner_label
+from oims.policy import can_manage_call, can_run_calls, owner_label
 from oims.web.forms import apply_errors
 from oims.web.i18n import current_locale
 

@@ -17,7 +17,7 @@ from oims.extensions import db
 from oims.models import CheckIn, Meeting, Need, Proposal, User
 from oims.models.base import utcnow
 from oims.models.casework import CHECKIN_ANSWERS, CHECKIN_WEEKS
-from oims.policy.visibility import proposal_role
+from oims.policy import proposal_role
 from oims.proposals import workflow
 
 TOKEN_SALT = "oims-checkin"

@@ -64,8 +64,9 @@ class Party(StrEnum):
 NEED_STATUSES: tuple[NeedStatus, ...] = tuple(NeedStatus)
 #: Statuses whose need anyone signed in may see (and the public search lists).
 PUBLIC_NEED_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.CLOSED, NeedStatus.FULFILLED)
-#: Statuses in which the owner may still edit the need's text.
-EDITABLE_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.RETURNED)
+#: Statuses in which the owner may edit the need; the bureau's coordinator edits it under review and published.
+OWNER_EDITABLE_STATUSES = (NeedStatus.DRAFT, NeedStatus.RETURNED, NeedStatus.PUBLISHED)
+COORDINATOR_EDITABLE_STATUSES = (NeedStatus.REVIEW, NeedStatus.PUBLISHED)
 
 PROPOSAL_STAGES: tuple[ProposalStage, ...] = tuple(ProposalStage)
 #: Stages of a proposal that is no longer alive.

@@ -14,7 +14,7 @@ from oims.endorsements.forms import EndorseForm, EndorserForm
 from oims.extensions import db
 from oims.models import Endorsement, Organisation
 from oims.models.casework import ENDORSER_KINDS
-from oims.policy.guards import staff_required
+from oims.policy import staff_required
 from oims.web.forms import apply_errors
 from oims.web.i18n import current_locale
 

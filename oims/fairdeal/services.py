@@ -14,7 +14,7 @@ from oims.extensions import db
 from oims.models import CaseTerms, FairDealingReport, Proposal, User
 from oims.models.base import utcnow
 from oims.models.casework import IP_OWNERS, REPORT_CATEGORIES
-from oims.policy.visibility import nda_recorded, proposal_role
+from oims.policy import nda_recorded, proposal_role
 
 MAX_TEXT = 2000
 MAX_REPORT = 4000

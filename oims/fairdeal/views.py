@@ -13,7 +13,7 @@ from oims.extensions import db
 from oims.fairdeal import services
 from oims.fairdeal.forms import ReportForm, TermsForm
 from oims.models import Proposal, User
-from oims.policy.guards import staff_required
+from oims.policy import staff_required
 from oims.web.forms import apply_errors
 
 bp = Blueprint("fairdeal", __name__, url_prefix="/fair-dealing")

@@ -23,8 +23,7 @@ from oims.imports.forms import UploadForm
 from oims.imports.services import UnreadableFile, claim, create_job, run_job, start_in_background, status_of
 from oims.imports.templates import template_csv, template_xlsx
 from oims.models import ImportJob
-from oims.policy.guards import staff_required
-from oims.policy.visibility import can_manage_import, import_job_filter
+from oims.policy import can_manage_import, import_job_filter, staff_required
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 

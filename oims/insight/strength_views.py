@@ -13,7 +13,7 @@ from oims.insight import exports
 from oims.insight.declines import bureau_declines
 from oims.insight.strength import BUREAU_ROW, heat_class, strength
 from oims.insight.views import bp
-from oims.policy.guards import staff_required
+from oims.policy import staff_required
 from oims.web.i18n import current_locale
 
 MEASURES = ("orgs", "proposals")

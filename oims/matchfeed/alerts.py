@@ -29,7 +29,7 @@ from oims.matcher import service as ms
 from oims.matcher.bands import Calibrated, calibrate
 from oims.models import MatchAlert, MatchSubscription, Need, Organisation, Proposal, User
 from oims.models.base import utcnow
-from oims.policy.visibility import can_view_need, owner_label
+from oims.policy import can_view_need, owner_label
 
 log = logging.getLogger(__name__)
 TOKEN_SALT = "oims-match-alerts-unsubscribe"

@@ -17,7 +17,7 @@ from oims.matcher.bands import calibrate
 from oims.matchfeed import alerts, judgments
 from oims.matchfeed.forms import AlertSettingsForm, JudgeForm
 from oims.models import Need, Organisation, Proposal
-from oims.policy.visibility import can_manage_need, can_view_proposal
+from oims.policy import can_manage_need, can_view_proposal
 
 bp = Blueprint("matchfeed", __name__, url_prefix="/matching")
 

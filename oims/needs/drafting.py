@@ -20,7 +20,7 @@ from oims.core.timeutil import today_local
 from oims.extensions import db
 from oims.models import Meeting, Need, Organisation, Proposal
 from oims.needs.services import normalise
-from oims.policy.visibility import PUBLIC_NEED_STATUSES, need_filter
+from oims.policy import PUBLIC_NEED_STATUSES, need_filter
 
 MIN_PROBLEM_CHARS = 40
 MIN_SOUGHT_CHARS = 30

@@ -32,7 +32,7 @@ def proposer_panel(user):
     if not user.is_proposer:
         return None
     from oims.needs.services import search_needs
-    from oims.policy.visibility import owner_label
+    from oims.policy import owner_label
     from oims.web.i18n import current_locale
 
     page = search_needs(user, "", {}, "newest", 1, per_page=5)

@@ -14,7 +14,7 @@ from oims.extensions import db
 from oims.models import Need, Organisation, Proposal, User
 from oims.models.proposals import INACTIVE_STAGES
 from oims.needs.services import _as_date, keyword_tag, search_terms
-from oims.policy.visibility import visible_needs
+from oims.policy import visible_needs
 
 # --- search ------------------------------------------------------------------------------------------
 

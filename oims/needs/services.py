@@ -29,13 +29,11 @@ from oims.models.base import utcnow
 from oims.models.proposals import INACTIVE_STAGES
 from oims.needs.aliases import assign_alias
 from oims.needs.uploads import clean_for_anonymity, save_upload, send_attachment
-from oims.policy.visibility import can_manage_need, owner_label
+from oims.policy import can_edit_need, can_manage_need, is_need_owner, owner_label
 
 LIMITS = {"title": 200, "summary": 2000, "background": 5000, "sought": 5000, "budget": 200,
           "desired_start": 100, "keyword": 50, "comment": 2000}
 MAX_KEYWORDS = 15
-EDITABLE_BY_OWNER = ("draft", "returned", "published")
-EDITABLE_BY_COORDINATOR = ("review", "published")
 WITHDRAWABLE = ("draft", "review", "returned", "published")
 REMINDER_DAYS = (7, 1)
 
@@ -66,17 +64,6 @@ def refresh_search_text(need: Need) -> None:
     parts = [need.title, need.summary, need.background, need.sought, " ".join(need.keywords or []),
              " ".join(w for w in who if w), " ".join(keyword_tag(k) for k in need.keywords or [])]
     need.search_text = normalise("\n".join(p for p in parts if p))
-
-
-def is_owner_user(user: User, need: Need) -> bool:
-    return user.organisation_id == need.owner_org_id and user.role in ("need_owner", "proposer")
-
-
-def can_edit(user: User, need: Need) -> bool:
-    """The owner edits drafts, returned and published needs; the bureau's
-    coordinator (or an admin) edits needs under review and published ones."""
-    return ((is_owner_user(user, need) and need.status in EDITABLE_BY_OWNER)
-            or (can_manage_need(user, need) and need.status in EDITABLE_BY_COORDINATOR))
 
 
 def accepts_proposals(need: Need, today: date | None = None) -> bool:
@@ -291,7 +278,7 @@ def update_need(need: Need, data: dict, actor: User, *, partial: bool = False) -
     coordinator edits needs under review and published ones. Changes after
     publication are versioned and its proposers are told.
     """
-    if not can_edit(actor, need):
+    if not can_edit_need(actor, need):
         raise NotAllowed()
     clean = clean_need_data(data, partial=partial, current=need)
     if need.status == "published" and need.anonymous and clean.get("anonymous") is False:
@@ -374,7 +361,7 @@ def _stale_message(current: str | None) -> str:
 
 
 def submit_for_review(need: Need, actor: User, *, acknowledged: bool = False) -> Need:
-    _require(is_owner_user(actor, need))
+    _require(is_need_owner(actor, need))
     if need.status not in ("draft", "returned"):
         raise _state_error(need)
     if need.deadline <= today_local():
@@ -444,7 +431,7 @@ def return_need(need: Need, coordinator: User, comment: str) -> Need:
 
 
 def withdraw(need: Need, actor: User) -> Need:
-    _require(is_owner_user(actor, need) or (actor.is_admin))
+    _require(is_need_owner(actor, need) or (actor.is_admin))
     if need.status not in WITHDRAWABLE:
         raise _state_error(need)
     was_published = need.status == "published"
@@ -458,7 +445,7 @@ def withdraw(need: Need, actor: User) -> Need:
 
 
 def mark_fulfilled(need: Need, actor: User) -> Need:
-    _require(is_owner_user(actor, need) or can_manage_need(actor, need))
+    _require(is_need_owner(actor, need) or can_manage_need(actor, need))
     if need.status not in ("published", "closed"):
         raise _state_error(need)
     claim_state(need, "status", need.status, "fulfilled", _stale_message, closed_at=need.closed_at or utcnow())
@@ -520,7 +507,7 @@ def field_labels() -> dict[str, str]:
 
 
 __all__ = [
-    "accepts_proposals", "can_edit", "close_expired", "create_need", "mark_fulfilled", "publish",
+    "accepts_proposals", "close_expired", "create_need", "mark_fulfilled", "publish",
     "remind_deadlines", "return_need", "save_upload", "search_needs", "send_attachment", "submit_for_review",
     "update_need", "withdraw",
 ]

@@ -194,7 +194,7 @@ def attachments_of(need: Need) -> list[Attachment]:
 def display_name(att: Attachment, viewer: User | None) -> str:
     """The file name `viewer` may see: the real one, or attachment-<n>.<ext>
     for an anonymous need's attachment seen by someone who may not know its owner."""
-    from oims.policy.visibility import sees_owner
+    from oims.policy import sees_owner
 
     if att.need_id is not None:
         need = db.session.get(Need, att.need_id)
@@ -207,14 +207,14 @@ def display_name(att: Attachment, viewer: User | None) -> str:
 
 
 def can_download(att: Attachment, viewer: User) -> bool:
-    from oims.policy.visibility import can_view_need, can_view_proposal
+    from oims.policy import can_view_need, can_view_proposal
 
     if att.need_id is not None:
         need = db.session.get(Need, att.need_id)
         return need is not None and can_view_need(viewer, need)
     if att.proposal_id is not None:
         proposal = db.session.get(Proposal, att.proposal_id)
-        from oims.policy.visibility import attachment_withheld
+        from oims.policy import attachment_withheld
 
         return (proposal is not None and can_view_proposal(viewer, proposal)
                 and not attachment_withheld(viewer, att, proposal))

@@ -6,8 +6,7 @@ import difflib
 
 from oims.models import Need, NeedVersion, User
 from oims.models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
-from oims.needs.services import is_owner_user
-from oims.policy.visibility import can_manage_need
+from oims.policy import can_manage_need, is_need_owner
 
 # --- versions ------------------------------------------------------------------------------------
 
@@ -15,7 +14,7 @@ def versions_for(need: Need, viewer: User) -> list[NeedVersion]:
     """Versions `viewer` may see: all for the owner and staff; for others
     only the changes made after publication."""
     versions = list(need.versions)
-    if is_owner_user(viewer, need) or can_manage_need(viewer, need):
+    if is_need_owner(viewer, need) or can_manage_need(viewer, need):
         return versions
     return [v for v in versions if v.reason == "edit_after_publish"]
 

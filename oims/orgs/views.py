@@ -14,8 +14,7 @@ from oims.core.mail import notify
 from oims.extensions import db
 from oims.models import Organisation, OrgJoinRequest, User
 from oims.orgs.forms import OrganisationForm, StaffUserForm
-from oims.policy.guards import roles_required, staff_required
-from oims.policy.orgs import can_edit_org, can_view_org
+from oims.policy import can_edit_org, can_view_org, roles_required, staff_required
 from oims.web.conflicts import commit_or_conflict, conflict_context
 from oims.web.forms import apply_errors
 

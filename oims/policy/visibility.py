@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, and_, false, or_, select
 
+from oims.core.vocabulary import COORDINATOR_EDITABLE_STATUSES, OWNER_EDITABLE_STATUSES
 from oims.models import Need, Proposal, User
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "visible_needs",
     "can_view_need",
     "is_need_owner",
+    "can_edit_need",
     "can_manage_need",
     "proposal_filter",
     "visible_proposals",
@@ -93,6 +95,13 @@ def can_view_need(user: User, need: Need) -> bool:
 
 def is_need_owner(user: User, need: Need) -> bool:
     return need.owner_org_id == user.organisation_id and user.role in ("need_owner", "proposer")
+
+
+def can_edit_need(user: User, need: Need) -> bool:
+    """The owner edits drafts, returned and published needs; the bureau's
+    coordinator (or an admin) edits needs under review and published ones."""
+    return ((is_need_owner(user, need) and need.status in OWNER_EDITABLE_STATUSES)
+            or (can_manage_need(user, need) and need.status in COORDINATOR_EDITABLE_STATUSES))
 
 
 def can_manage_need(user: User, need: Need) -> bool:

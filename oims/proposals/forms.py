@@ -13,7 +13,7 @@ from wtforms.validators import Length, Optional
 
 from oims.auth.forms import choices
 from oims.core import reference as ref
-from oims.policy.visibility import RESTRICTABLE_PARTS
+from oims.policy import RESTRICTABLE_PARTS
 from oims.proposals.services import MAX_DECLINE_NOTE, MAX_LENGTHS, TEXT_FIELDS
 from oims.web.conflicts import version_field
 from oims.web.fields import MultiCheckboxField

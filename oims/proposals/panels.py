@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from oims.extensions import db
 from oims.models import Need, Proposal
 from oims.models.proposals import PROPOSAL_STAGES
-from oims.policy.visibility import proposal_filter
+from oims.policy import proposal_filter
 
 
 def proposer_panel(user):

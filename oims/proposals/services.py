@@ -24,7 +24,7 @@ from oims.models import Attachment, Need, Organisation, Proposal, User
 from oims.models.base import utcnow
 from oims.models.proposals import INACTIVE_STAGES
 from oims.needs.services import accepts_proposals
-from oims.policy.visibility import RESTRICTABLE_PARTS, proposal_role
+from oims.policy import RESTRICTABLE_PARTS, proposal_role
 from oims.proposals import receipts, workflow
 
 # Limits of the text fields (the columns allow at least as much).
@@ -87,7 +87,7 @@ def check_transition(proposal: Proposal, to_stage: str, actor: User) -> None:
     allowed = workflow.TRANSITIONS.get((proposal.stage, to_stage))
     if allowed is None:
         raise ValidationFailed(_("This is not possible at the proposal's current stage (%(stage)s).",
-                                 stage=workflow.stage_labels()()[proposal.stage]))
+                                 stage=workflow.stage_labels()[proposal.stage]))
     if role not in allowed:
         raise NotAllowed()
 

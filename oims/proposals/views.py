@@ -15,8 +15,7 @@ from oims.core.exceptions import EditConflict, NotAllowed, ValidationFailed
 from oims.extensions import db
 from oims.models import Need, Organisation, Proposal, ProposalEvent, ProposalReceipt, User
 from oims.models.proposals import PROPOSAL_STAGES
-from oims.policy.guards import roles_required
-from oims.policy.visibility import (
+from oims.policy import (
     anything_withheld,
     attachment_withheld,
     can_manage_need,
@@ -26,6 +25,7 @@ from oims.policy.visibility import (
     nda_recorded,
     owner_label,
     proposal_role,
+    roles_required,
     visible_proposals,
     withheld_parts,
 )
@@ -49,7 +49,7 @@ STAGE_CLASSES = {
 
 @bp.app_template_filter("proposal_stage")
 def proposal_stage_label(stage: str) -> str:
-    return workflow.stage_labels()().get(stage, stage)
+    return workflow.stage_labels().get(stage, stage)
 
 
 @bp.app_template_filter("proposal_stage_class")

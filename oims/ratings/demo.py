@@ -9,7 +9,7 @@ from sqlalchemy import select
 from oims.demo import data
 from oims.extensions import db
 from oims.models import Need, Organisation, OwnerRating, Proposal, User
-from oims.policy.visibility import RATEABLE_STAGES
+from oims.policy import RATEABLE_STAGES
 
 
 def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:

@@ -20,7 +20,7 @@ from oims.audit.log import audit
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.extensions import db
 from oims.models import Need, OwnerRating, Proposal, User
-from oims.policy.visibility import FAIRNESS_MIN_RATINGS, can_rate_owner
+from oims.policy import FAIRNESS_MIN_RATINGS, can_rate_owner
 
 CRITERIA = ("clear_reason", "on_time", "respectful")
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.extensions import db
 from oims.models import Proposal
-from oims.policy.visibility import can_view_proposal
+from oims.policy import can_view_proposal
 from oims.ratings import services
 
 bp = Blueprint("ratings", __name__, url_prefix="/ratings")

@@ -156,7 +156,7 @@ def test_api_proposers_mark_sections_too(world, db, app):
 def test_matcher_reasons_quoting_a_withheld_section_are_dropped(world, db):
     from types import SimpleNamespace
 
-    from oims.policy.visibility import visible_reasons
+    from oims.policy import visible_reasons
 
     proposal = world.factory.proposal(world.need, proposer=world.proposer, stage="shortlisted",
                                       after_nda=["solution"])
