@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from oims.api import views as api
     from oims.audit import views as audit
     from oims.auth import views as auth
+    from oims.brokerage import shortlist_views as brokerage_shortlist  # noqa: F401 - routes on the brokerage blueprint
     from oims.brokerage import views as brokerage
     from oims.calls import views as calls
     from oims.checkins import views as checkins

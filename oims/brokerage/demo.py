@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from oims.core.reference import PROPOSER_KINDS
 from oims.extensions import db
+from oims.matcher import service as ms
 from oims.models import Invitation, Meeting, MeetingSlot, Need, Organisation, Proposal, ThreadMessage, User
 from oims.models.base import utcnow
 
@@ -149,8 +150,6 @@ def _demo_meeting(prop: Proposal, owner: User, proposer: User, i: int, now) -> M
 
 def _index() -> dict:
     """End the demo with the matcher indexed (when matching is enabled)."""
-    from oims.matcher import service as ms
-
     svc = ms.service()
     if not svc.enabled:
         return {}

@@ -89,3 +89,10 @@ FORWARDED_STAGES = (
 ROLES: tuple[Role, ...] = tuple(Role)
 #: Bureau staff: they review needs, screen proposals and see every case of their bureau.
 STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN)
+#: Stages from which a coordinator may shortlist a proposal (forward it to the need owner).
+SHORTLISTABLE_STAGES = (ProposalStage.SUBMITTED, ProposalStage.SCREENING)
+#: Stages of a forwarded case still in the coordinator's hands, which can stall.
+LIVE_CASE_STAGES = (
+    ProposalStage.SHORTLISTED, ProposalStage.MEETING_REQUESTED, ProposalStage.MEETING_SCHEDULED, ProposalStage.MET,
+    ProposalStage.NDA, ProposalStage.POC,
+)

@@ -20,7 +20,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from oims.brokerage.shortlist import needs_for_org
 from oims.core.mail import enqueue, notify
 from oims.core.reference import PROPOSER_KINDS
 from oims.core.timeutil import today_local
@@ -157,8 +159,6 @@ def _alert(user: User, need: Need, fit: Calibrated) -> None:
 
 def safe_push_new_need(need: Need) -> None:
     """push_new_need() from the publish step: an alert must never block publishing."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         push_new_need(need)
     except SQLAlchemyError:
@@ -171,8 +171,6 @@ def safe_push_new_need(need: Need) -> None:
 
 def digest_for(user: User, since: datetime, k: int = 10) -> list[tuple[Need, Calibrated]]:
     """New open needs (published after `since`) that match the user's organisation, best first."""
-    from oims.brokerage.services import needs_for_org
-
     org = user.organisation
     if org is None or not org.is_proposer_kind:
         return []
