@@ -13,7 +13,8 @@ from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
 from oims.extensions import db
-from oims.matcher.service import KIND_OF_MODEL, WATCHED, service
+from oims.matcher.documents import KIND_OF_MODEL, WATCHED
+from oims.matcher.service import service
 from oims.models import MatchChange, Proposal
 from oims.models.base import utcnow
 
