@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from oims.core.exceptions import ValidationFailed
 from oims.imports.columns import column_for_header
 
 FORMATS = ("csv", "xlsx")
 
 
-class UnreadableFile(ValueError):
-    """The file is not a list we can read at all (no row report possible)."""
+class UnreadableFile(ValidationFailed):
+    """The file is not a list we can read at all (no row report possible).
+    A service's refusal like any other, so pages show it with `run_action`."""
 
 
 @dataclass
