@@ -24,6 +24,7 @@ from oims.accounts.forms import AdminDeleteForm, DeleteAccountForm
 from oims.audit.log import audit
 from oims.auth.passwords import verify_password
 from oims.auth.views import sign_out_here
+from oims.core.vocabulary import Role
 from oims.extensions import db
 from oims.models import ApiToken, Organisation, User
 from oims.policy import roles_required
@@ -96,7 +97,7 @@ def _user_page(user: User) -> str:
 
 
 @bp.get("/admin/users/<int:user_id>")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def admin_user(user_id: int):
     user = _user_or_404(user_id)
     tokens = db.session.scalar(select(func.count(ApiToken.id)).where(
@@ -106,7 +107,7 @@ def admin_user(user_id: int):
 
 
 @bp.get("/admin/users/<int:user_id>/data.json")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def admin_export(user_id: int):
     """For a disclosure request from someone who can no longer sign in."""
     user = _user_or_404(user_id)
@@ -116,7 +117,7 @@ def admin_export(user_id: int):
 
 
 @bp.post("/admin/users/<int:user_id>/disable")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def disable_user(user_id: int):
     user = _user_or_404(user_id)
     return run_action(lambda: services.disable_user(user, actor=current_user), redirect_to=_user_page(user),
@@ -125,7 +126,7 @@ def disable_user(user_id: int):
 
 
 @bp.post("/admin/users/<int:user_id>/enable")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def enable_user(user_id: int):
     user = _user_or_404(user_id)
     return run_action(lambda: services.enable_user(user, actor=current_user), redirect_to=_user_page(user),
@@ -133,7 +134,7 @@ def enable_user(user_id: int):
 
 
 @bp.post("/admin/users/<int:user_id>/sessions/end")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def end_user_sessions(user_id: int):
     user = _user_or_404(user_id)
     return run_action(lambda: services.end_user_sessions(user, actor=current_user), redirect_to=_user_page(user),
@@ -141,7 +142,7 @@ def end_user_sessions(user_id: int):
 
 
 @bp.post("/admin/users/<int:user_id>/delete")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def delete_user(user_id: int):
     user = _user_or_404(user_id)
     form = AdminDeleteForm()
@@ -165,7 +166,7 @@ def _org_or_404(org_id: int) -> Organisation:
 
 
 @bp.post("/admin/orgs/<int:org_id>/disable")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def disable_org(org_id: int):
     org = _org_or_404(org_id)
     org_page = url_for("orgs.view", org_id=org.id)
@@ -191,7 +192,7 @@ def disable_org(org_id: int):
 
 
 @bp.post("/admin/orgs/<int:org_id>/enable")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def enable_org(org_id: int):
     org = _org_or_404(org_id)
     return run_action(lambda: services.enable_org(org, actor=current_user),
