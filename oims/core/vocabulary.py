@@ -59,6 +59,15 @@ class Party(StrEnum):
     COORDINATOR = "coordinator"
 
 
+class AccountStatus(StrEnum):
+    """An account's status (`User.status`); organisations use the first three (`Organisation.status`)."""
+
+    ACTIVE = "active"
+    PENDING = "pending"  # waiting for approval: joining an organisation, or a new organisation
+    DISABLED = "disabled"  # off-boarded by an admin (or with its organisation); cannot sign in
+    DELETED = "deleted"  # pseudonymised at the person's request; cannot sign in
+
+
 # --- named groups ---------------------------------------------------------------------------
 
 NEED_STATUSES: tuple[NeedStatus, ...] = tuple(NeedStatus)
@@ -96,3 +105,7 @@ LIVE_CASE_STAGES = (
     ProposalStage.SHORTLISTED, ProposalStage.MEETING_REQUESTED, ProposalStage.MEETING_SCHEDULED, ProposalStage.MET,
     ProposalStage.NDA, ProposalStage.POC,
 )
+#: Statuses of a need still in play (withdrawn when its organisation is off-boarded).
+OPEN_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.REVIEW, NeedStatus.RETURNED, NeedStatus.PUBLISHED)
+#: Account statuses that end every way in (sign-in, reset links); the account stays for the records.
+CLOSED_ACCOUNT_STATUSES = (AccountStatus.DISABLED, AccountStatus.DELETED)
