@@ -77,6 +77,10 @@ class BenchEnv:
     matching: bool = True
     encoder: str = "use"
 
+    def __post_init__(self) -> None:
+        # On a shared server each session names its databases after itself (e.g. OIMS_BENCH_DB_PREFIX=oims_pn_).
+        self.name = os.environ.get("OIMS_BENCH_DB_PREFIX", "") + self.name
+
     @property
     def url(self) -> str:
         if self.db == "sqlite":
