@@ -102,7 +102,8 @@ def _login(client, email: str) -> None:
     assert resp.status_code == 302, resp.status_code
 
 
-def measure(part: str, env: BenchEnv, info: dict, samples: int, profile: bool, echo: bool) -> None:
+def measure(part: str, env: BenchEnv, info: dict, samples: int, profile: bool, echo: bool,
+            callers: list[str]) -> None:
     os.environ["OIMS_INDEX_IN_BACKGROUND"] = "1"  # as gunicorn: the index follows in a thread
     os.environ["OIMS_INDEX_WORKER"] = "external"
     if info.get("encoder"):
@@ -159,6 +160,8 @@ def measure(part: str, env: BenchEnv, info: dict, samples: int, profile: bool, e
         stats = pstats.Stats(prof, stream=out)
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(30)
+        for name in callers:
+            stats.print_callers(name)
         print(out.getvalue())
 
 
@@ -188,6 +191,7 @@ def main() -> None:
     ap.add_argument("--part", choices=("demo", "scale"), required=True)
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--profile", action="store_true", help="cProfile the measured views")
+    ap.add_argument("--callers", action="append", default=[], help="with --profile: print who calls this function")
     ap.add_argument("--echo", action="store_true", help="print the SQL of the last view of each URL")
     ap.add_argument("--reuse", action="store_true", help="keep the database for the next run (seed once)")
     ap.add_argument("--drop", action="store_true", help="drop the database and stop")
@@ -202,7 +206,7 @@ def main() -> None:
     else:
         info = seed(args.part, env)
     try:
-        measure(args.part, env, info, args.samples, args.profile, args.echo)
+        measure(args.part, env, info, args.samples, args.profile, args.echo, args.callers)
     finally:
         if not args.reuse:
             env.drop()
