@@ -103,7 +103,7 @@ def _login(client, email: str) -> None:
 
 
 def measure(part: str, env: BenchEnv, info: dict, samples: int, profile: bool, echo: bool,
-            callers: list[str]) -> None:
+            callers: list[str], cold: bool = False) -> None:
     os.environ["OIMS_INDEX_IN_BACKGROUND"] = "1"  # as gunicorn: the index follows in a thread
     os.environ["OIMS_INDEX_WORKER"] = "external"
     if info.get("encoder"):
@@ -132,6 +132,9 @@ def measure(part: str, env: BenchEnv, info: dict, samples: int, profile: bool, e
         walls, cpus, counts = [], [], []
         for _ in range(samples):
             statements.clear()
+            if cold:  # every view computes its ranked lists (a worker's first view of the need)
+                cache = ms.service(app).cache
+                cache.backend = type(cache.backend)()
             t0, c0 = time.perf_counter(), time.process_time()
             if prof:
                 prof.enable()
@@ -192,6 +195,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--profile", action="store_true", help="cProfile the measured views")
     ap.add_argument("--callers", action="append", default=[], help="with --profile: print who calls this function")
+    ap.add_argument("--cold", action="store_true", help="empty the ranked-list cache before each view")
     ap.add_argument("--echo", action="store_true", help="print the SQL of the last view of each URL")
     ap.add_argument("--reuse", action="store_true", help="keep the database for the next run (seed once)")
     ap.add_argument("--drop", action="store_true", help="drop the database and stop")
@@ -206,7 +210,7 @@ def main() -> None:
     else:
         info = seed(args.part, env)
     try:
-        measure(args.part, env, info, args.samples, args.profile, args.echo, args.callers)
+        measure(args.part, env, info, args.samples, args.profile, args.echo, args.callers, args.cold)
     finally:
         if not args.reuse:
             env.drop()
