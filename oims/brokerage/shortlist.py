@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from oims.audit.log import audit
@@ -40,14 +40,26 @@ class RankedProposal:
     fit: Calibrated | None = None  # calibrated chance of relevance, with its band
 
 
-def _visible_ids(need: Need, user: User, industry: str | None = None) -> list[int]:
-    """Ids of the proposals to `need` that `user` may see, in the order received;
-    `industry` (a JSIC division code) keeps those of proposers in that industry."""
-    q = select(Proposal.id).where(Proposal.need_id == need.id, Proposal.stage != ProposalStage.DRAFT,
-                                  proposal_filter(user))
+def _need_proposals(need: Need, user: User, industry: str | None = None) -> tuple[list[int], set[int]]:
+    """(ids of the proposals to `need` that `user` may see, in the order received;
+    the organisations that proposed to it, drafts and withdrawn ones included),
+    in one query. `industry` (a JSIC division code) keeps the visible proposals of
+    proposers in that industry."""
+    visible = and_(Proposal.stage != ProposalStage.DRAFT, proposal_filter(user))
+    q = select(Proposal.id, Proposal.org_id, visible.label("visible")).where(Proposal.need_id == need.id)
     if industry in INDUSTRY_BY_CODE:
-        q = q.join(Organisation, Organisation.id == Proposal.org_id).where(Organisation.industry == industry)
-    return list(db.session.scalars(q.order_by(Proposal.submitted_at, Proposal.id)))
+        q = (q.join(Organisation, Organisation.id == Proposal.org_id)
+             .add_columns((Organisation.industry == industry).label("in_industry")))
+    ids, orgs = [], set()
+    for row in db.session.execute(q.order_by(Proposal.submitted_at, Proposal.id)):
+        orgs.add(row.org_id)
+        if row.visible and getattr(row, "in_industry", True):
+            ids.append(row.id)
+    return ids, orgs
+
+
+def _visible_ids(need: Need, user: User, industry: str | None = None) -> list[int]:
+    return _need_proposals(need, user, industry)[0]
 
 
 def _ranked_order(need: Need, ids: list[int]) -> tuple[list[int], dict, bool]:
@@ -100,9 +112,11 @@ def ranked_page(need: Need, user: User, page: int, per_page: int,
     """One page of `ranked_proposals`: ranked over all of them, but only the
     page's proposals (and their organisations) are loaded. Returns (page, ranked);
     `page.items` are RankedProposal rows."""
-    order, hits, ranked = _ranked_order(need, _visible_ids(need, user, industry))
+    ids, proposed = _need_proposals(need, user, industry)
+    order, hits, ranked = _ranked_order(need, ids)
     out = ListPage(order, page, per_page)
     out.items = _rows(user, out.items, hits, start=(out.page - 1) * per_page)
+    out.proposed_org_ids = proposed  # for the recommendations (never those who proposed)
     return out, ranked
 
 
@@ -146,10 +160,16 @@ def recommendations(need: Need, filters: dict | None = None, k: int = RECOMMENDA
 
 
 def recommendation_page(need: Need, filters: dict | None, page: int, per_page: int, *, k: int,
-                        invitations: list[Invitation] | None = None) -> ListPage | None:
+                        invitations: list[Invitation] | None = None, proposed: set[int] | None = None,
+                        also_load: set[int] = frozenset()) -> ListPage | None:
     """One page of the `k` best recommendations (ranked over all `k`; only the
-    page's organisations are loaded), or None while the matcher is unavailable."""
-    proposed = set(db.session.scalars(select(Proposal.org_id).where(Proposal.need_id == need.id)))
+    page's organisations are loaded), or None while the matcher is unavailable.
+
+    `proposed`: the organisations that proposed to the need, when the caller has
+    them; `also_load`: other organisations the caller needs, loaded in the same
+    query (`page.orgs` holds them all)."""
+    if proposed is None:
+        proposed = set(db.session.scalars(select(Proposal.org_id).where(Proposal.need_id == need.id)))
     results = ms.recommend_orgs(need, filters=filters, exclude_ids=proposed | {need.owner_org_id}, k=k)
     if results is None:
         return None
@@ -159,14 +179,16 @@ def recommendation_page(need: Need, filters: dict | None, page: int, per_page: i
     ranked = [r for r in results if r.id in proposers]
     out = ListPage(ranked, page, per_page)
     start = (out.page - 1) * per_page
+    wanted = {r.id for r in out.items} | set(also_load)
     orgs = {o.id: o for o in db.session.scalars(
-        select(Organisation).where(Organisation.id.in_([r.id for r in out.items])))} if out.items else {}
+        select(Organisation).where(Organisation.id.in_(wanted)))} if wanted else {}
     if invitations is None:
         invitations = db.session.scalars(select(Invitation).where(Invitation.need_id == need.id)).all()
     invited = {i.org_id: i for i in invitations}
     out.items = [Recommendation(orgs[r.id], pos + 1, r.score, r.reasons, invited.get(r.id),
                                 calibrate(r, kind="orgs"))
                  for pos, r in enumerate(out.items, start) if r.id in orgs]
+    out.orgs = orgs
     return out
 
 

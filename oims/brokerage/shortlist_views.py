@@ -4,10 +4,11 @@ invitations and forwarding a shortlist to the need owner."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from oims.brokerage.forms import CandidateFilterForm, InviteForm, RecommendFilterForm, ShortlistForm
 from oims.brokerage.shortlist import (
@@ -36,7 +37,7 @@ RECOMMENDATIONS_PER_PAGE = 20
 
 
 def _managed_need(need_id: int) -> Need:
-    need = db.session.get(Need, need_id)
+    need = db.session.get(Need, need_id, options=[joinedload(Need.owner_org)])  # its owner's name is shown
     if need is None or not can_manage_need(current_user, need):
         abort(404)
     return need
@@ -57,15 +58,21 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
                                cand_filter.cand_industry.data or None)
     invitations = db.session.scalars(select(Invitation).where(Invitation.need_id == need.id)
                                      .order_by(Invitation.id)).all()
+    invited = {i.org_id for i in invitations}
     recs = (recommendation_page(need, chosen, request.args.get("rec_page", 1, type=int), RECOMMENDATIONS_PER_PAGE,
-                                k=RECOMMENDATIONS_K, invitations=invitations)
+                                k=RECOMMENDATIONS_K, invitations=invitations, proposed=page.proposed_org_ids,
+                                also_load=invited)
             if need.status == NeedStatus.PUBLISHED else None)
     shortlist_form = shortlist_form or ShortlistForm()
     # Ticked boxes of a refused shortlist that are on other pages travel as hidden fields.
     on_page = {r.proposal.id for r in page.items}
     kept = [pid for pid in (shortlist_form.proposal_ids.data or []) if pid not in on_page]
-    orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(
-        Organisation.id.in_({i.org_id for i in invitations})))} if invitations else {}
+    if recs is not None:
+        orgs = recs.orgs
+    else:
+        orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(
+            Organisation.id.in_(invited)))} if invited else {}
+    endorsers = _endorsers([r.proposal.org for r in page.items] + [r.org for r in (recs.items if recs else [])])
     return render_template(
         "brokerage/need.html", need=need, page=page, ranked=ranked,
         recs=recs.items if recs is not None else (None if need.status == NeedStatus.PUBLISHED else []),
@@ -74,8 +81,19 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
         invite_form=InviteForm(), invitations=invitations, inv_orgs=orgs,
         status=ms.service().status(), stats=response_stats(need.owner_org_id),
         errors=errors or [], stages=stage_labels(), owner=owner_label(need, current_user, current_locale()),
-        marks=marks_for(need),
+        marks=marks_for(need), endorsers=endorsers,
     ), status
+
+
+def _endorsers(orgs: list[Organisation]) -> list[Organisation]:
+    """The organisations that endorsed those shown, in one query: each badge names its
+    endorser, which would otherwise be loaded one by one (held until the page is rendered:
+    the session's identity map is weak)."""
+    endorsed = current_app.jinja_env.globals.get("endorsed")
+    if endorsed is None:
+        return []
+    ids = {e.endorser_org_id for org in orgs for e in endorsed(org.id)}
+    return db.session.scalars(select(Organisation).where(Organisation.id.in_(ids))).all() if ids else []
 
 
 @bp.get("/need/<int:need_id>")
