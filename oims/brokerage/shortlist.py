@@ -58,10 +58,6 @@ def _need_proposals(need: Need, user: User, industry: str | None = None) -> tupl
     return ids, orgs
 
 
-def _visible_ids(need: Need, user: User, industry: str | None = None) -> list[int]:
-    return _need_proposals(need, user, industry)[0]
-
-
 def _ranked_order(need: Need, ids: list[int]) -> tuple[list[int], dict, bool]:
     """(`ids` best first, the matcher's hit per ranked id, whether the matcher answered);
     ids the matcher has not indexed yet come last, in their given order."""
@@ -103,7 +99,7 @@ def ranked_proposals(need: Need, user: User, industry: str | None = None) -> tup
     JSIC division code) keeps those of proposers in that industry.
 
     Returns (rows, ranked); rows the matcher has not indexed yet come last."""
-    order, hits, ranked = _ranked_order(need, _visible_ids(need, user, industry))
+    order, hits, ranked = _ranked_order(need, _need_proposals(need, user, industry)[0])
     return _rows(user, order, hits), ranked
 
 
