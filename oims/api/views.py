@@ -153,7 +153,7 @@ def _created(body: dict, location: str):
 def list_needs():
     from oims.api.openapi import BUREAUS, OWNER_FILTERS, PARTNERSHIPS
     from oims.models.needs import NEED_STATUSES
-    from oims.needs.services import search_needs
+    from oims.needs.search import search_needs
 
     user = _user()
     page, per_page = _page_args()

@@ -89,3 +89,9 @@ FORWARDED_STAGES = (
 ROLES: tuple[Role, ...] = tuple(Role)
 #: Bureau staff: they review needs, screen proposals and see every case of their bureau.
 STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN)
+#: Statuses from which the owner may submit a need for review.
+SUBMITTABLE_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.RETURNED)
+#: Statuses from which a need may be withdrawn (by its owner or an admin).
+WITHDRAWABLE_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.REVIEW, NeedStatus.RETURNED, NeedStatus.PUBLISHED)
+#: Statuses in which a need may be marked fulfilled: published, or closed at its deadline.
+FULFILLABLE_NEED_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.CLOSED)

@@ -19,7 +19,7 @@ from oims.core.reference import PROPOSER_KINDS
 from oims.core.timeutil import today_local
 from oims.extensions import db
 from oims.models import Meeting, Need, Organisation, Proposal
-from oims.needs.services import normalise
+from oims.needs.search import normalise
 from oims.policy import PUBLIC_NEED_STATUSES, need_filter
 
 MIN_PROBLEM_CHARS = 40

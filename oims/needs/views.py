@@ -12,14 +12,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from oims.core.concurrency import check_version
 from oims.core.exceptions import EditConflict, NotAllowed, StaleState, ValidationFailed
-from oims.core.vocabulary import OWNER_EDITABLE_STATUSES
+from oims.core.vocabulary import OWNER_EDITABLE_STATUSES, WITHDRAWABLE_NEED_STATUSES
 from oims.extensions import db
 from oims.insight.figures import badge_figures
 from oims.models import Attachment, Need
 from oims.models.base import utcnow
-from oims.needs import drafting, identity, services
+from oims.needs import anonymity, drafting, identity, search, services
 from oims.needs.forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
+from oims.needs.labels import field_labels, status_labels
 from oims.needs.uploads import attachments_of, display_name, send_attachment
+from oims.needs.versions import coordinator_edits, version_diffs, versions_for
 from oims.policy import (
     can_edit_need,
     can_manage_need,
@@ -63,18 +65,18 @@ def _page_context(need: Need) -> dict:
         "is_manager": manager,
         "can_edit": can_edit_need(user, need),
         "can_submit": owner and need.status in ("draft", "returned"),
-        "can_withdraw": (owner or user.is_admin) and need.status in services.WITHDRAWABLE,
+        "can_withdraw": (owner or user.is_admin) and need.status in WITHDRAWABLE_NEED_STATUSES,
         "can_fulfil": (owner or manager) and need.status in ("published", "closed"),
         "can_review": manager and need.status == "review",
         "can_propose": (user.is_proposer and services.accepts_proposals(need) and not owner
                         and user.organisation.is_proposer_kind),
-        "has_proposal": services.has_active_proposal(user, need),
+        "has_proposal": search.has_active_proposal(user, need),
         "attachments": [(a, display_name(a, user)) for a in atts],
         "can_attach": owner and need.status in OWNER_EDITABLE_STATUSES,
-        "versions": services.versions_for(need, user),
-        "coordinator_edits": services.version_diffs(need, services.coordinator_edits(need)) if (owner or manager) else [],
-        "status_labels": services.status_labels(),
-        "field_labels": services.field_labels(),
+        "versions": versions_for(need, user),
+        "coordinator_edits": version_diffs(need, coordinator_edits(need)) if (owner or manager) else [],
+        "status_labels": status_labels(),
+        "field_labels": field_labels(),
         "attach_form": AttachmentForm(),
         "response_badge": badge_figures([need])[need.id] if need.status in ("published", "closed") else None,
     }
@@ -90,7 +92,7 @@ def _view_page(need: Need, status: int = 200, errors: list[str] | None = None):
 @login_required
 def browse():
     form = SearchForm(request.args)
-    form.fill_choices(services.status_labels(), current_user.is_staff or current_user.is_need_owner)
+    form.fill_choices(status_labels(), current_user.is_staff or current_user.is_need_owner)
     prev = session.get("needs_prev_visit")
     if prev is None:  # first visit in this session: remember the one before
         last = current_user.last_needs_visit_at
@@ -106,26 +108,26 @@ def browse():
         "size": form.size.data,
     }
     form.validate()
-    page = services.search_needs(current_user, form.q.data or "", filters, form.sort.data or "newest",
+    page = search.search_needs(current_user, form.q.data or "", filters, form.sort.data or "newest",
                                  request.args.get("page", 1, type=int))
     labels = {n.id: owner_label(n, current_user, current_locale()) for n in page.items}
     return render_template("needs/browse.html", form=form, page=page, owner_labels=labels,
                            response_badges=badge_figures(page.items),
-                           status_labels=services.status_labels(), since=filters["since"])
+                           status_labels=status_labels(), since=filters["since"])
 
 
 @bp.get("/mine")
 @roles_required("need_owner")
 def mine():
-    needs = services.my_needs(current_user)
-    counts = services.proposal_counts([n.id for n in needs])
-    return render_template("needs/mine.html", needs=needs, counts=counts, status_labels=services.status_labels())
+    needs = search.my_needs(current_user)
+    counts = search.proposal_counts([n.id for n in needs])
+    return render_template("needs/mine.html", needs=needs, counts=counts, status_labels=status_labels())
 
 
 @bp.get("/review")
 @staff_required
 def review_queue():
-    needs = services.review_queue(current_user)
+    needs = search.review_queue(current_user)
     return render_template("needs/review_queue.html", needs=needs,
                            owner_labels={n.id: n.owner_org.display_name(current_locale()) for n in needs})
 
@@ -197,11 +199,11 @@ def new():
             if request.form.get("action") == "submit":
                 services.submit_for_review(need, current_user, acknowledged=_acknowledged())
             elif need.anonymous:
-                services.require_anonymity(need, current_user, acknowledged=_acknowledged())
+                anonymity.require_anonymity(need, current_user, acknowledged=_acknowledged())
         except NotAllowed:
             db.session.rollback()
             abort(403)
-        except services.IdentifyingText as exc:
+        except anonymity.IdentifyingText as exc:
             db.session.rollback()
             general, findings = apply_errors(form, exc), exc.findings
         except ValidationFailed as exc:
@@ -257,14 +259,14 @@ def edit(need_id: int):
             if request.form.get("action") == "submit" and need.status in ("draft", "returned"):
                 services.submit_for_review(need, current_user, acknowledged=_acknowledged())
             elif need.anonymous and (changed or _files(form.attachments)):
-                services.require_anonymity(need, current_user, acknowledged=_acknowledged())
+                anonymity.require_anonymity(need, current_user, acknowledged=_acknowledged())
         except (EditConflict, StaleDataError):  # stale form, or changed since it was read
             db.session.rollback()
             return _edit_conflict(need, form, "needs/edit.html")
         except NotAllowed:
             db.session.rollback()
             abort(403)
-        except services.IdentifyingText as exc:
+        except anonymity.IdentifyingText as exc:
             db.session.rollback()
             need = _need_or_404(need_id)
             general, findings = apply_errors(form, exc), exc.findings
@@ -309,11 +311,11 @@ def view(need_id: int):
 @login_required
 def versions(need_id: int):
     need = _need_or_404(need_id)
-    visible = services.versions_for(need, current_user)
+    visible = versions_for(need, current_user)
     terms = None if sees_owner(current_user, need) else identity.identifying_terms(need.owner_org)
     return render_template("needs/versions.html", need=need,
-                           diffs=list(reversed(services.version_diffs(need, visible, redact_terms=terms))),
-                           field_labels=services.field_labels(),
+                           diffs=list(reversed(version_diffs(need, visible, redact_terms=terms))),
+                           field_labels=field_labels(),
                            owner_name=owner_label(need, current_user, current_locale()))
 
 
@@ -346,7 +348,7 @@ def submit(need_id: int):
         abort(403)
     try:
         services.submit_for_review(need, current_user, acknowledged=_acknowledged())
-    except services.IdentifyingText as exc:
+    except anonymity.IdentifyingText as exc:
         db.session.rollback()
         need = _need_or_404(need_id)
         return render_template("needs/view.html", errors=[m for ms in exc.errors.values() for m in ms],
@@ -407,7 +409,7 @@ def review(need_id: int):
     general: list[str] = []
     if need.status != "review":
         if request.method == "POST":
-            return _view_page(need, 400, [services._state_error(need).errors[""][0]])
+            return _view_page(need, 400, [services.state_error(need).errors[""][0]])
         return redirect(url_for("needs.view", need_id=need.id))
     findings: list = []
     override_reason = (request.form.get("identity_override_reason") or "").strip()
@@ -433,7 +435,7 @@ def review(need_id: int):
             db.session.rollback()
             return _edit_conflict(need, form, "needs/review.html", return_form=return_form,
                                   owner_name=need.owner_org.display_name(current_locale()))
-        except services.IdentifyingText as exc:
+        except anonymity.IdentifyingText as exc:
             db.session.rollback()
             need = _need_or_404(need_id)
             general, findings = apply_errors(form, exc), exc.findings
@@ -467,8 +469,8 @@ def upload(need_id: int):
     try:
         services.attach_files(need, files, current_user)
         if need.anonymous and need.status != "draft":
-            services.require_anonymity(need, current_user, acknowledged=_acknowledged())
-    except services.IdentifyingText as exc:
+            anonymity.require_anonymity(need, current_user, acknowledged=_acknowledged())
+    except anonymity.IdentifyingText as exc:
         db.session.rollback()
         need = _need_or_404(need_id)
         return render_template("needs/view.html", errors=[m for ms in exc.errors.values() for m in ms],
