@@ -44,7 +44,7 @@ from oims.needs.search import refresh_search_text
 from oims.needs.uploads import clean_for_anonymity, delete_attachment, save_upload
 from oims.needs.validation import LIMITS, clean_need_data, too_long
 from oims.needs.versions import COORDINATOR_EDIT, EDIT_AFTER_PUBLISH, coordinator_edits, record_version
-from oims.policy import can_edit_need, can_manage_need, is_need_owner
+from oims.policy import can_edit_need, can_manage_need, is_need_owner, may_fulfil_need, may_withdraw_need
 
 MAX_ATTACHMENTS = 10
 
@@ -236,7 +236,7 @@ def return_need(need: Need, coordinator: User, comment: str) -> Need:
 
 
 def withdraw(need: Need, actor: User) -> Need:
-    _require(is_need_owner(actor, need) or actor.is_admin)
+    _require(may_withdraw_need(actor, need))
     if need.status not in WITHDRAWABLE_NEED_STATUSES:
         raise state_error(need)
     was_published = need.status == NeedStatus.PUBLISHED
@@ -250,7 +250,7 @@ def withdraw(need: Need, actor: User) -> Need:
 
 
 def mark_fulfilled(need: Need, actor: User) -> Need:
-    _require(is_need_owner(actor, need) or can_manage_need(actor, need))
+    _require(may_fulfil_need(actor, need))
     if need.status not in FULFILLABLE_NEED_STATUSES:
         raise state_error(need)
     claim_state(need, "status", need.status, NeedStatus.FULFILLED, stale_message,

@@ -8,7 +8,7 @@ from oims.extensions import db
 from oims.models import Need, NeedVersion, User
 from oims.models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
 from oims.needs.identity import redact
-from oims.policy import can_manage_need, is_need_owner
+from oims.policy import sees_need_history
 
 # Why a version was recorded (NeedVersion.reason).
 EDIT_AFTER_PUBLISH = "edit_after_publish"
@@ -29,7 +29,7 @@ def versions_for(need: Need, viewer: User) -> list[NeedVersion]:
     """Versions `viewer` may see: all for the owner and staff; for others
     only the changes made after publication."""
     versions = list(need.versions)
-    if is_need_owner(viewer, need) or can_manage_need(viewer, need):
+    if sees_need_history(viewer, need):
         return versions
     return [v for v in versions if v.reason == EDIT_AFTER_PUBLISH]
 
