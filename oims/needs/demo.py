@@ -42,7 +42,7 @@ def load_demo_needs(orgs, users) -> dict:
             continue
         org = orgs[row["owner"]]
         owner = _owner_user(users, org)
-        status = row["status"]
+        status = NeedStatus(row["status"])
         need = Need(owner_org_id=org.id, owner_org=org, created_by_id=owner.id, status=status, bureau=org.bureau,
                     anonymous=row["anonymous"], deadline=today + timedelta(days=row["deadline_days"]),
                     **{k: row[k] for k in ("title", "summary", "background", "sought", "budget", "desired_start")},
