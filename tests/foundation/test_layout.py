@@ -15,7 +15,9 @@ MAX_LINES = 400
 # Modules still over the limit, to be split (issue #14); the list only shrinks.
 TOO_LONG_FOR_NOW = {
     "oims/proposals/views.py",
-]
+}
+# Cycles still being broken (issue #14); the list only shrinks.
+CYCLES_FOR_NOW: list[set[str]] = []
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
