@@ -34,7 +34,6 @@ import filetype
 from flask import Response, abort, current_app, request, stream_with_context
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 
 from oims.core.exceptions import ValidationFailed
 from oims.extensions import db
@@ -116,21 +115,27 @@ def _mb_label(limit: int) -> str:
 
 def store_bytes(data: bytes, content_type: str) -> StoredFile:
     """The StoredFile holding `data`: an existing row with the same SHA-256, or a
-    new one (flushed). Rows are immutable, so sharing them is safe; a concurrent
-    transaction storing the same bytes first is caught by the unique SHA-256."""
+    new one. Rows are immutable, so sharing them is safe. A concurrent transaction
+    storing the same bytes is met with INSERT ... ON CONFLICT DO NOTHING
+    (PostgreSQL waits for it, then reads its row), not with a savepoint: on SQLite
+    a savepoint opened before any write would commit on release."""
     digest = hashlib.sha256(data).hexdigest()
-    found = db.session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
+    query = select(StoredFile).where(StoredFile.sha256 == digest)
+    found = db.session.scalar(query)
     if found is not None:
         return found
-    row = StoredFile(sha256=digest, size=len(data), content_type=content_type, data=data)
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        found = db.session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
-        if found is None:
-            raise
-        return found
+    values = {"sha256": digest, "size": len(data), "content_type": content_type, "data": data}
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        db.session.execute(insert(StoredFile).values(**values).on_conflict_do_nothing(index_elements=["sha256"]))
+        return db.session.scalars(query).one()
+    row = StoredFile(**values)
+    db.session.add(row)
+    db.session.flush()
     return row
 
 
