@@ -34,6 +34,7 @@ import filetype
 from flask import Response, abort, current_app, request, stream_with_context
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
 
 from oims.core.exceptions import ValidationFailed
 from oims.extensions import db
@@ -114,39 +115,49 @@ def _mb_label(limit: int) -> str:
 
 
 def store_bytes(data: bytes, content_type: str) -> StoredFile:
-    """The StoredFile holding `data`: an existing row with the same SHA-256, or a
-    new one. Rows are immutable, so sharing them is safe. A concurrent transaction
-    storing the same bytes is met with INSERT ... ON CONFLICT DO NOTHING
-    (PostgreSQL waits for it, then reads its row), not with a savepoint: on SQLite
-    a savepoint opened before any write would commit on release."""
+    """The StoredFile holding `data`: the existing row with the same SHA-256, or a
+    new one. Rows are immutable, so attachments may share them.
+
+    Safe against a concurrent transaction storing the same bytes or deleting the
+    row (`release_file`): the insert is INSERT ... ON CONFLICT DO NOTHING (not a
+    savepoint: on SQLite one opened before any write commits on release), and the
+    row is then read FOR KEY SHARE on PostgreSQL, so it cannot be deleted before
+    this transaction commits; on SQLite the insert already holds the write lock."""
     digest = hashlib.sha256(data).hexdigest()
-    query = select(StoredFile).where(StoredFile.sha256 == digest)
-    found = db.session.scalar(query)
-    if found is not None:
-        return found
     values = {"sha256": digest, "size": len(data), "content_type": content_type, "data": data}
     dialect = db.session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+    if dialect not in ("postgresql", "sqlite"):
+        found = db.session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
+        if found is None:
+            found = StoredFile(**values)
+            db.session.add(found)
+            db.session.flush()
+        return found
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    query = select(StoredFile).where(StoredFile.sha256 == digest).with_for_update(key_share=True)
+    for _attempt in range(3):
         db.session.execute(insert(StoredFile).values(**values).on_conflict_do_nothing(index_elements=["sha256"]))
-        return db.session.scalars(query).one()
-    row = StoredFile(**values)
-    db.session.add(row)
-    db.session.flush()
-    return row
+        found = db.session.scalar(query)
+        if found is not None:
+            return found
+    raise RuntimeError("could not store a file: its row kept being deleted")
 
 
 def release_file(file_id: int | None) -> None:
     """Delete the StoredFile `file_id` if no attachment refers to it any more
-    (call after the referring rows are flushed). The foreign key keeps a row
-    that another transaction has just started to use."""
+    (call after the referring rows are flushed). If another transaction has just
+    started to use it, the foreign key refuses the delete and the row stays."""
     if file_id is None:
         return
-    db.session.execute(StoredFile.__table__.delete().where(
-        StoredFile.id == file_id, ~exists().where(Attachment.file_id == file_id)))
+    try:
+        with db.session.begin_nested():
+            db.session.execute(StoredFile.__table__.delete().where(
+                StoredFile.id == file_id, ~exists().where(Attachment.file_id == file_id)))
+    except IntegrityError:
+        pass
 
 
 def file_bytes(att: Attachment) -> bytes | None:

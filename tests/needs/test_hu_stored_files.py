@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy import text as sa_text
 
 from oims.models import Attachment, Need, Proposal, StoredFile
 from oims.needs import uploads
@@ -168,3 +169,112 @@ def test_large_files_are_sent_in_pieces(app, client, db, factory, monkeypatch):
     resp = client.get(f"/needs/attachments/{att.id}")
     assert resp.status_code == 200 and resp.is_streamed
     assert int(resp.headers["Content-Length"]) == len(body) and resp.data == body
+
+
+def _wait_until_blocked(db, pid_holder: dict) -> None:
+    """Until the other thread's statement waits for a lock this transaction holds (PostgreSQL)."""
+    import time
+
+    deadline = time.monotonic() + 10
+    with db.engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            if pid_holder.get("pid") and watcher.execute(sa_text(
+                    "SELECT cardinality(pg_blocking_pids(:pid)) > 0"), {"pid": pid_holder["pid"]}).scalar():
+                return
+            if pid_holder.get("done"):
+                raise AssertionError("the other transaction did not wait")
+            time.sleep(0.02)
+    raise AssertionError("the other transaction never blocked")
+
+
+def _in_thread(app, work):
+    import threading
+
+    state: dict = {}
+
+    def run():
+        from oims.extensions import db as _db
+
+        with app.app_context():
+            try:
+                state["pid"] = _db.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                work(_db)
+                _db.session.commit()
+            except BaseException as exc:  # reported by the test
+                state["error"] = exc
+            finally:
+                state["done"] = True
+                _db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, state
+
+
+def _pg_only(db):
+    import pytest
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks between transactions: PostgreSQL (SQLite serialises writers)")
+
+
+def test_deleting_the_last_user_while_another_transaction_shares_the_bytes(app, db, factory):
+    """B reuses the stored bytes (and holds them FOR KEY SHARE); A removes the last
+    other attachment meanwhile: A waits, the foreign key refuses its delete, the bytes stay."""
+    _pg_only(db)
+    owner = factory.user("need_owner")
+    need = factory.need(owner=owner, status="draft")
+    first = uploads.store_bytes(PDF, "application/pdf")
+    old = Attachment(need_id=need.id, filename="a.pdf", file_id=first.id, content_type="application/pdf",
+                     size=first.size, sha256=first.sha256, uploaded_by_id=owner.id)
+    db.session.add(old)
+    db.session.commit()
+    old_id, file_id = old.id, first.id
+
+    shared = uploads.store_bytes(PDF, "application/pdf")  # B: the same row, locked until B commits
+    assert shared.id == file_id
+    db.session.add(Attachment(need_id=need.id, filename="b.pdf", file_id=shared.id, content_type="application/pdf",
+                              size=shared.size, sha256=shared.sha256, uploaded_by_id=owner.id))
+    db.session.flush()
+    thread, state = _in_thread(app, lambda s: uploads.delete_attachment(s.session.get(Attachment, old_id)))
+    _wait_until_blocked(db, state)
+    db.session.commit()
+    thread.join(10)
+    assert state.get("done") and "error" not in state, state.get("error")
+    db.session.expire_all()
+    assert _stored(db) == [hashlib.sha256(PDF).hexdigest()]
+    [left] = db.session.scalars(select(Attachment)).all()
+    assert left.file_id == file_id and uploads.file_bytes(left) == PDF
+
+
+def test_storing_bytes_another_transaction_is_deleting(app, db, factory):
+    """A deletes the bytes' last attachment and row (not committed); B stores the
+    same bytes: B waits, then stores them anew; nothing dangles."""
+    _pg_only(db)
+    owner = factory.user("need_owner")
+    need = factory.need(owner=owner, status="draft")
+    first = uploads.store_bytes(PDF, "application/pdf")
+    old = Attachment(need_id=need.id, filename="a.pdf", file_id=first.id, content_type="application/pdf",
+                     size=first.size, sha256=first.sha256, uploaded_by_id=owner.id)
+    db.session.add(old)
+    db.session.commit()
+    old_id, need_id, owner_id, first_id = old.id, need.id, owner.id, first.id
+
+    # A in this thread: delete, not committed yet. B in another thread: store the same bytes.
+    uploads.delete_attachment(db.session.get(Attachment, old_id))
+
+    def store(s):
+        row = uploads.store_bytes(PDF, "application/pdf")
+        s.session.add(Attachment(need_id=need_id, filename="b.pdf", file_id=row.id, content_type="application/pdf",
+                                 size=row.size, sha256=row.sha256, uploaded_by_id=owner_id))
+        s.session.flush()
+
+    thread, state = _in_thread(app, store)
+    _wait_until_blocked(db, state)
+    db.session.commit()
+    thread.join(10)
+    assert state.get("done") and "error" not in state, state.get("error")
+    db.session.expire_all()
+    [left] = db.session.scalars(select(Attachment)).all()
+    assert left.file_id is not None and left.file_id != first_id and uploads.file_bytes(left) == PDF
+    assert _stored(db) == [hashlib.sha256(PDF).hexdigest()]
