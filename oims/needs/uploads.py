@@ -297,7 +297,7 @@ def send_attachment(att: Attachment, viewer: User):
     if meta is None:
         abort(404)
     file_id, digest, size = meta
-    if request.if_none_match.contains(digest):
+    if request.if_none_match.contains_weak(digest):
         response = Response(status=304)
     elif size <= CHUNK_BYTES:
         response = Response(db.session.scalar(select(StoredFile.data).where(StoredFile.id == file_id)))
