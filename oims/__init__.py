@@ -21,8 +21,9 @@ def create_app(config: dict | None = None) -> Flask:
     """Application factory.
 
     `config` overrides what the environment gives (tests pass their own
-    mapping); the instance folder holds the SQLite file, secret key, uploads
-    and the matcher's index unless configured otherwise.
+    mapping); the instance folder holds only the SQLite file and the secret key
+    unless configured otherwise — uploaded files and the matcher's vectors live
+    in the database, so any number of hosts can serve the same data.
     """
     app = Flask(
         __name__,
