@@ -15,7 +15,7 @@ MAX_LINES = 400
 # Modules still over the limit, to be split (issue #14); the list only shrinks.
 TOO_LONG_FOR_NOW = {
     "oims/api/openapi.py", "oims/api/views.py", "oims/brokerage/services.py", "oims/brokerage/views.py",
-    "oims/matcher/service.py", "oims/needs/services.py", "oims/needs/views.py", "oims/proposals/views.py",
+    "oims/matcher/service.py", "oims/needs/services.py", "oims/needs/views.py",
 }
 # Cycles still being broken (issue #14); the list only shrinks.
 CYCLES_FOR_NOW = [
