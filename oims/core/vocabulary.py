@@ -89,3 +89,7 @@ FORWARDED_STAGES = (
 ROLES: tuple[Role, ...] = tuple(Role)
 #: Bureau staff: they review needs, screen proposals and see every case of their bureau.
 STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN)
+#: Stages in which the proposer may still edit its proposal (before the deadline).
+PROPOSER_EDITABLE_STAGES = (ProposalStage.DRAFT, ProposalStage.SUBMITTED)
+#: Stages of a case that is over: ended, declined or withdrawn (no follow-up check-ins).
+CLOSED_STAGES = (ProposalStage.ENDED, *INACTIVE_STAGES)
