@@ -13,6 +13,7 @@ from oims.audit.log import audit
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.mail import notify
 from oims.core.timeutil import today_local
+from oims.core.vocabulary import CLOSED_STAGES, Party, Role
 from oims.extensions import db
 from oims.models import CheckIn, Meeting, Need, Proposal, User
 from oims.models.base import utcnow
@@ -23,7 +24,6 @@ from oims.proposals import workflow
 TOKEN_SALT = "oims-checkin"
 TOKEN_MAX_AGE = 60 * 24 * 3600  # a link works for 60 days
 ANSWER_WITHIN = timedelta(days=7)  # unanswered after this: the case shows as stalled
-CLOSED_STAGES = ("ended", "declined", "withdrawn")
 MAX_NOTE = 2000
 
 
@@ -51,7 +51,7 @@ def read_token(token: str) -> tuple[CheckIn, User] | None:
     if checkin is None or user is None or not user.is_active:
         return None
     proposal = db.session.get(Proposal, checkin.proposal_id)
-    if proposal_role(user, proposal) not in ("proposer", "owner"):
+    if proposal_role(user, proposal) not in (Party.PROPOSER, Party.OWNER):
         return None
     return checkin, user
 
@@ -88,8 +88,8 @@ def parties(proposal: Proposal) -> list[User]:
     need = db.session.get(Need, proposal.need_id)
     return list(db.session.scalars(select(User).where(
         User.status == "active",
-        ((User.organisation_id == proposal.org_id) & (User.role == "proposer"))
-        | ((User.organisation_id == need.owner_org_id) & (User.role.in_(("need_owner", "proposer")))))
+        ((User.organisation_id == proposal.org_id) & (User.role == Role.PROPOSER))
+        | ((User.organisation_id == need.owner_org_id) & (User.role.in_((Role.NEED_OWNER, Role.PROPOSER)))))
         .order_by(User.id)))
 
 
@@ -119,7 +119,7 @@ def answer_checkin(checkin: CheckIn, *, actor: User, answer: str, note: str = ""
     contract, ended), as far as the workflow allows from where the case is."""
     proposal = db.session.get(Proposal, checkin.proposal_id)
     role = proposal_role(actor, proposal)
-    if role not in ("proposer", "owner"):
+    if role not in (Party.PROPOSER, Party.OWNER):
         raise NotAllowed()
     note = (note or "").strip()
     errors: dict[str, list[str]] = {}
