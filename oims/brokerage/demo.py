@@ -71,7 +71,7 @@ def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:
                 counts["invitations"] += 1
         # An invitation that became a proposal: the first submitted proposal of every other need.
         if n_index % 2 == 0:
-            prop = db.session.scalar(select(Proposal).where(Proposal.need_id == need.id, Proposal.stage != "draft")
+            prop = db.session.scalar(select(Proposal).where(Proposal.need_id == need.id, Proposal.stage != ProposalStage.DRAFT)
                                      .order_by(Proposal.id).limit(1))
             if prop is not None and prop.invitation_id is None:
                 inv = Invitation(need_id=need.id, org_id=prop.org_id, coordinator_id=coordinator.id,

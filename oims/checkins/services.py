@@ -13,7 +13,7 @@ from oims.audit.log import audit
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.mail import notify
 from oims.core.timeutil import today_local
-from oims.core.vocabulary import CLOSED_STAGES, Party, Role
+from oims.core.vocabulary import CLOSED_STAGES, Party, ProposalStage, Role
 from oims.extensions import db
 from oims.models import CheckIn, Meeting, Need, Proposal, User
 from oims.models.base import utcnow
@@ -28,9 +28,11 @@ MAX_NOTE = 2000
 
 
 def answer_labels() -> dict[str, str]:
-    return {"continuing": _("Still talking; no NDA or PoC yet"), "nda": _("We signed an NDA"),
-            "poc": _("A PoC is under way"), "contract": _("We agreed joint development or a contract"),
-            "ended": _("It did not continue")}
+    # Every answer but "continuing" is the stage the case moves to (as far as the workflow allows).
+    return {"continuing": _("Still talking; no NDA or PoC yet"), ProposalStage.NDA: _("We signed an NDA"),
+            ProposalStage.POC: _("A PoC is under way"),
+            ProposalStage.CONTRACT: _("We agreed joint development or a contract"),
+            ProposalStage.ENDED: _("It did not continue")}
 
 
 def _serializer() -> URLSafeTimedSerializer:

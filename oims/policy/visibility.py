@@ -27,7 +27,7 @@ from oims.core.vocabulary import (
     Role,
 )
 from oims.extensions import db
-from oims.models import Need, Proposal, User
+from oims.models import AuditLog, ImportJob, Meeting, Need, Organisation, Proposal, User
 
 __all__ = [
     "PUBLIC_NEED_STATUSES",
@@ -246,8 +246,6 @@ def visible_reasons(user: User | None, proposal: Proposal, reasons, parts) -> li
 
 def import_job_filter(user: User):
     """SQL condition on ImportJob: the jobs `user` may see and run."""
-    from oims.models import ImportJob
-
     if user.is_admin:
         return ImportJob.id.isnot(None)
     if user.is_coordinator:
@@ -266,8 +264,6 @@ def audit_filter(user: User):
     all; a coordinator only entries about its own bureau's objects (needs,
     proposals and meetings to its needs, its organisations and their users,
     its import jobs); nobody else browses the trail."""
-    from oims.models import AuditLog, ImportJob, Meeting, Organisation
-
     if user.is_admin:
         return AuditLog.id.isnot(None)
     if not user.is_coordinator:
@@ -287,8 +283,6 @@ def audit_filter(user: User):
 def owner_view_filter(user: User):
     """SQL condition on AuditLog: the owner's views of the proposals forwarded
     to `user`'s organisation (what a need owner may see of the trail)."""
-    from oims.models import AuditLog
-
     forwarded = select(Proposal.id).where(
         Proposal.need_id.in_(select(Need.id).where(Need.owner_org_id == user.organisation_id)),
         Proposal.forwarded_at.isnot(None))
