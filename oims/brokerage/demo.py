@@ -16,8 +16,17 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from oims.core.reference import PROPOSER_KINDS
-from oims.core.vocabulary import INACTIVE_STAGES, OUTCOME_STAGES, NeedStatus, Party, ProposalStage, Role
+from oims.core.vocabulary import (
+    INACTIVE_STAGES,
+    OUTCOME_STAGES,
+    STAFF_ROLES,
+    NeedStatus,
+    Party,
+    ProposalStage,
+    Role,
+)
 from oims.extensions import db
+from oims.matcher import service as ms
 from oims.models import Invitation, Meeting, MeetingSlot, Need, Organisation, Proposal, ThreadMessage, User
 from oims.models.base import utcnow
 
@@ -32,7 +41,7 @@ _STALL_STAGES = (ProposalStage.SHORTLISTED, ProposalStage.MET)
 
 
 def _staff(users: dict[str, User], bureau: str) -> User | None:
-    for role in (Role.COORDINATOR, Role.ADMIN):
+    for role in STAFF_ROLES:
         for user in users.values():
             if user.role == role and user.organisation.bureau == bureau:
                 return user
@@ -150,8 +159,6 @@ def _demo_meeting(prop: Proposal, owner: User, proposer: User, i: int, now) -> M
 
 def _index() -> dict:
     """End the demo with the matcher indexed (when matching is enabled)."""
-    from oims.matcher import service as ms
-
     svc = ms.service()
     if not svc.enabled:
         return {}

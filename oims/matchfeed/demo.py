@@ -19,6 +19,7 @@ from oims.matchfeed.alerts import set_subscription
 from oims.models import Invitation, Judgment, MatchSubscription, Need, Organisation, Proposal, User
 
 log = logging.getLogger(__name__)
+#: Demo cases whose owner asked for a meeting count as a "meeting" judgment (ended ones are left out).
 MEETING_OR_LATER = (ProposalStage.MEETING_REQUESTED, ProposalStage.MEETING_SCHEDULED, ProposalStage.MET,
                     *NDA_STAGES)
 

@@ -8,7 +8,7 @@ block, written once (the JSON API has its twin in `oims.api.auth`):
         lambda: services.withdraw_proposal(proposal, actor=current_user, note=form.note.data),
         success=_("Your proposal was withdrawn."),
         redirect_to=url_for("proposals.view", proposal_id=proposal.id),
-        on_invalid=lambda errors, status: _render_view(proposal, status, general_errors=errors),
+        on_invalid=lambda errors, status: render_view(proposal, status, general_errors=errors),
         form=form,
     )
 

@@ -76,7 +76,7 @@ def _events(pid):
 
 @pytest.mark.parametrize("round_", range(3))
 def test_withdraw_races_forward(app, db, factory, parties, round_):
-    from oims.brokerage.services import forward_shortlist
+    from oims.brokerage.shortlist import forward_shortlist
     from oims.proposals.services import withdraw_proposal
 
     _owner, proposer, coord, need = parties
