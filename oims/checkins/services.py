@@ -13,7 +13,7 @@ from oims.audit.log import audit
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.mail import notify
 from oims.core.timeutil import today_local
-from oims.core.vocabulary import CLOSED_STAGES, Party, ProposalStage, Role
+from oims.core.vocabulary import CLOSED_STAGES, AccountStatus, Party, ProposalStage, Role
 from oims.extensions import db
 from oims.models import CheckIn, Meeting, Need, Proposal, User
 from oims.models.base import utcnow
@@ -89,7 +89,7 @@ def parties(proposal: Proposal) -> list[User]:
     """The active users of the proposing organisation and of the need's owner."""
     need = db.session.get(Need, proposal.need_id)
     return list(db.session.scalars(select(User).where(
-        User.status == "active",
+        User.status == AccountStatus.ACTIVE,
         ((User.organisation_id == proposal.org_id) & (User.role == Role.PROPOSER))
         | ((User.organisation_id == need.owner_org_id) & (User.role.in_((Role.NEED_OWNER, Role.PROPOSER)))))
         .order_by(User.id)))

@@ -10,7 +10,7 @@ from oims.auth import services as auth_services
 from oims.core import reference as ref
 from oims.core.concurrency import check_version
 from oims.core.mail import notify
-from oims.core.vocabulary import Role
+from oims.core.vocabulary import AccountStatus, Role
 from oims.extensions import db
 from oims.models import Organisation, OrgJoinRequest, User
 from oims.orgs.forms import OrganisationForm, StaffUserForm
@@ -151,7 +151,7 @@ def _may_approve_org(user, org: Organisation) -> bool:
 @bp.get("/pending")
 @staff_required
 def pending():
-    q = select(Organisation).where(Organisation.status == "pending")
+    q = select(Organisation).where(Organisation.status == AccountStatus.PENDING)
     if not current_user.is_admin:
         q = q.where(Organisation.bureau == current_user.bureau)
     items = db.session.scalars(q.order_by(Organisation.created_at, Organisation.id)).all()
@@ -167,7 +167,7 @@ def approve(org_id: int):
     if not org.is_pending:
         flash(_("This organisation is not waiting for approval."), "warning")
         return redirect(url_for("orgs.pending"))
-    org.status = "active"
+    org.status = AccountStatus.ACTIVE
     audit(current_user, "org.approved", org)
     for member in db.session.scalars(select(User).where(User.organisation_id == org.id, User.is_org_admin.is_(True))):
         notify(member, "org_approved", lambda: _("Your organisation %(org)s was approved: you can now propose.",

@@ -19,7 +19,15 @@ from oims.audit.log import audit
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.mail import notify
 from oims.core.reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
-from oims.core.vocabulary import INACTIVE_STAGES, PROPOSER_EDITABLE_STAGES, NeedStatus, Party, ProposalStage, Role
+from oims.core.vocabulary import (
+    INACTIVE_STAGES,
+    PROPOSER_EDITABLE_STAGES,
+    AccountStatus,
+    NeedStatus,
+    Party,
+    ProposalStage,
+    Role,
+)
 from oims.extensions import db
 from oims.models import Attachment, Need, Organisation, Proposal, User
 from oims.models.base import utcnow
@@ -327,7 +335,7 @@ def proposal_attachments(proposal: Proposal) -> list[Attachment]:
 def bureau_coordinators(bureau: str) -> list[User]:
     return list(db.session.scalars(
         select(User).join(Organisation, User.organisation_id == Organisation.id)
-        .where(User.role == Role.COORDINATOR, User.status == "active", Organisation.bureau == bureau)
+        .where(User.role == Role.COORDINATOR, User.status == AccountStatus.ACTIVE, Organisation.bureau == bureau)
         .order_by(User.id)))
 
 

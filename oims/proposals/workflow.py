@@ -19,7 +19,7 @@ from oims.core.concurrency import claim_state
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.mail import notify
 from oims.core.reference import DECLINE_REASON_BY_CODE
-from oims.core.vocabulary import Party, ProposalStage
+from oims.core.vocabulary import AccountStatus, Party, ProposalStage
 from oims.extensions import db
 from oims.models import Proposal, ProposalEvent, User
 from oims.models.base import utcnow
@@ -107,7 +107,7 @@ def _stale_message(current: str | None) -> str:
 
 def _tell_proposer(proposal: Proposal, to_stage: str, note: str) -> None:
     recipients = db.session.scalars(select(User).where(
-        User.organisation_id == proposal.org_id, User.status == "active")).all()
+        User.organisation_id == proposal.org_id, User.status == AccountStatus.ACTIVE)).all()
     reason = ""
     if to_stage == ProposalStage.DECLINED and proposal.decline_reason in DECLINE_REASON_BY_CODE:
         reason = DECLINE_REASON_BY_CODE[proposal.decline_reason]
