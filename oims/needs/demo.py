@@ -12,7 +12,9 @@ from oims.demo import data
 from oims.extensions import db
 from oims.models import Need, NeedVersion
 from oims.models.base import utcnow
-from oims.needs.services import assign_alias, refresh_search_text
+from oims.needs.aliases import assign_alias
+from oims.needs.search import refresh_search_text
+from oims.needs.versions import COORDINATOR_EDIT, EDIT_AFTER_PUBLISH
 
 RETURN_COMMENT = ("センサの設置方法と安全基準の確認範囲が読み取りにくいため、"
                   "「求める技術」に想定する設置箇所数と評価期間を追記してください。")
@@ -70,7 +72,7 @@ def load_demo_needs(orgs, users) -> dict:
                 snap = need.snapshot()
                 snap["summary"] = need.summary + DIRECT_CONTACT
                 db.session.add(NeedVersion(need=need, version=need.version, snapshot=snap,
-                                           changed_by_id=coordinator.id, reason="coordinator_edit",
+                                           changed_by_id=coordinator.id, reason=COORDINATOR_EDIT,
                                            created_at=need.published_at - timedelta(hours=2)))
                 need.version += 1
             # ... and some owners extended the deadline after publication.
@@ -78,7 +80,7 @@ def load_demo_needs(orgs, users) -> dict:
                 snap = need.snapshot()
                 snap["deadline"] = (need.deadline - timedelta(days=14)).isoformat()
                 db.session.add(NeedVersion(need=need, version=need.version, snapshot=snap,
-                                           changed_by_id=owner.id, reason="edit_after_publish",
+                                           changed_by_id=owner.id, reason=EDIT_AFTER_PUBLISH,
                                            created_at=need.published_at + timedelta(hours=30)))
                 need.version += 1
     db.session.flush()

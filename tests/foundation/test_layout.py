@@ -13,14 +13,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "oims"
 TOP_LEVEL = {"__init__.py", "cli.py", "config.py", "extensions.py", "i18n_tool.py"}
 MAX_LINES = 400
 # Modules still over the limit, to be split (issue #14); the list only shrinks.
-TOO_LONG_FOR_NOW = {
-    "oims/needs/services.py",
-    "oims/needs/views.py",
-}
+TOO_LONG_FOR_NOW: set[str] = set()
 # Cycles still being broken (issue #14); the list only shrinks.
-CYCLES_FOR_NOW = [
-    {"oims.needs.identity", "oims.needs.search", "oims.needs.services", "oims.needs.versions"},
-]
+CYCLES_FOR_NOW: list[set[str]] = []
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
