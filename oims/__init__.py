@@ -178,15 +178,14 @@ def _register_panels(app: Flask) -> None:
 
 
 def _register_listeners(app: Flask) -> None:
-    """ORM events: the matcher's change log, the KPI cache's invalidation and
-    upload files that follow their transaction. Each registers once per process."""
+    """ORM events: the matcher's change log and the KPI cache's invalidation
+    (uploaded files are rows, so they follow their transaction without one).
+    Each registers once per process."""
     from oims.insight import cache as kpi_cache
     from oims.matcher import events as matcher_events
-    from oims.needs import uploads
 
     matcher_events.register_events()
     kpi_cache.register_events()
-    uploads.register_events()
 
 
 def _register_cli(app: Flask) -> None:
