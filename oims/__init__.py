@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from oims.matchfeed import views as matchfeed
     from oims.needs import views as needs
     from oims.orgs import views as orgs
+    from oims.proposals import stages as proposal_stages  # noqa: F401 - routes on the proposals blueprint
     from oims.proposals import views as proposals
     from oims.ratings import views as ratings
 
