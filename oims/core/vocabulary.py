@@ -109,3 +109,13 @@ LIVE_CASE_STAGES = (
 OPEN_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.REVIEW, NeedStatus.RETURNED, NeedStatus.PUBLISHED)
 #: Account statuses that end every way in (sign-in, reset links); the account stays for the records.
 CLOSED_ACCOUNT_STATUSES = (AccountStatus.DISABLED, AccountStatus.DELETED)
+#: Statuses from which the owner may submit a need for review.
+SUBMITTABLE_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.RETURNED)
+#: Statuses from which a need may be withdrawn (by its owner or an admin).
+WITHDRAWABLE_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.REVIEW, NeedStatus.RETURNED, NeedStatus.PUBLISHED)
+#: Statuses in which a need may be marked fulfilled: published, or closed at its deadline.
+FULFILLABLE_NEED_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.CLOSED)
+#: Stages in which the proposer may still edit its proposal (before the deadline).
+PROPOSER_EDITABLE_STAGES = (ProposalStage.DRAFT, ProposalStage.SUBMITTED)
+#: Stages of a case that is over: ended, declined or withdrawn (no follow-up check-ins).
+CLOSED_STAGES = (ProposalStage.ENDED, *INACTIVE_STAGES)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from oims.models.base import utcnow
-from oims.needs.services import refresh_search_text
+from oims.needs.search import refresh_search_text
 
 
 def _titles(resp) -> list[str]:
@@ -122,7 +122,7 @@ def test_new_since_last_visit(people, as_user, factory, db):
 
 
 def test_search_service_directly(people, catalogue):
-    from oims.needs.services import search_needs
+    from oims.needs.search import search_needs
 
     page = search_needs(people.proposer, "軽量化", {"partnership": "joint_rnd"}, "newest", 1)
     assert [n.title for n in page.items] == ["車体の軽量化部材"] and page.total == 1
