@@ -120,12 +120,11 @@ def measure(part: str, env: BenchEnv, info: dict, samples: int, profile: bool, e
         deadline = time.monotonic() + 300
         while not ms.service().mirror.loaded and time.monotonic() < deadline:
             time.sleep(0.2)
-        started: list[float] = []
         event.listen(db.engine, "before_cursor_execute",
-                     lambda conn, cur, stmt, *a: started.append(time.perf_counter()))
+                     lambda conn, cur, stmt, *a: conn.info.setdefault("t0", []).append(time.perf_counter()))
         event.listen(db.engine, "after_cursor_execute",
                      lambda conn, cur, stmt, *a: statements.append(
-                         f"{(time.perf_counter() - started.pop()) * 1000:6.1f} ms  {stmt}"))
+                         f"{(time.perf_counter() - conn.info['t0'].pop()) * 1000:6.1f} ms  {stmt}"))
     client = app.test_client()
     _login(client, info["coord"])
     for url in info["urls"]:  # warm: templates compiled, ranked lists cached

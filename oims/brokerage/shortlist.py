@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, inspect, select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from oims.audit.log import audit
 from oims.brokerage.services import active_users, judged, link, ui_locale
@@ -23,7 +24,7 @@ from oims.core.vocabulary import INACTIVE_STAGES, SHORTLISTABLE_STAGES, NeedStat
 from oims.extensions import db
 from oims.matcher import service as ms
 from oims.matcher.bands import Calibrated, calibrate
-from oims.models import Invitation, Need, Organisation, Proposal, User
+from oims.models import Invitation, Need, Organisation, Proposal, ProposalEvent, User
 from oims.models.base import utcnow
 from oims.policy import owner_label, proposal_filter, visible_reasons
 from oims.proposals.workflow import change_stage
@@ -78,8 +79,17 @@ def _rows(user: User, order: list[int], hits: dict, start: int = 0) -> list[Rank
     if not order:
         return []
     props = {p.id: p for p in db.session.scalars(
-        select(Proposal).where(Proposal.id.in_(order))
-        .options(joinedload(Proposal.org), selectinload(Proposal.events))).unique()}
+        select(Proposal).where(Proposal.id.in_(order)).options(joinedload(Proposal.org))).unique()}
+    # Staged disclosure reads the events of proposals with sections kept until the NDA:
+    # theirs in one query, and none when the page has no such proposal (most pages).
+    staged = [p for p in props.values() if p.after_nda and "events" not in inspect(p).dict]
+    if staged:
+        events: dict[int, list] = {p.id: [] for p in staged}
+        for e in db.session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id.in_(list(events)))
+                                    .order_by(ProposalEvent.id)):
+            events[e.proposal_id].append(e)
+        for p in staged:
+            set_committed_value(p, "events", events[p.id])
     rows = []
     for pos, pid in enumerate(order, start):
         proposal = props.get(pid)
@@ -169,11 +179,9 @@ def recommendation_page(need: Need, filters: dict | None, page: int, per_page: i
     results = ms.recommend_orgs(need, filters=filters, exclude_ids=proposed | {need.owner_org_id}, k=k)
     if results is None:
         return None
-    ids = [r.id for r in results]
-    proposers = set(db.session.scalars(select(Organisation.id).where(
-        Organisation.id.in_(ids), Organisation.kind.in_(PROPOSER_KINDS)))) if ids else set()
-    ranked = [r for r in results if r.id in proposers]
-    out = ListPage(ranked, page, per_page)
+    # The orgs collection holds proposing organisations only; one whose kind changed
+    # since it was indexed is left out below (its number skipped until the index follows).
+    out = ListPage(list(results), page, per_page)
     start = (out.page - 1) * per_page
     wanted = {r.id for r in out.items} | set(also_load)
     orgs = {o.id: o for o in db.session.scalars(
@@ -183,7 +191,7 @@ def recommendation_page(need: Need, filters: dict | None, page: int, per_page: i
     invited = {i.org_id: i for i in invitations}
     out.items = [Recommendation(orgs[r.id], pos + 1, r.score, r.reasons, invited.get(r.id),
                                 calibrate(r, kind="orgs"))
-                 for pos, r in enumerate(out.items, start) if r.id in orgs]
+                 for pos, r in enumerate(out.items, start) if r.id in orgs and orgs[r.id].kind in PROPOSER_KINDS]
     out.orgs = orgs
     return out
 

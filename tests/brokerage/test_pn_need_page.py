@@ -75,12 +75,18 @@ def test_second_page_shows_the_rest_and_the_shortlist_works_across_pages(client,
     assert db.session.get(Proposal, on_2[0]).stage == "shortlisted"
 
 
+# In tests the index follows the change log inline before each search (in production a
+# background thread does it): those reads depend on what was logged meanwhile, not on the page.
+FOLLOWER_READS = ("SELECT match_cursor.name", "SELECT match_change.id, match_change.origin")
+
+
 @contextmanager
 def _counting(engine):
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args):
-        statements.append(statement)
+        if not statement.lstrip().startswith(FOLLOWER_READS):
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
     try:
@@ -107,6 +113,8 @@ def test_sql_statements_do_not_grow_with_the_proposals(matching_app, factory):
 
         def statements() -> tuple[int, str]:
             assert client.get(url).status_code == 200  # the index follows the new rows; lists cached
+            # The test's session outlives requests: start the counted one as a request's fresh session would.
+            _db.session.expire_all()
             with _counting(_db.engine) as seen:
                 html = client.get(url).get_data(as_text=True)
             return len(seen), html
