@@ -289,8 +289,12 @@ class ServerCpu:
         return tuple(sum(v - b.get(pid, 0.0) for pid, v in a.items()) for b, a in zip(before, after, strict=True))
 
 
-def measure(session, url: str, samples: int, before=None, cpu: ServerCpu | None = None) -> tuple[list[float], str]:
-    session.get(url, timeout=120)  # warm-up (template compilation, caches)
+def measure(session, url: str, samples: int, before=None, cpu: ServerCpu | None = None,
+            warm_up: int = 3) -> tuple[list[float], str]:
+    # Warm-up (template compilation, caches) of every worker: sequential requests
+    # go to whichever worker wakes first, so a few per worker.
+    for _ in range(warm_up):
+        session.get(url, timeout=120)
     out = []
     start = cpu.snapshot() if cpu else None
     for _ in range(samples):
@@ -448,7 +452,7 @@ def main() -> None:
         cpu = ServerCpu(server, env)
         print(f"[pages] load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}")
         for label, session, path, target in cases:
-            times, note = measure(session, server.base + path, args.samples, cpu=cpu)
+            times, note = measure(session, server.base + path, args.samples, cpu=cpu, warm_up=2 * args.workers + 1)
             verdict = ""
             if target:
                 p95 = percentile(times, 95) * 1000
