@@ -126,7 +126,10 @@ def seed(app, needs: int, proposals_per_need: int, heavy: int, seed_: int = 7) -
                               "title": f"{rng.choice(WORDS)}による提案{total}", "summary": _sentence(rng),
                               "solution": _sentence(rng), "track_record": "量産実績あり", "stage": stage,
                               "submitted_at": now, "forwarded_at": now if stage == "shortlisted" else None,
-                              "answers": [], "receipt_hash": "x" * 64})
+                              "answers": [], "receipt_hash": "x" * 64,
+                              # a tenth of the shortlisted cases stalled (the coordinator's dashboard lists them)
+                              "last_activity_at": now - timedelta(days=45) if stage == "shortlisted" and total % 10 == 0
+                              else now})
                 total += 1
             if len(batch) >= 5000:
                 db.session.execute(insert(Proposal), batch)
