@@ -6,13 +6,11 @@ firm's proposal (to its competitors)."""
 from __future__ import annotations
 
 import hashlib
-import secrets
-from pathlib import Path
 
 import pytest
-from flask import current_app
 
 from oims.models import Attachment, Notification
+from oims.needs.uploads import store_bytes
 
 from ..factories import login
 from .world import PNG, api_token_for
@@ -31,11 +29,8 @@ def scene(db, factory):
     p2 = factory.user("proposer", name="競合 二郎")
     unforwarded = factory.proposal(need, proposer=p1, stage="submitted", title=SECRET_PROPOSAL)
     coord_other = factory.user("coordinator", prefecture="27")
-    stored = secrets.token_hex(16) + ".png"
-    folder = Path(current_app.config["OIMS_UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / stored).write_bytes(PNG)
-    att = Attachment(need_id=need.id, filename=f"{SECRET_FIRM}_仕様書.png", stored_name=stored,
+    stored = store_bytes(PNG, "image/png")
+    att = Attachment(need_id=need.id, filename=f"{SECRET_FIRM}_仕様書.png", file_id=stored.id,
                      content_type="image/png", size=len(PNG), sha256=hashlib.sha256(PNG).hexdigest(),
                      uploaded_by_id=owner.id)
     db.session.add_all([att, Notification(user_id=p1.id, kind="x", text="提案を受け付けました")])
