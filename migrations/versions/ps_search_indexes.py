@@ -7,13 +7,13 @@ for terms of three or more characters, Japanese included; it exists on
 PostgreSQL only (SQLite has no trigram index and keeps scanning).
 
 Revision ID: ps_search_indexes
-Revises: h13_themed_calls
+Revises: hu_stored_files
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "ps_search_indexes"
-down_revision = "h13_themed_calls"
+down_revision = "hu_stored_files"
 branch_labels = None
 depends_on = None
 
