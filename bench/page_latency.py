@@ -473,6 +473,10 @@ def main() -> None:
         server.stop()
         if not args.keep:
             env.drop()
+        elif args.reuse:  # the database stays; this run's instance folder and logs do not
+            import shutil
+
+            shutil.rmtree(env.workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
