@@ -139,7 +139,7 @@ def test_upload_refused_for_others(people, as_user, factory, db):
 
 
 def test_jpeg_exif_is_stripped(people, as_user, factory, db):
-    from .h5_files import jpeg_with_exif
+    from .identifying_files import jpeg_with_exif
 
     need = factory.need(people.owner, status="draft")
     c = as_user(people.owner)

@@ -141,7 +141,7 @@ def test_anonymous_need_published_through_the_pages_leaks_nothing(app, db, facto
 
     from oims.models import Need
 
-    from ..needs.h5_files import (
+    from ..needs.identifying_files import (
         assert_name_absent,
         escaped_pdf,
         jpeg_with_exif,

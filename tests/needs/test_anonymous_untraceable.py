@@ -16,7 +16,7 @@ from sqlalchemy import select
 from oims.models import Attachment, AuditLog, Need
 
 from .conftest import need_form
-from .h5_files import (
+from .identifying_files import (
     assert_name_absent,
     escaped_pdf,
     jpeg_with_exif,
