@@ -72,9 +72,9 @@ def test_invitation_is_a_dashboard_panel_with_a_propose_button(client, db, facto
     assert f"/proposals/{prop.id}" in html and f"/proposals/new?need_id={need.id}" not in html
 
 
-def test_edits_are_in_the_history_and_earlier_receipts_stay_downloadable(world, as_user, db):
-    p = world.factory.proposal(world.need, world.proposer, stage="draft")
-    client = as_user(world.proposer)
+def test_edits_are_in_the_history_and_earlier_receipts_stay_downloadable(cast, need, factory, as_user, db):
+    p = factory.proposal(need, cast.proposer, stage="draft")
+    client = as_user(cast.proposer)
     assert client.post(f"/proposals/{p.id}/edit", data=proposal_form(action="submit")).status_code == 302
     db.session.refresh(p)
     first_hash = p.receipt_hash
@@ -102,10 +102,10 @@ def test_edits_are_in_the_history_and_earlier_receipts_stay_downloadable(world, 
     txt = client.get(f"/proposals/{prop.id}/receipt?receipt={kept[0].id}&format=txt").get_data(as_text=True)
     assert first_hash in txt
     # Another organisation's proposal and receipt: not reachable through this proposal or at all.
-    q = world.factory.proposal(world.factory.need(owner=world.owner), world.other, stage="draft")
-    other = as_user(world.other)
+    q = factory.proposal(factory.need(owner=cast.owner), cast.other_proposer, stage="draft")
+    other = as_user(cast.other_proposer)
     assert other.post(f"/proposals/{q.id}/edit", data=proposal_form(action="submit")).status_code == 302
     theirs = db.session.scalar(select(ProposalReceipt).where(ProposalReceipt.proposal_id == q.id))
     assert other.get(f"/proposals/{prop.id}/receipt?receipt={kept[0].id}").status_code in (403, 404)
-    mine = as_user(world.proposer)
+    mine = as_user(cast.proposer)
     assert mine.get(f"/proposals/{prop.id}/receipt?receipt={theirs.id}").status_code == 404

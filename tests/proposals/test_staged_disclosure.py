@@ -21,14 +21,14 @@ SECRET_SOLUTION = "極秘の金型温度制御シーケンスＸ９"
 SECRET_TEAM = "博士3名の非公開チーム"
 
 
-def _propose(world, as_user, db):
-    client = as_user(world.proposer)
-    resp = client.post(f"/proposals/new?need_id={world.need.id}", content_type="multipart/form-data",
+def _propose(cast, need, as_user, db):
+    client = as_user(cast.proposer)
+    resp = client.post(f"/proposals/new?need_id={need.id}", content_type="multipart/form-data",
                        data=proposal_form(solution=SECRET_SOLUTION, team=SECRET_TEAM,
                                           after_nda=["solution", "team"], attachments_after_nda="y",
                                           attachments=[(io.BytesIO(PNG), "秘密図面.png")]))
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
-    (proposal,) = proposals_of(db, world.proposer.organisation_id)
+    (proposal,) = proposals_of(db, cast.proposer.organisation_id)
     return proposal
 
 
@@ -38,8 +38,8 @@ def _forward(db, proposal, stage="shortlisted"):
     db.session.commit()
 
 
-def test_marks_are_saved_and_the_receipt_covers_every_part(world, as_user, db):
-    proposal = _propose(world, as_user, db)
+def test_marks_are_saved_and_the_receipt_covers_every_part(cast, need, as_user, db):
+    proposal = _propose(cast, need, as_user, db)
     assert proposal.after_nda == ["solution", "team"]
     att = db.session.scalar(select(Attachment).where(Attachment.proposal_id == proposal.id))
     assert att.after_nda is True
@@ -49,15 +49,15 @@ def test_marks_are_saved_and_the_receipt_covers_every_part(world, as_user, db):
     assert receipt["attachments"][0]["after_nda"] is True
     assert hashlib.sha256(proposal.receipt_content.encode()).hexdigest() == proposal.receipt_hash
     # the proposer itself sees everything, marked
-    page = as_user(world.proposer).get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    page = as_user(cast.proposer).get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert SECRET_SOLUTION in page and "秘密図面.png" in page and "after-nda-badge" in page
 
 
-def test_owner_and_coordinator_see_only_public_parts_before_the_nda(world, as_user, db, app):
-    proposal = _propose(world, as_user, db)
+def test_owner_and_coordinator_see_only_public_parts_before_the_nda(cast, need, as_user, db, app):
+    proposal = _propose(cast, need, as_user, db)
     _forward(db, proposal)
     att = db.session.scalar(select(Attachment).where(Attachment.proposal_id == proposal.id))
-    for user in (world.owner, world.coordinator, world.admin):
+    for user in (cast.owner, cast.coordinator, cast.admin):
         client = as_user(user)
         page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
         assert proposal.summary in page
@@ -74,7 +74,7 @@ def test_owner_and_coordinator_see_only_public_parts_before_the_nda(world, as_us
         listed = app.test_client().get("/api/v1/proposals", headers={"Authorization": f"Bearer {token}"})
         assert SECRET_SOLUTION not in listed.get_data(as_text=True)
     # the coordinator sees the receipt's hash but cannot download its content yet
-    client = as_user(world.coordinator)
+    client = as_user(cast.coordinator)
     assert client.get(f"/proposals/{proposal.id}/receipt").status_code == 403
     assert proposal.receipt_hash in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     # e-mails never carry the hidden sections
@@ -83,11 +83,11 @@ def test_owner_and_coordinator_see_only_public_parts_before_the_nda(world, as_us
     assert all(SECRET_SOLUTION not in m.body_text for m in db.session.scalars(select(OutboxMessage)))
 
 
-def test_everything_shows_once_the_nda_stage_is_recorded(world, as_user, db):
-    proposal = _propose(world, as_user, db)
+def test_everything_shows_once_the_nda_stage_is_recorded(cast, need, as_user, db):
+    proposal = _propose(cast, need, as_user, db)
     _forward(db, proposal, stage="met")
     att = db.session.scalar(select(Attachment).where(Attachment.proposal_id == proposal.id))
-    client = as_user(world.owner)
+    client = as_user(cast.owner)
     resp = client.post(f"/brokerage/case/{proposal.id}/outcome", data={"stage": "nda", "on_date": "2026-12-01"})
     assert resp.status_code == 302, resp.get_data(as_text=True)[:1500]
     assert db.session.get(Proposal, proposal.id).stage == "nda"
@@ -98,37 +98,37 @@ def test_everything_shows_once_the_nda_stage_is_recorded(world, as_user, db):
     client.post(f"/brokerage/case/{proposal.id}/outcome", data={"stage": "ended", "note": "終了"})
     assert db.session.get(Proposal, proposal.id).stage == "ended"
     assert SECRET_SOLUTION in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
-    coord = as_user(world.coordinator)
+    coord = as_user(cast.coordinator)
     assert coord.get(f"/proposals/{proposal.id}/receipt").status_code == 200
 
 
-def test_preview_as_owner_shows_exactly_the_owners_view(world, as_user, db):
-    proposal = _propose(world, as_user, db)
+def test_preview_as_owner_shows_exactly_the_owners_view(cast, need, as_user, db):
+    proposal = _propose(cast, need, as_user, db)
     _forward(db, proposal)
-    client = as_user(world.proposer)
+    client = as_user(cast.proposer)
     preview = client.get(f"/proposals/{proposal.id}/as-owner").get_data(as_text=True)
     assert "as-owner-preview" in preview
     assert SECRET_SOLUTION not in preview and SECRET_TEAM not in preview and "秘密図面.png" not in preview
     assert proposal.summary in preview and proposal.track_record in preview
     assert "Download receipt" not in preview and "受付証明" not in preview.split("as-owner-preview")[0][-200:]
-    owner_page = as_user(world.owner).get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    owner_page = as_user(cast.owner).get(f"/proposals/{proposal.id}").get_data(as_text=True)
     for text in (SECRET_SOLUTION, SECRET_TEAM, "秘密図面.png"):
         assert (text in preview) == (text in owner_page)
-    assert as_user(world.owner).get(f"/proposals/{proposal.id}/as-owner").status_code == 403
+    assert as_user(cast.owner).get(f"/proposals/{proposal.id}/as-owner").status_code == 403
 
 
-def test_unknown_part_is_refused_and_nothing_is_saved(world, as_user, db):
-    client = as_user(world.proposer)
-    resp = client.post(f"/proposals/new?need_id={world.need.id}", data=proposal_form(after_nda=["title"]))
+def test_unknown_part_is_refused_and_nothing_is_saved(cast, need, as_user, db):
+    client = as_user(cast.proposer)
+    resp = client.post(f"/proposals/new?need_id={need.id}", data=proposal_form(after_nda=["title"]))
     assert resp.status_code == 400
-    assert proposals_of(db, world.proposer.organisation_id) == []
+    assert proposals_of(db, cast.proposer.organisation_id) == []
 
 
-def test_edit_changes_the_marks_and_issues_a_new_receipt(world, as_user, db):
-    proposal = _propose(world, as_user, db)
+def test_edit_changes_the_marks_and_issues_a_new_receipt(cast, need, as_user, db):
+    proposal = _propose(cast, need, as_user, db)
     old_hash = proposal.receipt_hash
     att = db.session.scalar(select(Attachment).where(Attachment.proposal_id == proposal.id))
-    client = as_user(world.proposer)
+    client = as_user(cast.proposer)
     resp = client.post(f"/proposals/{proposal.id}/edit",
                        data=proposal_form(solution=SECRET_SOLUTION, team=SECRET_TEAM, after_nda=["cost"],
                                           action="save"))
@@ -139,31 +139,31 @@ def test_edit_changes_the_marks_and_issues_a_new_receipt(world, as_user, db):
     assert proposal.receipt_hash != old_hash and json.loads(proposal.receipt_content)["after_nda"] == ["cost"]
 
 
-def test_api_proposers_mark_sections_too(world, db, app):
-    token = api_token_for(db, world.proposer)
+def test_api_proposers_mark_sections_too(cast, need, db, app):
+    token = api_token_for(db, cast.proposer)
     resp = app.test_client().post("/api/v1/proposals", headers={"Authorization": f"Bearer {token}"},
-                                  json={"need_id": world.need.id, "title": "API提案", "summary": "概要です",
+                                  json={"need_id": need.id, "title": "API提案", "summary": "概要です",
                                         "solution": SECRET_SOLUTION, "after_nda": ["solution"], "submit": True})
     assert resp.status_code == 201, resp.get_data(as_text=True)
     assert resp.get_json()["solution"] == SECRET_SOLUTION and resp.get_json()["withheld"] == []
     proposal = db.session.get(Proposal, resp.get_json()["id"])
     assert proposal.after_nda == ["solution"] and json.loads(proposal.receipt_content)["after_nda"] == ["solution"]
     bad = app.test_client().post("/api/v1/proposals", headers={"Authorization": f"Bearer {token}"},
-                                 json={"need_id": world.need.id, "title": "x", "after_nda": ["title"]})
+                                 json={"need_id": need.id, "title": "x", "after_nda": ["title"]})
     assert bad.status_code in (400, 422)
 
 
-def test_matcher_reasons_quoting_a_withheld_section_are_dropped(world, db):
+def test_matcher_reasons_quoting_a_withheld_section_are_dropped(cast, need, factory, db):
     from types import SimpleNamespace
 
     from oims.policy import visible_reasons
 
-    proposal = world.factory.proposal(world.need, proposer=world.proposer, stage="shortlisted",
+    proposal = factory.proposal(need, proposer=cast.proposer, stage="shortlisted",
                                       after_nda=["solution"])
     parts = ["summary", "solution", "track_record"]
     reasons = [SimpleNamespace(document=0, text="概要"), SimpleNamespace(document=1, text=SECRET_SOLUTION),
                SimpleNamespace(document=2, text="実績")]
-    assert [r.text for r in visible_reasons(world.coordinator, proposal, reasons, parts)] == ["概要", "実績"]
-    assert len(visible_reasons(world.proposer, proposal, reasons, parts)) == 3
+    assert [r.text for r in visible_reasons(cast.coordinator, proposal, reasons, parts)] == ["概要", "実績"]
+    assert len(visible_reasons(cast.proposer, proposal, reasons, parts)) == 3
     proposal.stage = "nda"
-    assert len(visible_reasons(world.coordinator, proposal, reasons, parts)) == 3
+    assert len(visible_reasons(cast.coordinator, proposal, reasons, parts)) == 3
