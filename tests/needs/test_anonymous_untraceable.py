@@ -65,12 +65,12 @@ def _assert_clean_file(data: bytes, content_type: str) -> None:
 
 
 @pytest.fixture
-def named_owner(people, db):
+def named_owner(cast, db):
     """The owner's organisation with a website, brands and kana name."""
-    org = people.owner_org
+    org = cast.owner_org
     org.website, org.brands, org.name_kana = "https://www.toto-mobility.co.jp/", ["トトライト"], "トウトモビリティコウギョウ"
     db.session.commit()
-    return people.owner
+    return cast.owner
 
 
 ALL_FILES = lambda: _files((rich_pdf(NAMES), "a.pdf"), (escaped_pdf(NAMES[1]), "b.pdf"),
@@ -79,8 +79,8 @@ ALL_FILES = lambda: _files((rich_pdf(NAMES), "a.pdf"), (escaped_pdf(NAMES[1]), "
 
 # --- attachments: every path ------------------------------------------------------------------
 
-def test_create_anonymous_need_rebuilds_every_file(people, as_user, db):
-    c = as_user(people.owner)
+def test_create_anonymous_need_rebuilds_every_file(cast, as_user, db):
+    c = as_user(cast.owner)
     resp = c.post("/needs/new", data=need_form(anonymous="y", attachments=ALL_FILES()),
                   content_type="multipart/form-data")
     assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
@@ -94,8 +94,8 @@ def test_create_anonymous_need_rebuilds_every_file(people, as_user, db):
     assert jpg.size == (64, 48) and max(abs(a - b) for a, b in zip(jpg.getpixel((5, 5)), (30, 120, 200), strict=True)) < 8
 
 
-def test_edit_making_a_need_anonymous_rebuilds_its_files(people, as_user, db):
-    c = as_user(people.owner)
+def test_edit_making_a_need_anonymous_rebuilds_its_files(cast, as_user, db):
+    c = as_user(cast.owner)
     assert c.post("/needs/new", data=need_form(attachments=_files((rich_pdf(NAMES), "a.pdf"))),
                   content_type="multipart/form-data").status_code == 302
     need = _latest_need(db)
@@ -110,28 +110,28 @@ def test_edit_making_a_need_anonymous_rebuilds_its_files(people, as_user, db):
     assert not (Path(current_app.config["OIMS_UPLOAD_DIR"]) / raw_name).exists()
 
 
-def test_coordinator_publishing_anonymously_rebuilds_the_files(people, as_user, db):
-    c = as_user(people.owner)
+def test_coordinator_publishing_anonymously_rebuilds_the_files(cast, as_user, db):
+    c = as_user(cast.owner)
     assert c.post("/needs/new", data=need_form(action="submit", attachments=_files(
         (rich_pdf(NAMES), "a.pdf"), (png_with_chunks(NAMES[1]), "d.png"))),
         content_type="multipart/form-data").status_code == 302
     need = _latest_need(db)
     assert need.status == "review" and not need.anonymous
-    c = as_user(people.coordinator)
+    c = as_user(cast.coordinator)
     data = {"pub-" + k: v for k, v in need_form(anonymous="y").items()} | {"action": "publish"}
     assert c.post(f"/needs/{need.id}/review", data=data).status_code == 302
     need = _latest_need(db)
     assert need.status == "published" and need.anonymous and need.alias
-    c = as_user(people.proposer)
+    c = as_user(cast.proposer)
     for att in _atts(db, need):
         resp = c.get(f"/needs/attachments/{att.id}")
         assert resp.status_code == 200
         _assert_clean_file(resp.data, att.content_type)
 
 
-def test_later_upload_to_a_published_anonymous_need_is_rebuilt(people, as_user, factory, db):
-    need = factory.need(people.owner, status="published", anonymous=True)
-    c = as_user(people.owner)
+def test_later_upload_to_a_published_anonymous_need_is_rebuilt(cast, as_user, factory, db):
+    need = factory.need(cast.owner, status="published", anonymous=True)
+    c = as_user(cast.owner)
     resp = c.post(f"/needs/{need.id}/attachments", data={"attachments": _files(
         (jpeg_with_exif(NAMES[1]), "c.jpg"), (escaped_pdf(NAMES[1]), "b.pdf"))}, content_type="multipart/form-data")
     assert resp.status_code == 302
@@ -147,10 +147,10 @@ def _encrypted_pdf() -> bytes:
     return out.getvalue()
 
 
-def test_a_file_that_cannot_be_rebuilt_is_refused_and_nothing_is_saved(people, as_user, db):
+def test_a_file_that_cannot_be_rebuilt_is_refused_and_nothing_is_saved(cast, as_user, db):
     folder = Path(current_app.config["OIMS_UPLOAD_DIR"])
     before = set(folder.glob("*")) if folder.exists() else set()
-    c = as_user(people.owner)
+    c = as_user(cast.owner)
     resp = c.post("/needs/new", data=need_form(anonymous="y", title="暗号化PDFのニーズ", attachments=_files(
         (png_with_chunks(NAMES[1]), "d.png"), (_encrypted_pdf(), "locked.pdf"))), content_type="multipart/form-data")
     assert resp.status_code == 400
@@ -160,12 +160,12 @@ def test_a_file_that_cannot_be_rebuilt_is_refused_and_nothing_is_saved(people, a
     assert set(folder.glob("*")) == before
 
 
-def test_publication_refused_when_a_file_cannot_be_rebuilt(people, as_user, db):
-    c = as_user(people.owner)
+def test_publication_refused_when_a_file_cannot_be_rebuilt(cast, as_user, db):
+    c = as_user(cast.owner)
     assert c.post("/needs/new", data=need_form(action="submit", attachments=_files((_encrypted_pdf(), "l.pdf"))),
                   content_type="multipart/form-data").status_code == 302
     need = _latest_need(db)
-    c = as_user(people.coordinator)
+    c = as_user(cast.coordinator)
     data = {"pub-" + k: v for k, v in need_form(anonymous="y").items()} | {"action": "publish"}
     resp = c.post(f"/needs/{need.id}/review", data=data)
     assert resp.status_code == 400 and "l.pdf" in resp.get_data(as_text=True)
@@ -175,19 +175,19 @@ def test_publication_refused_when_a_file_cannot_be_rebuilt(people, as_user, db):
 
 # --- aliases ------------------------------------------------------------------------------------
 
-def test_aliases_do_not_link_one_owners_needs(people, as_user, factory, db):
-    c = as_user(people.owner)
+def test_aliases_do_not_link_one_owners_needs(cast, as_user, factory, db):
+    c = as_user(cast.owner)
     for i in range(4):
         c.post("/needs/new", data=need_form(anonymous="y", title=f"匿名ニーズ{i}", action="submit"))
     needs = list(db.session.scalars(select(Need).where(Need.title.startswith("匿名ニーズ")).order_by(Need.id)))
     assert len(needs) == 4 and len({n.alias for n in needs}) == 4 and len({n.alias_en for n in needs}) == 4
     codes = [n.alias.rsplit("案件", 1)[1] for n in needs]
     assert codes != sorted(codes) or len({c[0] for c in codes}) > 1  # not a sequence
-    c = as_user(people.coordinator)
+    c = as_user(cast.coordinator)
     for need in needs:
         data = {"pub-" + k: v for k, v in need_form(anonymous="y", title=need.title).items()} | {"action": "publish"}
         assert c.post(f"/needs/{need.id}/review", data=data).status_code == 302
-    c = as_user(people.proposer)
+    c = as_user(cast.proposer)
     first = needs[0]
     for q in (first.alias, first.alias_en, first.alias.rsplit("案件", 1)[1]):
         html = c.get("/needs/", query_string={"q": q}).get_data(as_text=True)
@@ -197,7 +197,7 @@ def test_aliases_do_not_link_one_owners_needs(people, as_user, factory, db):
 
 # --- identifying text ------------------------------------------------------------------------------
 
-def test_owner_warned_about_names_in_every_form_and_offered_redaction(people, named_owner, as_user, db):
+def test_owner_warned_about_names_in_every_form_and_offered_redaction(cast, named_owner, as_user, db):
     c = as_user(named_owner)
     summary = ("ＴＯＴＯ　ＭＯＢＩＬＩＴＹの新型車向けに、ﾄｳﾄﾓﾋﾞﾘﾃｨｺｳｷﾞｮｳが部材を探しています。"
                "詳細は www.toto-mobility.co.jp をご覧ください。")
@@ -224,13 +224,13 @@ def test_owner_warned_about_names_in_every_form_and_offered_redaction(people, na
     assert log is not None and "トトライト" in str(log.detail)
 
 
-def test_named_needs_are_not_checked(people, named_owner, as_user, db):
+def test_named_needs_are_not_checked(cast, named_owner, as_user, db):
     c = as_user(named_owner)
     assert c.post("/needs/new", data=need_form(title="東都モビリティ工業の軽量化ニーズ")).status_code == 302
 
 
-def test_email_domain_and_attachment_text_found_at_submission(people, named_owner, as_user, factory, db):
-    factory.user("need_owner", org=people.owner_org, email="hanako@toto-mob.example-corp.jp")
+def test_email_domain_and_attachment_text_found_at_submission(cast, named_owner, as_user, factory, db):
+    factory.user("need_owner", org=cast.owner_org, email="hanako@toto-mob.example-corp.jp")
     need = factory.need(named_owner, status="draft", anonymous=True, summary="連絡は example-corp.jp まで")
     c = as_user(named_owner)
     assert c.post(f"/needs/{need.id}/attachments", data={"attachments": _files(
@@ -245,12 +245,12 @@ def test_email_domain_and_attachment_text_found_at_submission(people, named_owne
     assert resp.status_code == 302 and _latest_need(db).status == "review"
 
 
-def test_coordinator_sees_findings_and_must_give_a_reason(people, named_owner, as_user, factory, db):
+def test_coordinator_sees_findings_and_must_give_a_reason(cast, named_owner, as_user, factory, db):
     need = factory.need(named_owner, status="review", anonymous=True, title="トトライト後継の軽量化部材",
                         summary="東都モビリティの車体向け")
     need.submitted_at = need.created_at
     db.session.commit()
-    c = as_user(people.coordinator)
+    c = as_user(cast.coordinator)
     html = c.get(f"/needs/{need.id}/review").get_data(as_text=True)
     assert "<mark>トトライト</mark>" in html and "<mark>東都モビリティ</mark>" in html
     form = {"pub-" + k: v for k, v in need_form(anonymous="y", title=need.title, summary=need.summary).items()}
@@ -267,17 +267,17 @@ def test_coordinator_sees_findings_and_must_give_a_reason(people, named_owner, a
     assert log.detail["reason"] == "社名は公知の共同研究先名" and log.detail["findings"]
 
 
-def test_redacted_publication_needs_no_override(people, named_owner, as_user, factory, db):
+def test_redacted_publication_needs_no_override(cast, named_owner, as_user, factory, db):
     need = factory.need(named_owner, status="review", anonymous=True, title="トトライト後継の軽量化部材")
-    c = as_user(people.coordinator)
+    c = as_user(cast.coordinator)
     form = {"pub-" + k: v for k, v in need_form(anonymous="y", title="＊＊＊後継の軽量化部材").items()}
     assert c.post(f"/needs/{need.id}/review", data=form | {"action": "publish"}).status_code == 302
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "need.anonymity_override")) is None
 
 
-def test_brands_are_kept_on_the_organisation_profile(people, as_user, db):
-    c = as_user(people.owner)
-    org = people.owner_org
+def test_brands_are_kept_on_the_organisation_profile(cast, as_user, db):
+    c = as_user(cast.owner)
+    org = cast.owner_org
     page = c.get(f"/orgs/{org.id}/edit").get_data(as_text=True)
     assert 'name="brands"' in page
     data = {"name": org.name, "name_en": org.name_en, "prefecture": org.prefecture, "industry": org.industry,
@@ -287,13 +287,13 @@ def test_brands_are_kept_on_the_organisation_profile(people, as_user, db):
     assert org.brands == ["トトライト", "TOTO-Fly"]
 
 
-def test_a_name_redacted_after_publication_does_not_return_through_the_history(people, named_owner, as_user,
+def test_a_name_redacted_after_publication_does_not_return_through_the_history(cast, named_owner, as_user,
                                                                                 factory, db):
     need = factory.need(named_owner, status="published", anonymous=True, summary="トトライトの後継部材を探しています。")
     c = as_user(named_owner)
     resp = c.post(f"/needs/{need.id}/edit", data=need_form(anonymous="y", summary="＊＊＊の後継部材を探しています。"))
     assert resp.status_code == 302
-    c = as_user(people.proposer)
+    c = as_user(cast.proposer)
     resp = c.get(f"/needs/{need.id}/versions")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and need.alias in html and "トトライト" not in html
@@ -301,19 +301,19 @@ def test_a_name_redacted_after_publication_does_not_return_through_the_history(p
     assert "トトライト" in c.get(f"/needs/{need.id}/versions").get_data(as_text=True)
 
 
-def test_cli_rebuilds_files_stored_before_cleaning(people, factory, runner, db, app):
+def test_cli_rebuilds_files_stored_before_cleaning(cast, factory, runner, db, app):
     """Files of anonymous needs stored by older versions (not anonymised) are rebuilt by the command."""
     import hashlib
     import secrets
 
-    need = factory.need(people.owner, status="published", anonymous=True)
+    need = factory.need(cast.owner, status="published", anonymous=True)
     raw = rich_pdf(NAMES)
     stored = secrets.token_hex(16) + ".pdf"
     folder = Path(app.config["OIMS_UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     (folder / stored).write_bytes(raw)
     db.session.add(Attachment(need_id=need.id, filename="old.pdf", stored_name=stored, content_type="application/pdf",
-                              size=len(raw), sha256=hashlib.sha256(raw).hexdigest(), uploaded_by_id=people.owner.id))
+                              size=len(raw), sha256=hashlib.sha256(raw).hexdigest(), uploaded_by_id=cast.owner.id))
     db.session.commit()
     result = runner.invoke(args=["oims", "clean-anonymous-attachments"])
     assert result.exit_code == 0 and "rebuilt 1 files" in result.output
@@ -322,7 +322,7 @@ def test_cli_rebuilds_files_stored_before_cleaning(people, factory, runner, db, 
     _assert_clean_file(_stored(att), att.content_type)
 
 
-def test_api_made_anonymous_need_gets_its_own_alias_and_is_checked_at_submission(people, named_owner, as_user, db):
+def test_api_made_anonymous_need_gets_its_own_alias_and_is_checked_at_submission(cast, named_owner, as_user, db):
     from ..security.world import api_token_for
 
     token = api_token_for(db, named_owner)
@@ -337,8 +337,8 @@ def test_api_made_anonymous_need_gets_its_own_alias_and_is_checked_at_submission
     assert resp.status_code == 400 and "<mark>トトライト</mark>" in resp.get_data(as_text=True)
 
 
-def test_rare_industry_and_size_are_not_used_in_the_alias(people, as_user, factory, db, app):
-    c = as_user(people.owner)
+def test_rare_industry_and_size_are_not_used_in_the_alias(cast, as_user, factory, db, app):
+    c = as_user(cast.owner)
     c.post("/needs/new", data=need_form(anonymous="y", title="希少な業種のニーズ"))
     assert _latest_need(db).alias.startswith("企業・案件")  # the only large manufacturer: too telling
     for _ in range(3):
@@ -348,7 +348,7 @@ def test_rare_industry_and_size_are_not_used_in_the_alias(people, as_user, facto
     assert need.alias.startswith("大手製造業・案件") and need.alias_en.startswith("Major manufacturer, case ")
 
 
-def test_a_link_to_the_firms_site_inside_a_pdf_is_found(people, named_owner, as_user, factory, db):
+def test_a_link_to_the_firms_site_inside_a_pdf_is_found(cast, named_owner, as_user, factory, db):
     pdf = pikepdf.new()
     pdf.add_blank_page()
     link = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 50, 50],
@@ -402,7 +402,7 @@ def test_exif_orientation_is_applied_before_exif_is_dropped(app):
     assert img.size == (20, 40) and not img.getexif()
 
 
-def test_names_in_bookmarks_and_layers_of_a_pdf_are_found(people, named_owner, as_user, factory, db):
+def test_names_in_bookmarks_and_layers_of_a_pdf_are_found(cast, named_owner, as_user, factory, db):
     pdf = pikepdf.new()
     pdf.add_blank_page()
     with pdf.open_outline() as outline:
@@ -419,14 +419,14 @@ def test_names_in_bookmarks_and_layers_of_a_pdf_are_found(people, named_owner, a
     assert "<mark>トトライト</mark>" in html and "<mark>東都モビリティ</mark>" in html
 
 
-def test_api_patch_making_a_need_anonymous_rebuilds_its_files(people, as_user, db):
+def test_api_patch_making_a_need_anonymous_rebuilds_its_files(cast, as_user, db):
     from ..security.world import api_token_for
 
-    c = as_user(people.owner)
+    c = as_user(cast.owner)
     assert c.post("/needs/new", data=need_form(attachments=_files((rich_pdf(NAMES), "a.pdf"))),
                   content_type="multipart/form-data").status_code == 302
     need = _latest_need(db)
-    token = api_token_for(db, people.owner)
+    token = api_token_for(db, cast.owner)
     auth = {"Authorization": f"Bearer {token}"}
     etag = c.get(f"/api/v1/needs/{need.id}", headers=auth).headers["ETag"]
     resp = c.patch(f"/api/v1/needs/{need.id}", json={"anonymous": True}, headers=auth | {"If-Match": etag})
