@@ -5,22 +5,12 @@ on anonymous needs, and ratings of undisclosed anonymous needs do not move it.""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from oims.models import OwnerRating
 from oims.models.base import utcnow
 
 from ..factories import login
-
-
-@pytest.fixture
-def signed_in(app):
-    def make(user):
-        client = app.test_client()
-        assert login(client, user).status_code == 302
-        return client
-    return make
 
 
 def _rate(client, proposal, a=4, b=3, c=5):
@@ -31,9 +21,8 @@ def _count(db):
     return db.session.scalar(select(func.count(OwnerRating.id)))
 
 
-def test_proposer_rates_once_after_a_decision_and_others_cannot(db, factory, signed_in):
-    owner = factory.user("need_owner")
-    proposer = factory.user("proposer")
+def test_proposer_rates_once_after_a_decision_and_others_cannot(db, cast, factory, signed_in):
+    owner, proposer = cast.owner, cast.proposer
     need = factory.need(owner=owner)
     waiting = factory.proposal(need, proposer=proposer, stage="shortlisted")
     declined = factory.proposal(factory.need(owner=owner), proposer=proposer, stage="declined",
@@ -57,7 +46,7 @@ def test_proposer_rates_once_after_a_decision_and_others_cannot(db, factory, sig
     page = client.get(f"/brokerage/case/{declined.id}").get_data(as_text=True)
     assert "評価済み" in page and 'name="clear_reason"' not in page
     # the owner, a coordinator and another proposer cannot rate it
-    for user in (owner, factory.user("coordinator"), factory.user("proposer")):
+    for user in (owner, cast.coordinator, cast.other_proposer):
         assert _rate(signed_in(user), declined).status_code in (403, 404)
     assert _count(db) == 1
 
@@ -75,9 +64,9 @@ def _rated_owner(db, factory, n, owner=None, anonymous=False, disclosed=True, sc
     return owner, need
 
 
-def test_badge_shows_averages_from_five_ratings_on_named_needs_only(db, factory, signed_in):
+def test_badge_shows_averages_from_five_ratings_on_named_needs_only(db, cast, factory, signed_in):
     owner, need = _rated_owner(db, factory, 4)
-    viewer = signed_in(factory.user("proposer"))
+    viewer = signed_in(cast.proposer)
     assert "fairness-badge" not in viewer.get(f"/needs/{need.id}").get_data(as_text=True)  # 4 < 5
     # the fifth rating, through the real route, with different scores: averages rounded to one decimal
     proposer = factory.user("proposer")
@@ -94,9 +83,9 @@ def test_badge_shows_averages_from_five_ratings_on_named_needs_only(db, factory,
     assert "fairness-badge" not in viewer.get(f"/needs/{anon.id}").get_data(as_text=True)
 
 
-def test_ratings_of_undisclosed_anonymous_needs_do_not_move_the_badge(db, factory, signed_in):
+def test_ratings_of_undisclosed_anonymous_needs_do_not_move_the_badge(db, cast, factory, signed_in):
     owner, need = _rated_owner(db, factory, 5)
-    viewer = signed_in(factory.user("proposer"))
+    viewer = signed_in(cast.proposer)
     before = viewer.get(f"/needs/{need.id}").get_data(as_text=True).split("fairness-badge", 1)[1][:400]
     anon = factory.need(owner=owner, anonymous=True)
     proposer = factory.user("proposer")
