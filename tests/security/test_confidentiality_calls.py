@@ -8,11 +8,11 @@ from __future__ import annotations
 from oims.models import ThemedCall, ThemedCallNeed
 
 from ..factories import login
-from .test_confidentiality import SECRET_FIRM, SECRET_FIRM_EN, _assert_absent, scene  # noqa: F401
+from .test_confidentiality import OWNER_NAME, SECRET_FIRM, SECRET_FIRM_EN, _assert_absent
 
 
-def _call(db, sc, factory):
-    coord = factory.user("coordinator")
+def _call(db, sc, cast):
+    coord = cast.coordinator
     call = ThemedCall(title="水素社会実装テーマ募集", deadline=sc["need"].deadline, bureau=coord.bureau,
                       org_id=coord.organisation_id, created_by_id=coord.id)
     db.session.add(call)
@@ -22,11 +22,11 @@ def _call(db, sc, factory):
     return call, coord
 
 
-def test_call_pages_hide_the_anonymous_owner_and_the_kpi(app, db, scene, factory):  # noqa: F811
-    call, coord = _call(db, scene, factory)
+def test_call_pages_hide_the_anonymous_owner_and_the_kpi(app, db, scene, cast):
+    call, coord = _call(db, scene, cast)
     urls = [f"/calls/{call.id}", "/calls/", "/", "/needs/"]
     for who in ("p1", "p2"):
-        _assert_absent(app, db, scene[who], [SECRET_FIRM, SECRET_FIRM_EN, "秘密 太郎", "call-kpi"], urls, [])
+        _assert_absent(app, db, scene[who], [SECRET_FIRM, SECRET_FIRM_EN, OWNER_NAME, "call-kpi"], urls, [])
     _assert_absent(app, db, scene["coord_other"], ["call-kpi"], urls[:1], [])
     anon = app.test_client()
     for url in urls[:3]:
@@ -40,7 +40,7 @@ def test_call_pages_hide_the_anonymous_owner_and_the_kpi(app, db, scene, factory
     assert "call-kpi" in client.get(f"/calls/{call.id}").get_data(as_text=True)
 
 
-def test_fairness_badge_never_on_the_anonymous_need_and_no_single_rating_shows(app, db, scene, factory):  # noqa: F811
+def test_fairness_badge_never_on_the_anonymous_need_and_no_single_rating_shows(app, db, scene, factory):
     from oims.models import OwnerRating
 
     owner, need = scene["owner"], scene["need"]

@@ -16,11 +16,10 @@ REPORT = "無償PoCを強要されているという内部報告"
 
 
 @pytest.fixture
-def scene(db, factory):
-    owner = factory.user("need_owner")
-    proposer = factory.user("proposer")
-    rival = factory.user("proposer")
-    coord_other = factory.user("coordinator", prefecture="27")
+def scene(db, cast, factory):
+    """The cast's proposer marks its solution "after NDA" on one proposal and reports
+    a problem privately on a case at the NDA stage (both to the cast's owner)."""
+    owner, proposer, rival, coord_other = cast.owner, cast.proposer, cast.other_proposer, cast.other_coordinator
     need = factory.need(owner=owner)
     staged = factory.proposal(need, proposer=proposer, stage="shortlisted", solution=STAGED,
                               after_nda=["solution"])
