@@ -16,6 +16,8 @@ from oims.extensions import db as _db
 from oims.models import AuditLog, Need, Proposal, ProposalEvent, User
 from oims.services import StaleState
 
+from ..rows import last_id, rows_after
+
 
 def race(app, *actions):
     """Run `actions` (each: loader() -> objects, then act(objects)) in threads
@@ -56,22 +58,19 @@ def _one_winner(results) -> int:
 
 
 @pytest.fixture
-def parties(factory):
-    owner = factory.user("need_owner")
-    proposer = factory.user("proposer")
-    coord = factory.user("coordinator")
-    need = factory.need(owner=owner)
-    return owner, proposer, coord, need
+def parties(cast, factory):
+    """The cast's owner, proposer and Kanto coordinator, and a published need of the owner."""
+    return cast.owner, cast.proposer, cast.coordinator, factory.need(owner=cast.owner)
 
 
 def _get(model, obj_id):
     return _db.session.get(model, obj_id)
 
 
-def _events(pid):
+def _events(pid, since):
+    """The proposal's stage changes after the `since` mark (the race's, not the factory's)."""
     _db.session.expire_all()
-    return [(e.from_stage, e.to_stage) for e in _db.session.scalars(
-        select(ProposalEvent).where(ProposalEvent.proposal_id == pid).order_by(ProposalEvent.id))]
+    return [(e.from_stage, e.to_stage) for e in rows_after(_db, ProposalEvent, since, ProposalEvent.proposal_id == pid)]
 
 
 @pytest.mark.parametrize("round_", range(3))
@@ -82,6 +81,7 @@ def test_withdraw_races_forward(app, db, factory, parties, round_):
     _owner, proposer, coord, need = parties
     prop = factory.proposal(need, proposer, stage="screening")
     pid, nid, puid, cuid = prop.id, need.id, proposer.id, coord.id
+    events, audits = last_id(db, ProposalEvent), last_id(db, AuditLog)
     results = race(
         app,
         (lambda: (_get(Proposal, pid), _get(User, puid)),
@@ -93,8 +93,8 @@ def test_withdraw_races_forward(app, db, factory, parties, round_):
     db.session.expire_all()
     stage = db.session.get(Proposal, pid).stage
     assert stage == ("withdrawn", "shortlisted")[winner]
-    assert _events(pid) == [[("screening", "withdrawn")], [("screening", "shortlisted")]][winner]
-    actions = set(db.session.scalars(select(AuditLog.action).where(AuditLog.object_id == pid,
+    assert _events(pid, events) == [[("screening", "withdrawn")], [("screening", "shortlisted")]][winner]
+    actions = set(db.session.scalars(select(AuditLog.action).where(AuditLog.object_id == pid, AuditLog.id > audits,
                                                                      AuditLog.object_type == "proposal")))
     # screening -> shortlisted is one audit row; the loser left none.
     assert actions == [{"proposal.withdrawn"}, {"proposal.shortlisted"}][winner]
@@ -110,6 +110,7 @@ def test_owner_accepts_while_proposer_withdraws(app, db, factory, parties):
     owner, proposer, _coord, need = parties
     prop = factory.proposal(need, proposer, stage="shortlisted")
     pid, ouid, puid = prop.id, owner.id, proposer.id
+    events = last_id(db, ProposalEvent)
     results = race(
         app,
         (lambda: (_get(Proposal, pid), _get(User, ouid)), lambda p, u: request_meeting(p, actor=u)),
@@ -118,7 +119,7 @@ def test_owner_accepts_while_proposer_withdraws(app, db, factory, parties):
     winner = _one_winner(results)
     db.session.expire_all()
     assert db.session.get(Proposal, pid).stage == ("meeting_requested", "withdrawn")[winner]
-    assert _events(pid) == [[("shortlisted", "meeting_requested")], [("shortlisted", "withdrawn")]][winner]
+    assert _events(pid, events) == [[("shortlisted", "meeting_requested")], [("shortlisted", "withdrawn")]][winner]
     # The loser's side effects are gone with its transaction (responded_at is the owner's).
     assert (db.session.get(Proposal, pid).responded_at is not None) == (winner == 0)
 
@@ -129,6 +130,7 @@ def test_need_published_while_owner_withdraws(app, db, factory, parties):
     owner, _proposer, coord, _ = parties
     need = factory.need(owner=owner, status="review")
     nid, ouid, cuid = need.id, owner.id, coord.id
+    audits = last_id(db, AuditLog)
     results = race(
         app,
         (lambda: (_get(Need, nid), _get(User, cuid)), lambda n, u: publish(n, u)),
@@ -139,7 +141,7 @@ def test_need_published_while_owner_withdraws(app, db, factory, parties):
     need = db.session.get(Need, nid)
     assert need.status == ("published", "withdrawn")[winner]
     assert (need.published_at is not None) == (winner == 0)
-    actions = list(db.session.scalars(select(AuditLog.action).where(AuditLog.object_id == nid,
+    actions = list(db.session.scalars(select(AuditLog.action).where(AuditLog.object_id == nid, AuditLog.id > audits,
                                                                       AuditLog.object_type == "need")))
     assert actions == [["need.published"], ["need.withdrawn"]][winner]
 
@@ -175,6 +177,7 @@ def test_http_race_api_withdraw_vs_page_forward(app, db, factory, parties, monke
     _owner, proposer, coord, need = parties
     prop = factory.proposal(need, proposer, stage="screening")
     pid, nid = prop.id, need.id
+    events = last_id(db, ProposalEvent)
     token, _row = issue_token(proposer, "race")
     db.session.commit()
     page = app.test_client()
@@ -210,9 +213,9 @@ def test_http_race_api_withdraw_vs_page_forward(app, db, factory, parties, monke
     if api_resp.status_code == 200:
         assert stage == "withdrawn" and page_resp.status_code == 400
         assert "その間に他の利用者" in page_resp.get_data(as_text=True)
-        assert _events(pid) == [("screening", "withdrawn")]
+        assert _events(pid, events) == [("screening", "withdrawn")]
     else:
         assert api_resp.status_code == 409 and api_resp.mimetype == "application/problem+json"
         assert api_resp.get_json()["current"] == "shortlisted"
         assert page_resp.status_code == 302 and stage == "shortlisted"
-        assert _events(pid) == [("screening", "shortlisted")]
+        assert _events(pid, events) == [("screening", "shortlisted")]

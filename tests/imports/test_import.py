@@ -193,9 +193,8 @@ def test_duplicate_numbers_in_one_file_are_reported_and_skipped(app, db):
 # --- HTTP: the coordinator's pages ----------------------------------------------------------------------
 
 @pytest.fixture
-def coord(factory):
-    return factory.user("coordinator", org=factory.org(kind="support", prefecture="13", name="関東局"),
-                        email="coord@example.jp")
+def coord(cast):
+    return cast.coordinator
 
 
 def test_http_upload_dry_run_then_run(client, db, coord, factory):
