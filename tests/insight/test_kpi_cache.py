@@ -21,16 +21,13 @@ def panel_counts(html: str) -> list[int]:
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, cast, factory):
+    """A Kanto need with one proposal and a Kinki need, from the cast; the cache starts empty."""
     cache.store(app).clear()
-    coord = factory.user("coordinator", org=factory.org(kind="support", prefecture="13", name="関東局"),
-                         email="coord@example.jp")
-    owner = factory.user("need_owner", org=factory.org(kind="large", prefecture="13"))
-    owner_kinki = factory.user("need_owner", org=factory.org(kind="large", prefecture="27"))
-    need = factory.need(owner=owner)
-    need_kinki = factory.need(owner=owner_kinki)
-    factory.proposal(need)
-    yield {"coord": coord, "need": need, "need_kinki": need_kinki}
+    need = factory.need(owner=cast.owner)
+    need_kinki = factory.need(owner=cast.other_owner)
+    factory.proposal(need, cast.proposer)
+    yield {"coord": cast.coordinator, "need": need, "need_kinki": need_kinki}
     cache.store(app).clear()
 
 

@@ -13,7 +13,7 @@ from ..factories import login, logout
 
 
 @pytest.fixture
-def world(factory, db):
+def world(cast, factory, db):
     a = factory.org(kind="large", prefecture="23", industry="E", employee_band="1001+", name="中部重工業")
     b = factory.org(kind="large", prefecture="13", industry="G", employee_band="1001+", name="東京通信")
     c = factory.org(kind="sme", prefecture="27", industry="E", employee_band="51-300", name="大阪精機")
@@ -21,7 +21,7 @@ def world(factory, db):
     w = {"NA": factory.need(owner=owners["a"], title="NA 軽量化"), "NB": factory.need(owner=owners["b"], title="NB 通信"),
          "NC": factory.need(owner=owners["c"], title="NC 精密"),
          "NX": factory.need(owner=owners["a"], title="NX 匿名", anonymous=True)}
-    w["proposer"] = factory.user("proposer")
+    w["proposer"] = cast.proposer
     w["coord"] = factory.user("coordinator", prefecture="23")
     db.session.commit()
     return w
