@@ -54,7 +54,7 @@ RANKED_RE = re.compile(r'data-proposal-id="(\d+)">\s*<td>.*?</td>\s*<td>(\d+|—
 # --- synthetic stored vectors -----------------------------------------------------------
 
 def demo_texts(limit: int = 256) -> list[str]:
-    from oims import demo_data
+    from oims.demo import data as demo_data
 
     out: list[str] = []
 
@@ -105,8 +105,8 @@ def store_synthetic(app, seeds: np.ndarray, encoder: str, dim: int, *, chunk: in
     from sqlalchemy import func, insert, select
 
     from matching import Matcher
-    from oims import matching_service as ms
     from oims.extensions import db
+    from oims.matcher import service as ms
     from oims.models import MatchChange, MatchCursor, MatchItem
     from oims.models.base import utcnow
 
@@ -154,9 +154,9 @@ def bulk_profiles(app, n: int, seed: int = 3) -> None:
     """n SME capability profiles (bulk insert, no encoding)."""
     from sqlalchemy import insert
 
+    from oims.core.reference import BUREAU_OF_PREFECTURE
     from oims.extensions import db
     from oims.models import Organisation
-    from oims.reference import BUREAU_OF_PREFECTURE
 
     texts = demo_texts()
     rng = random.Random(seed)
@@ -208,7 +208,7 @@ def _load_child() -> None:
 
     from oims import create_app
     from oims.extensions import db
-    from oims.matching_mirror import IndexMirror
+    from oims.matcher.mirror import IndexMirror
 
     def rss() -> float:
         with open("/proc/self/status") as fh:
@@ -332,7 +332,7 @@ def part_demo(args) -> None:
     env.fresh_database()
     app = env.app()
     make_schema(app)
-    from oims.demo import load_demo
+    from oims.demo.loader import load_demo
 
     with app.app_context():
         t0 = time.perf_counter()

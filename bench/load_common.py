@@ -137,10 +137,10 @@ def make_schema(app) -> None:
 def seed_needs_and_proposers(app, *, needs: int, proposers: int) -> dict:
     """One large firm with `needs` published needs (Kanto), and `proposers` SMEs
     each with one user; returns ids and e-mails."""
+    from oims.auth.passwords import hash_password
     from oims.extensions import db
     from oims.models import Need, Organisation, User
     from oims.models.base import utcnow
-    from oims.passwords import hash_password
 
     with app.app_context():
         owner_org = Organisation(name="東都モビリティ工業", kind="large", industry="E", employee_band="1001+")
@@ -352,8 +352,8 @@ def index_state(app, settle_seconds: float = 60.0) -> dict:
     change log (or the wait ran out: pass 0 when no worker runs)."""
     from sqlalchemy import func, select
 
-    from oims import matching_service as ms
     from oims.extensions import db
+    from oims.matcher import service as ms
     from oims.models import MatchItem, Proposal
 
     with app.app_context():
@@ -377,7 +377,7 @@ def index_state(app, settle_seconds: float = 60.0) -> dict:
 
 def repair_index(app) -> dict:
     """What a worker does at start (and `flask oims reindex --changed-only`), inline."""
-    from oims import matching_service as ms
+    from oims.matcher import service as ms
 
     with app.app_context():
         t0 = time.perf_counter()

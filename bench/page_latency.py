@@ -51,11 +51,11 @@ def _sentence(rng: random.Random, n: int = 4) -> str:
 def seed(app, needs: int, proposals_per_need: int, heavy: int, seed_: int = 7) -> dict:
     from sqlalchemy import insert, select
 
+    from oims.auth.passwords import hash_password
+    from oims.core.reference import BUREAU_OF_PREFECTURE
     from oims.extensions import db
     from oims.models import Need, Organisation, Proposal, User
     from oims.models.base import utcnow
-    from oims.passwords import hash_password
-    from oims.reference import BUREAU_OF_PREFECTURE
 
     rng = random.Random(seed_)
     prefs = sorted(BUREAU_OF_PREFECTURE)
@@ -143,10 +143,10 @@ def seed_profiles(app, count: int, seed_: int = 11) -> float:
     """`count` SME capability profiles with corporate numbers, as a bureau's firm list loads them."""
     from sqlalchemy import insert
 
+    from oims.core.reference import BUREAU_OF_PREFECTURE
     from oims.extensions import db
     from oims.imports.corporate_number import with_check_digit
     from oims.models import Organisation
-    from oims.reference import BUREAU_OF_PREFECTURE
 
     rng = random.Random(seed_)
     prefs = sorted(BUREAU_OF_PREFECTURE)

@@ -47,20 +47,31 @@ _CHUNK = 4000
 
 _lock = threading.Lock()
 _state: dict[str, object] = {}
+_local = threading.local()
 
 
 def _tools():
-    """(sudachi tokenizer, SplitMode, stemmer), loaded once per process."""
-    if not _state:
-        with _lock:
-            if not _state:
-                import Stemmer
-                from sudachipy import Dictionary, SplitMode
+    """(sudachi tokenizer, SplitMode, stemmer) for the calling thread.
 
-                _state["split"] = SplitMode
-                _state["tok"] = Dictionary(dict="core").tokenizer(mode=SplitMode.C)
-                _state["stem"] = Stemmer.Stemmer("english")
-    return _state["tok"], _state["split"], _state["stem"]
+    The dictionary is loaded once per process; a Sudachi tokenizer and a
+    Snowball stemmer may not be used by two threads at once (Sudachi raises
+    "Tokenizer is already in use"), and the app analyses in its index worker
+    thread while requests highlight reasons, so each thread gets its own."""
+    tools = getattr(_local, "tools", None)
+    if tools is None:
+        if "dict" not in _state:
+            with _lock:
+                if "dict" not in _state:
+                    from sudachipy import Dictionary, SplitMode
+
+                    dictionary = Dictionary(dict="core")
+                    _state["split"] = SplitMode
+                    _state["dict"] = dictionary  # last: its presence means both are set
+        import Stemmer
+
+        split = _state["split"]
+        tools = _local.tools = (_state["dict"].tokenizer(mode=split.C), split, Stemmer.Stemmer("english"))
+    return tools
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import reference as ref
-from .extensions import db
+from oims.core import reference as ref
+from oims.extensions import db
 
 oims_cli = AppGroup("oims", help="OIMS administration commands.")
 
@@ -24,9 +24,9 @@ oims_cli = AppGroup("oims", help="OIMS administration commands.")
 @click.password_option()
 def create_user(email, name, role, org_name, prefecture, password):
     """Create an account (the only way, with the admin page, to create coordinators and admins)."""
-    from .auth.services import create_user as create
-    from .models import Organisation
-    from .services import ValidationFailed
+    from oims.auth.services import create_user as create
+    from oims.core.exceptions import ValidationFailed
+    from oims.models import Organisation
 
     org = db.session.scalar(select(Organisation).where(Organisation.name == org_name))
     if org is None:
@@ -50,7 +50,7 @@ def create_user(email, name, role, org_name, prefecture, password):
 @click.option("--password", default="oims-demo-2026", show_default=True, help="Password of every demo login.")
 def demo(password):
     """Load the demo data set (idempotent: running it again changes nothing)."""
-    from .demo import load_demo
+    from oims.demo.loader import load_demo
 
     summary = load_demo(password=password)
     for key, value in summary["counts"].items():
@@ -65,7 +65,7 @@ def demo(password):
 @click.option("--interval", default=30, show_default=True)
 def send_mail(loop, interval):
     """Deliver the outbox (SMTP when OIMS_MAIL_BACKEND=smtp, else log)."""
-    from .mail import deliver_pending
+    from oims.core.mail import deliver_pending
 
     while True:
         sent, failed = deliver_pending()

@@ -22,8 +22,8 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
+from oims.auth.passwords import hash_password
 from oims.models import Need, Organisation, Proposal, User
-from oims.passwords import hash_password
 
 PASSWORD = "correct-horse-battery-42"
 _seq = itertools.count(1)

@@ -17,8 +17,8 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import (
+from oims.extensions import db
+from oims.models import (
     ApiToken,
     AuditLog,
     Meeting,
@@ -30,7 +30,7 @@ from ..models import (
     ThreadMessage,
     User,
 )
-from ..models.base import utcnow
+from oims.models.base import utcnow
 
 
 def _iso(value):

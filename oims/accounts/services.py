@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import workflow
-from ..auth.services import end_sessions, revoke_api_tokens
-from ..extensions import db
-from ..models import (
+from oims.audit.log import audit
+from oims.auth.passwords import hash_password
+from oims.auth.services import end_sessions, revoke_api_tokens
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.extensions import db
+from oims.models import (
     ApiToken,
     AuditLog,
     Meeting,
@@ -32,10 +34,9 @@ from ..models import (
     Proposal,
     User,
 )
-from ..models.base import utcnow
-from ..models.proposals import INACTIVE_STAGES
-from ..passwords import hash_password
-from ..services import NotAllowed, ValidationFailed, audit
+from oims.models.base import utcnow
+from oims.models.proposals import INACTIVE_STAGES
+from oims.proposals import workflow
 
 OPEN_NEED_STATUSES = ("draft", "review", "returned", "published")
 
@@ -110,7 +111,7 @@ def disable_org(org: Organisation, *, actor: User) -> OrgOffboarding:
     outcome in the KPI; the report lists them for the coordinator. Its open
     needs are withdrawn through the needs workflow (proposers are told).
     """
-    from ..needs import services as need_services
+    from oims.needs import services as need_services
 
     _require_admin(actor)
     if actor.organisation_id == org.id:

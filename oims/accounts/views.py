@@ -5,6 +5,7 @@ guarded with roles_required("admin") before any work."""
 from __future__ import annotations
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     flash,
@@ -18,14 +19,17 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from ..access import roles_required
-from ..auth.views import sign_out_here
-from ..extensions import db
-from ..models import ApiToken, Organisation, User
-from ..passwords import verify_password
-from ..services import NotAllowed, ValidationFailed, apply_errors
-from . import bp, export, services
-from .forms import AdminDeleteForm, DeleteAccountForm
+from oims.accounts import export, services
+from oims.accounts.forms import AdminDeleteForm, DeleteAccountForm
+from oims.auth.passwords import verify_password
+from oims.auth.views import sign_out_here
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.extensions import db
+from oims.models import ApiToken, Organisation, User
+from oims.policy import roles_required
+from oims.web.forms import apply_errors
+
+bp = Blueprint("accounts", __name__)
 
 
 def _download(body: str | bytes, filename: str, mimetype: str) -> Response:
@@ -103,7 +107,7 @@ def admin_user(user_id: int):
 def admin_export(user_id: int):
     """For a disclosure request from someone who can no longer sign in."""
     user = _user_or_404(user_id)
-    from ..services import audit
+    from oims.audit.log import audit
 
     audit(current_user, "user.data_exported", user)
     db.session.commit()

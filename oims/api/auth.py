@@ -14,13 +14,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..errors import problem
-from ..extensions import db, limiter
-from ..i18n import SUPPORTED
-from ..models import ApiToken, User
-from ..models.base import utcnow
-from ..services import NotAllowed, ValidationFailed, audit
-from .problems import HANDLED, to_problem
+from oims.api.problems import HANDLED, to_problem
+from oims.audit.log import audit
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.extensions import db, limiter
+from oims.models import ApiToken, User
+from oims.models.base import utcnow
+from oims.web.errors import problem
+from oims.web.i18n import SUPPORTED
 
 TOKEN_PREFIX = "oims_"
 PREFIX_LENGTH = 12

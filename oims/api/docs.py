@@ -8,9 +8,9 @@ import json
 from flask import jsonify, make_response, render_template, request, url_for
 from flask_babel import force_locale, gettext
 
-from ..security import CSP
-from . import bp
-from .openapi import build_spec
+from oims.api.openapi import build_spec
+from oims.api.views import bp
+from oims.web.security import CSP
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

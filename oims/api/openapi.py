@@ -8,10 +8,10 @@ implementation cannot drift apart silently.
 
 from __future__ import annotations
 
-from .. import reference as ref
-from ..models.needs import NEED_STATUSES
-from ..models.proposals import PROPOSAL_STAGES
-from ..policy import RESTRICTABLE_PARTS
+from oims.core import reference as ref
+from oims.models.needs import NEED_STATUSES
+from oims.models.proposals import PROPOSAL_STAGES
+from oims.policy import RESTRICTABLE_PARTS
 
 MAX_ID = 2_147_483_647
 PARTNERSHIPS = [c.code for c in ref.PARTNERSHIP_TYPES]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ..errors import problem
-from ..services import NotAllowed, StaleState, ValidationFailed
+from oims.core.exceptions import NotAllowed, StaleState, ValidationFailed
+from oims.web.errors import problem
 
 
 class ApiError(Exception):

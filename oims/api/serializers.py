@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..models import Meeting, Need, Organisation, Proposal, User
-from ..policy import owner_label, sees_owner, withheld_parts
+from oims.models import Meeting, Need, Organisation, Proposal, User
+from oims.policy import owner_label, sees_owner, withheld_parts
 
 
 def iso(value: date | datetime | None) -> str | None:

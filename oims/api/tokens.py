@@ -11,11 +11,12 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from ..extensions import db
-from ..models import ApiToken
-from ..services import ValidationFailed, apply_errors
-from . import bp
-from .auth import issue_token, revoke_token, user_tokens
+from oims.api.auth import issue_token, revoke_token, user_tokens
+from oims.api.views import bp
+from oims.core.exceptions import ValidationFailed
+from oims.extensions import db
+from oims.models import ApiToken
+from oims.web.forms import apply_errors
 
 
 class TokenForm(FlaskForm):

@@ -9,7 +9,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from .openapi import MAX_ID, SCHEMAS
+from oims.api.openapi import MAX_ID, SCHEMAS
 
 
 def bad_text(value: str) -> bool:

@@ -6,14 +6,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..extensions import db
-from ..i18n import current_locale
-from ..models import Meeting, Need, Organisation, Proposal
-from ..policy import (
+from oims.api.auth import token_required
+from oims.api.openapi import MAX_ID
+from oims.api.problems import ApiError
+from oims.api.serializers import meeting_json, need_json, org_ref, owner_json, proposal_json
+from oims.api.validation import bad_text, validate
+from oims.core.exceptions import NotAllowed, StaleState, ValidationFailed
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.models import Meeting, Need, Organisation, Proposal
+from oims.policy import (
+    can_edit_need,
     can_manage_need,
     can_view_need,
     can_view_proposal,
@@ -22,14 +29,9 @@ from ..policy import (
     visible_proposals,
     visible_reasons,
 )
-from ..services import NotAllowed, StaleState, ValidationFailed
-from ..timeutil import today_local
-from . import bp
-from .auth import token_required
-from .openapi import MAX_ID
-from .problems import ApiError
-from .serializers import meeting_json, need_json, org_ref, owner_json, proposal_json
-from .validation import bad_text, validate
+from oims.web.i18n import current_locale
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # --- helpers -------------------------------------------------------------------------
 
@@ -149,9 +151,9 @@ def _created(body: dict, location: str):
 @bp.get("/needs")
 @token_required
 def list_needs():
-    from ..models.needs import NEED_STATUSES
-    from ..needs.services import search_needs
-    from .openapi import BUREAUS, OWNER_FILTERS, PARTNERSHIPS
+    from oims.api.openapi import BUREAUS, OWNER_FILTERS, PARTNERSHIPS
+    from oims.models.needs import NEED_STATUSES
+    from oims.needs.services import search_needs
 
     user = _user()
     page, per_page = _page_args()
@@ -168,8 +170,8 @@ def list_needs():
 @bp.post("/needs")
 @token_required
 def create_need():
-    from .. import reference as ref
-    from ..needs.services import create_need as create
+    from oims.core import reference as ref
+    from oims.needs.services import create_need as create
 
     user = _user()
     # Access before input (the service checks the same rule again).
@@ -221,11 +223,10 @@ def get_need(need_id: int):
 def update_need(need_id: int):
     from sqlalchemy.orm.exc import StaleDataError
 
-    from ..needs.services import update_need as update
-    from ..needs.views import can_edit
+    from oims.needs.services import update_need as update
 
     need = _need(need_id)
-    if not can_edit(_user(), need):
+    if not can_edit_need(_user(), need):
         raise NotAllowed()
     body = _body("NeedUpdate")
     _require_if_match(need)
@@ -243,7 +244,7 @@ def update_need(need_id: int):
 @bp.get("/proposals")
 @token_required
 def list_proposals():
-    from ..models.proposals import PROPOSAL_STAGES
+    from oims.models.proposals import PROPOSAL_STAGES
 
     page, per_page = _page_args()
     query = visible_proposals(_user())
@@ -259,8 +260,8 @@ def list_proposals():
 @bp.post("/proposals")
 @token_required
 def create_proposal():
-    from ..proposals.services import DuplicateProposal, may_propose
-    from ..proposals.services import create_proposal as create
+    from oims.proposals.services import DuplicateProposal, may_propose
+    from oims.proposals.services import create_proposal as create
 
     if not may_propose(_user()):
         raise NotAllowed()
@@ -289,7 +290,7 @@ def get_proposal(proposal_id: int):
 @bp.post("/proposals/<int:proposal_id>/withdraw")
 @token_required
 def withdraw_proposal(proposal_id: int):
-    from ..proposals.services import withdraw_proposal as withdraw
+    from oims.proposals.services import withdraw_proposal as withdraw
 
     proposal = _proposal(proposal_id)
     if proposal_role(_user(), proposal) != "proposer":
@@ -336,7 +337,7 @@ def get_meeting(meeting_id: int):
 
 def _matching():
     try:
-        from .. import matching_service
+        from oims.matcher import service as matching_service
     except ImportError:  # the matcher is not part of this installation
         return None
     return matching_service
@@ -364,7 +365,7 @@ def _search(fn_name: str, *args, **kwargs):
 
 def _fit(result, kind: str = "") -> dict:
     """The calibrated probability and band of a result (oims/match_bands.py)."""
-    from ..match_bands import calibrate
+    from oims.matcher.bands import calibrate
 
     fit = calibrate(result, kind)
     return fit.as_json() if fit else {}
@@ -377,7 +378,7 @@ def _reasons(reasons) -> list[str]:
 def _endorsements(org_id: int) -> list[str]:
     """Active endorsed capabilities of an organisation (badges of the ranked lists)."""
     try:
-        from ..endorsements.services import endorsed
+        from oims.endorsements.services import endorsed
     except ImportError:
         return []
     return [e.capability for e in endorsed(org_id)]
@@ -437,8 +438,8 @@ def match_my_organisation():
 @bp.get("/kpi")
 @token_required
 def kpi():
-    from ..insight.kpi import load_facts, report
-    from ..insight.services import BadArguments, kpi_scope, may_view_kpi, org_labeller
+    from oims.insight.kpi import load_facts, report
+    from oims.insight.services import BadArguments, kpi_scope, may_view_kpi, org_labeller
 
     user = _user()
     if not may_view_kpi(user):

@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import AuditLog, Proposal, User
+from oims.extensions import db
+from oims.models import AuditLog, Proposal, User
 
 MET_OR_LATER = ("met", "nda", "poc", "contract", "ended")
 

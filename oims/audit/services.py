@@ -11,10 +11,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
-from ..extensions import db
-from ..models import AuditLog, Proposal, User
-from ..pagination import ListPage
-from ..policy import audit_filter, owner_view_filter
+from oims.extensions import db
+from oims.models import AuditLog, Proposal, User
+from oims.policy import audit_filter, owner_view_filter
+from oims.web.pagination import ListPage
 
 OBJECT_TYPES = ("need", "proposal", "meeting", "organisation", "user", "importjob", "endorsement", "apitoken")
 

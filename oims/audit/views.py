@@ -3,15 +3,10 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from flask import abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from ..access import roles_required, staff_required
-from ..extensions import db
-from ..insight.exports import csv_response
-from ..timeutil import local_tz
-from . import bp
-from .services import (
+from oims.audit.services import (
     OBJECT_TYPES,
     BadFilters,
     RowPage,
@@ -21,6 +16,12 @@ from .services import (
     parse_filters,
     trail_query,
 )
+from oims.core.timeutil import local_tz
+from oims.extensions import db
+from oims.insight.exports import csv_response
+from oims.policy import roles_required, staff_required
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 PER_PAGE = 50
 CSV_LIMIT = 50_000

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-from . import views  # noqa: F401
+"""auth."""

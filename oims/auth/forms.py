@@ -13,9 +13,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from .. import reference as ref
-from ..i18n import current_locale
-from ..validators import HttpUrl
+from oims.core import reference as ref
+from oims.web.i18n import current_locale
+from oims.web.validators import HttpUrl
 
 
 def choices(items, blank: bool = False):

@@ -13,20 +13,15 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import reference as ref
-from ..extensions import db
-from ..imports import corporate_number
-from ..mail import enqueue, notify
-from ..models import Organisation, OrgJoinRequest, PasswordResetToken, User
-from ..models.base import utcnow
-from ..passwords import (
-    dummy_verify,
-    hash_password,
-    needs_rehash,
-    policy_errors,
-    verify_password,
-)
-from ..services import NotAllowed, ValidationFailed, audit
+from oims.audit.log import audit
+from oims.auth.passwords import dummy_verify, hash_password, needs_rehash, policy_errors, verify_password
+from oims.core import reference as ref
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.mail import enqueue, notify
+from oims.extensions import db
+from oims.imports import corporate_number
+from oims.models import Organisation, OrgJoinRequest, PasswordResetToken, User
+from oims.models.base import utcnow
 
 SELF_SIGNUP_ROLES = {"need_owner": ref.OWNER_KINDS, "proposer": ref.PROPOSER_KINDS}
 
@@ -273,7 +268,7 @@ def end_sessions(user: User) -> None:
 
 def revoke_api_tokens(user: User, *, actor: User | None, reason: str) -> int:
     """Revoke every active personal API token of `user`; returns how many."""
-    from ..models import ApiToken
+    from oims.models import ApiToken
 
     rows = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
                                                      ApiToken.revoked_at.is_(None))).all()

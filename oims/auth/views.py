@@ -4,6 +4,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import (
+    Blueprint,
     current_app,
     flash,
     redirect,
@@ -17,19 +18,16 @@ from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, limiter, login_manager
-from ..models import User
-from ..models.base import utcnow
-from ..services import ValidationFailed, apply_errors, audit
-from . import bp, services
-from .forms import (
-    ChangePasswordForm,
-    LoginForm,
-    ResetPasswordForm,
-    ResetRequestForm,
-    SettingsForm,
-    SignupForm,
-)
+from oims.audit.log import audit
+from oims.auth import services
+from oims.auth.forms import ChangePasswordForm, LoginForm, ResetPasswordForm, ResetRequestForm, SettingsForm, SignupForm
+from oims.core.exceptions import ValidationFailed
+from oims.extensions import db, limiter, login_manager
+from oims.models import User
+from oims.models.base import utcnow
+from oims.web.forms import apply_errors
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 @login_manager.user_loader
@@ -245,7 +243,7 @@ def change_password():
     form = SettingsForm(obj=current_user, formdata=None)
     pw_form = ChangePasswordForm(prefix="pw")
     if pw_form.validate_on_submit():
-        from ..passwords import verify_password
+        from oims.auth.passwords import verify_password
 
         if not verify_password(current_user.password_hash, pw_form.current.data):
             pw_form.current.errors.append(_("The current password is wrong."))

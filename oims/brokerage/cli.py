@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
-from ..cli import oims_cli
-from ..extensions import db
+from oims.extensions import db
 
 
-@oims_cli.command("reindex")
+@click.command("reindex")
+@with_appcontext
 @click.option("--changed-only", is_flag=True, help="Only fix what differs from the database (the repair).")
 def reindex(changed_only):
     """Rebuild the matcher's indexes (needs, proposals, capability profiles) from the database."""
-    from .. import matching_service as ms
+    from oims.matcher import service as ms
 
     svc = ms.service()
     if not svc.enabled:
@@ -29,7 +30,8 @@ def reindex(changed_only):
         click.echo(f"{kind}: {upserted} indexed, {removed} removed, {len(svc.matcher(kind))} in index")
 
 
-@oims_cli.command("worker")
+@click.command("worker")
+@with_appcontext
 @click.option("--once", is_flag=True, help="Handle what is pending, then exit.")
 @click.option("--poll", default=0.5, show_default=True, help="Seconds between looks at the change log.")
 def worker(once, poll):
@@ -40,8 +42,8 @@ def worker(once, poll):
     import logging
     import time
 
-    from .. import matching_service as ms
-    from ..matching_worker import prune_log
+    from oims.matcher import service as ms
+    from oims.matcher.worker import prune_log
 
     logging.basicConfig(level=logging.INFO)
     svc = ms.service()
@@ -71,14 +73,15 @@ def worker(once, poll):
                 time.sleep(poll)
 
 
-@oims_cli.command("remind-meetings")
+@click.command("remind-meetings")
+@with_appcontext
 @click.option("--loop", is_flag=True, help="Keep running, checking every --interval seconds.")
 @click.option("--interval", default=900, show_default=True)
 def remind_meetings(loop, interval):
     """Send reminders for first meetings that start within the next day (run hourly, or --loop)."""
     import time
 
-    from .services import send_meeting_reminders
+    from oims.brokerage.services import send_meeting_reminders
 
     while True:
         count = send_meeting_reminders()

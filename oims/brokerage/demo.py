@@ -15,19 +15,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import (
-    Invitation,
-    Meeting,
-    MeetingSlot,
-    Need,
-    Organisation,
-    Proposal,
-    ThreadMessage,
-    User,
-)
-from ..models.base import utcnow
-from ..reference import PROPOSER_KINDS
+from oims.core.reference import PROPOSER_KINDS
+from oims.extensions import db
+from oims.models import Invitation, Meeting, MeetingSlot, Need, Organisation, Proposal, ThreadMessage, User
+from oims.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +149,7 @@ def _demo_meeting(prop: Proposal, owner: User, proposer: User, i: int, now) -> M
 
 def _index() -> dict:
     """End the demo with the matcher indexed (when matching is enabled)."""
-    from .. import matching_service as ms
+    from oims.matcher import service as ms
 
     svc = ms.service()
     if not svc.enabled:

@@ -20,8 +20,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from .. import reference as ref
-from ..i18n import current_locale
+from oims.core import reference as ref
+from oims.web.i18n import current_locale
 
 
 def choices(items, blank: bool = True):

@@ -9,13 +9,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from ..models import Meeting, Proposal, User
-from ..models.base import utcnow
+from oims.models import Meeting, Proposal, User
+from oims.models.base import utcnow
 
 
 def meeting_ics(meeting: Meeting, proposal: Proposal, user: User | None = None) -> bytes:
     """A VCALENDAR (METHOD:REQUEST) with the meeting as one VEVENT, worded in `user`'s language."""
-    from .services import participants
+    from oims.brokerage.services import participants
 
     locale = (user.language if user else None) or current_app.config.get("BABEL_DEFAULT_LOCALE", "ja")
     with force_locale(locale):

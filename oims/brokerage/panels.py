@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .. import matching_service as ms
-from ..extensions import db
-from ..main.dashboard import panel
-from ..models import Need, Proposal
-from ..timeutil import today_local
-from . import services
+from oims.brokerage import services
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.matcher import service as ms
+from oims.models import Need, Proposal
 
 
-@panel(order=30)
 def needs_for_you(user):
     if not user.is_proposer or not user.organisation.is_proposer_kind:
         return None
@@ -25,14 +23,12 @@ def needs_for_you(user):
                                                    "unavailable": items is None}
 
 
-@panel(order=35)
 def stalled(user):
     if not user.is_staff:
         return None
     return "brokerage/_panel_stalled.html", {"cases": services.stalled_cases(user)[:20]}
 
 
-@panel(order=36)
 def awaiting_answer(user):
     if not user.is_need_owner:
         return None
@@ -44,7 +40,6 @@ def awaiting_answer(user):
     return "brokerage/_panel_awaiting.html", {"cases": items, "today": today_local()}
 
 
-@panel(order=31)
 def my_cases(user):
     """A proposer's forwarded proposals: threads, meetings and outcomes live on the case page."""
     if not user.is_proposer:
@@ -57,14 +52,13 @@ def my_cases(user):
     return "brokerage/_panel_cases.html", {"cases": items}
 
 
-@panel(order=29)
 def invitations(user):
     """A proposer's open invitations from coordinators: the need and a propose button
     (not only a notification). Closed needs drop out; an existing proposal is linked."""
-    from ..i18n import current_locale
-    from ..models import Invitation
-    from ..needs.services import accepts_proposals
-    from ..policy import owner_label
+    from oims.models import Invitation
+    from oims.needs.services import accepts_proposals
+    from oims.policy import owner_label
+    from oims.web.i18n import current_locale
 
     if not user.is_proposer:
         return None

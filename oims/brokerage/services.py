@@ -12,11 +12,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import matching_service as ms
-from ..extensions import db
-from ..mail import notify
-from ..match_bands import Calibrated, calibrate
-from ..models import (
+from oims.audit.log import audit
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.mail import notify
+from oims.core.reference import DECLINE_REASON_BY_CODE, INDUSTRY_BY_CODE, PROPOSER_KINDS
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.matcher import service as ms
+from oims.matcher.bands import Calibrated, calibrate
+from oims.models import (
     Invitation,
     Meeting,
     MeetingSlot,
@@ -27,19 +31,10 @@ from ..models import (
     ThreadMessage,
     User,
 )
-from ..models.base import utcnow
-from ..models.proposals import INACTIVE_STAGES, OUTCOME_STAGES
-from ..policy import (
-    owner_label,
-    proposal_filter,
-    proposal_role,
-    sees_owner,
-    visible_reasons,
-)
-from ..reference import DECLINE_REASON_BY_CODE, INDUSTRY_BY_CODE, PROPOSER_KINDS
-from ..services import NotAllowed, ValidationFailed, audit
-from ..timeutil import today_local
-from ..workflow import change_stage
+from oims.models.base import utcnow
+from oims.models.proposals import INACTIVE_STAGES, OUTCOME_STAGES
+from oims.policy import owner_label, proposal_filter, proposal_role, sees_owner, visible_reasons
+from oims.proposals.workflow import change_stage
 
 # Stages in which a case is in the coordinator's hands and can stall.
 LIVE_STAGES = ("shortlisted", "meeting_requested", "meeting_scheduled", "met", "nda", "poc")
@@ -68,7 +63,7 @@ def case_url(proposal: Proposal) -> str:
 
 def _judged(need: Need, target, source: str, actor: User, **kwargs) -> None:
     """A decision on a matcher candidate, kept as a judgment (never blocks the decision)."""
-    from ..matchfeed.judgments import record_quietly
+    from oims.matchfeed.judgments import record_quietly
 
     record_quietly(need, target, source, actor=actor, **kwargs)
 
@@ -359,7 +354,7 @@ def can_pick(user: User, meeting: Meeting, proposal: Proposal) -> bool:
 
 def pick_slot(meeting: Meeting, slot: MeetingSlot, *, actor: User) -> Meeting:
     """The other side picks a slot: the meeting is agreed, the owner disclosed, .ics sent."""
-    from .ics import meeting_ics
+    from oims.brokerage.ics import meeting_ics
 
     proposal = db.session.get(Proposal, meeting.proposal_id)
     if not can_pick(actor, meeting, proposal):
@@ -401,7 +396,7 @@ def mark_meeting_held(meeting: Meeting, *, actor: User, note: str = "") -> Propo
 
 
 def local_time(value: datetime | None) -> str:
-    from ..timeutil import format_local
+    from oims.core.timeutil import format_local
 
     return format_local(value)
 
@@ -441,7 +436,7 @@ def record_outcome(proposal: Proposal, *, actor: User, stage: str, on_date: date
 def response_stats(org_id: int, today: date | None = None) -> dict:
     """How a need owner answers forwarded proposals (insight.figures: response
     rate, on-time rate, median days)."""
-    from ..insight.figures import owner_response
+    from oims.insight.figures import owner_response
 
     return owner_response(org_id, today=today)
 
@@ -460,7 +455,7 @@ def stalled_cases(user: User, now: datetime | None = None) -> list[Proposal]:
 
 def _funnel(proposals: list[Proposal]) -> tuple[int, int]:
     """(meetings held, 成約) by the one definition in insight.figures."""
-    from ..insight.figures import is_deal, is_meeting, levels_of
+    from oims.insight.figures import is_deal, is_meeting, levels_of
 
     levels = levels_of([p.id for p in proposals])
     return (sum(1 for v in levels.values() if is_meeting(v)), sum(1 for v in levels.values() if is_deal(v)))

@@ -5,6 +5,7 @@ and commits once."""
 from __future__ import annotations
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     flash,
@@ -18,33 +19,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import matching_service as ms
-from ..access import roles_required, staff_required
-from ..extensions import db
-from ..i18n import current_locale
-from ..models import (
-    Invitation,
-    Meeting,
-    MeetingSlot,
-    Need,
-    Organisation,
-    Proposal,
-    ThreadMessage,
-)
-from ..models.proposals import OUTCOME_STAGES
-from ..pagination import ListPage
-from ..policy import (
-    can_manage_need,
-    can_view_need,
-    owner_label,
-    proposal_filter,
-    proposal_role,
-)
-from ..services import NotAllowed, ValidationFailed, apply_errors
-from ..timeutil import today_local
-from ..workflow import allowed_targets, stage_labels
-from . import bp, services
-from .forms import (
+from oims.brokerage import services
+from oims.brokerage.forms import (
     CandidateFilterForm,
     FitCheckForm,
     InviteForm,
@@ -56,6 +32,27 @@ from .forms import (
     ShortlistForm,
     SlotsForm,
 )
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.matcher import service as ms
+from oims.models import Invitation, Meeting, MeetingSlot, Need, Organisation, Proposal, ThreadMessage
+from oims.models.proposals import OUTCOME_STAGES
+from oims.policy import (
+    can_manage_need,
+    can_view_need,
+    owner_label,
+    proposal_filter,
+    proposal_role,
+    roles_required,
+    staff_required,
+)
+from oims.proposals.workflow import allowed_targets, stage_labels
+from oims.web.forms import apply_errors
+from oims.web.i18n import current_locale
+from oims.web.pagination import ListPage
+
+bp = Blueprint("brokerage", __name__, url_prefix="/brokerage")
 
 CANDIDATES_PER_PAGE = 50
 
@@ -116,14 +113,14 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
         "brokerage/need.html", need=need, rows=rows, page=page, page_orgs=page_orgs, all_scores=[r.score for r in rows], ranked=ranked, recs=recs, filters=filters, cand_filter=cand_filter,
         shortlist_form=shortlist_form, invite_form=InviteForm(), invitations=invitations, inv_orgs=orgs,
         status=ms.service().status(), stats=services.response_stats(need.owner_org_id),
-        errors=errors or [], stages=stage_labels()(), owner=owner_label(need, current_user, current_locale()),
+        errors=errors or [], stages=stage_labels(), owner=owner_label(need, current_user, current_locale()),
         marks=_marks(need),
     ), status
 
 
 def _marks(need: Need) -> dict:
     try:
-        from ..matchfeed.judgments import marks_for
+        from oims.matchfeed.judgments import marks_for
     except ImportError:  # the feedback feature is not installed
         return {}
     return marks_for(need)
@@ -205,7 +202,7 @@ def _int(value):
 @staff_required
 def workspace():
     data = services.coordinator_workspace(current_user)
-    return render_template("brokerage/workspace.html", data=data, stages=stage_labels()(),
+    return render_template("brokerage/workspace.html", data=data, stages=stage_labels(),
                            needs=services.bureau_needs(current_user), today=today_local(),
                            stalled=services.stalled_cases(current_user), status=ms.service().status())
 
@@ -220,7 +217,7 @@ def inbox():
         .where(Proposal.need_id.in_(select(Need.id).where(Need.owner_org_id == current_user.organisation_id)),
                Proposal.forwarded_at.isnot(None), proposal_filter(current_user))
         .order_by(Proposal.responded_at.isnot(None), Proposal.response_due, Proposal.id)).all()
-    return render_template("brokerage/inbox.html", items=items, today=today_local(), stages=stage_labels()(),
+    return render_template("brokerage/inbox.html", items=items, today=today_local(), stages=stage_labels(),
                            stats=services.response_stats(current_user.organisation_id))
 
 
@@ -241,7 +238,7 @@ def _render_case(proposal: Proposal, role: str, status: int = 200, errors: list[
     respond_form = forms.get("respond_form") or RespondForm()
     respond_form.fill_choices()
     outcome_form = forms.get("outcome_form") or OutcomeForm()
-    labels = stage_labels()()
+    labels = stage_labels()
     outcome_targets = [t for t in allowed_targets(proposal, current_user) if t in OUTCOME_STAGES]
     outcome_form.stage.choices = [(t, labels[t]) for t in outcome_targets]
     return render_template(
@@ -386,7 +383,7 @@ def meeting_held(meeting_id: int):
 @bp.get("/meeting/<int:meeting_id>/invite.ics")
 @login_required
 def meeting_ics(meeting_id: int):
-    from .ics import meeting_ics as make_ics
+    from oims.brokerage.ics import meeting_ics as make_ics
 
     meeting, proposal, _role = _meeting(meeting_id)
     if meeting.status not in ("scheduled", "held") or meeting.starts_at is None:
@@ -401,7 +398,7 @@ def meeting_ics(meeting_id: int):
 def record_outcome(proposal_id: int):
     proposal, role = _case(proposal_id)
     form = OutcomeForm()
-    labels = stage_labels()()
+    labels = stage_labels()
     targets = [t for t in allowed_targets(proposal, current_user) if t in OUTCOME_STAGES]
     if not targets:
         abort(403)
@@ -424,7 +421,7 @@ def record_outcome(proposal_id: int):
 # --- proposer: fit check -------------------------------------------------------------------------
 
 def _fit_payload(result) -> dict:
-    from ..matchfeed.fitcheck import payload
+    from oims.matchfeed.fitcheck import payload
 
     return payload(result)
 
@@ -452,7 +449,7 @@ def fit_check():
             return jsonify({"error": _("Write your draft proposal first.")}), 400
         return render_template("brokerage/fit_check.html", need=need, form=form, result=None,
                                status=ms.service().status()), 400
-    from ..matchfeed.fitcheck import check
+    from oims.matchfeed.fitcheck import check
 
     result = check(need, text)
     if result is None:

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from .. import demo_data as data
-from ..extensions import db
-from ..models import Need, Organisation, ThemedCall, ThemedCallNeed, User
-from ..timeutil import today_local
+from oims.core.timeutil import today_local
+from oims.demo import data
+from oims.extensions import db
+from oims.models import Need, Organisation, ThemedCall, ThemedCallNeed, User
 
 
 def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:

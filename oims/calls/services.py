@@ -10,12 +10,13 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import reference as ref
-from ..extensions import db
-from ..models import Meeting, Need, Proposal, ThemedCall, ThemedCallNeed, User
-from ..policy import call_needs_filter, can_manage_call, can_run_calls
-from ..services import NotAllowed, ValidationFailed, audit
-from ..timeutil import today_local
+from oims.audit.log import audit
+from oims.core import reference as ref
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.models import Meeting, Need, Proposal, ThemedCall, ThemedCallNeed, User
+from oims.policy import call_needs_filter, can_manage_call, can_run_calls
 
 FIELDS = ("title", "title_en", "description", "deadline", "bureau")
 

@@ -3,19 +3,22 @@ who run a call: create, edit, attach and detach needs, and its KPI."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import reference as ref
-from ..extensions import db
-from ..i18n import current_locale
-from ..models import Need, ThemedCall
-from ..policy import can_manage_call, can_run_calls, owner_label
-from ..services import NotAllowed, ValidationFailed, apply_errors
-from ..timeutil import today_local
-from . import bp, services
-from .forms import AttachNeedForm, CallForm
+from oims.calls import services
+from oims.calls.forms import AttachNeedForm, CallForm
+from oims.core import reference as ref
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.models import Need, ThemedCall
+from oims.policy import can_manage_call, can_run_calls, owner_label
+from oims.web.forms import apply_errors
+from oims.web.i18n import current_locale
+
+bp = Blueprint("calls", __name__, url_prefix="/calls")
 
 
 def _call_or_404(call_id: int) -> ThemedCall:

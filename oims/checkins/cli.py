@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
-from ..cli import oims_cli
-from ..extensions import db
+from oims.extensions import db
 
 
-@oims_cli.command("send-checkins")
+@click.command("send-checkins")
+@with_appcontext
 def send_checkins_command():
     """Send the follow-up check-ins due 2, 6 and 12 weeks after held first meetings (idempotent; run daily)."""
-    from .services import send_checkins
+    from oims.checkins.services import send_checkins
 
     count = send_checkins()
     db.session.commit()

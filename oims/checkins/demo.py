@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import CheckIn, Meeting, Organisation, Proposal, User
-from ..models.base import utcnow
+from oims.extensions import db
+from oims.models import CheckIn, Meeting, Organisation, Proposal, User
+from oims.models.base import utcnow
 
 
 def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:

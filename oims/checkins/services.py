@@ -9,15 +9,16 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
-from .. import workflow
-from ..extensions import db
-from ..mail import notify
-from ..models import CheckIn, Meeting, Need, Proposal, User
-from ..models.base import utcnow
-from ..models.casework import CHECKIN_ANSWERS, CHECKIN_WEEKS
-from ..policy import proposal_role
-from ..services import NotAllowed, ValidationFailed, audit
-from ..timeutil import today_local
+from oims.audit.log import audit
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.mail import notify
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.models import CheckIn, Meeting, Need, Proposal, User
+from oims.models.base import utcnow
+from oims.models.casework import CHECKIN_ANSWERS, CHECKIN_WEEKS
+from oims.policy import proposal_role
+from oims.proposals import workflow
 
 TOKEN_SALT = "oims-checkin"
 TOKEN_MAX_AGE = 60 * 24 * 3600  # a link works for 60 days

@@ -3,13 +3,16 @@ token names the check-in and the party answering."""
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import Blueprint, abort, render_template
 
-from ..extensions import db
-from ..models import Proposal
-from ..services import NotAllowed, ValidationFailed, apply_errors
-from . import bp, services
-from .forms import CheckInForm
+from oims.checkins import services
+from oims.checkins.forms import CheckInForm
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.extensions import db
+from oims.models import Proposal
+from oims.web.forms import apply_errors
+
+bp = Blueprint("checkins", __name__, url_prefix="/checkin")
 
 
 def _page(checkin, user, form, status=200, done=False):

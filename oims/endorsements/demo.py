@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Endorsement, Organisation, User
-from ..passwords import hash_password
-from ..timeutil import today_local
+from oims.auth.passwords import hash_password
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.models import Endorsement, Organisation, User
 
 ENDORSER_EMAIL = "endorser@example.jp"
 

@@ -8,13 +8,14 @@ from flask import g
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Endorsement, Organisation, User
-from ..models.base import utcnow
-from ..models.casework import ENDORSER_KINDS
-from ..reference import PROPOSER_KINDS
-from ..services import NotAllowed, ValidationFailed, audit
-from ..timeutil import today_local
+from oims.audit.log import audit
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.reference import PROPOSER_KINDS
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.models import Endorsement, Organisation, User
+from oims.models.base import utcnow
+from oims.models.casework import ENDORSER_KINDS
 
 DEFAULT_YEARS = 2
 MAX_YEARS = 5

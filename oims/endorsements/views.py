@@ -3,19 +3,22 @@ coordinator's list of organisations allowed to endorse."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..access import staff_required
-from ..extensions import db
-from ..i18n import current_locale
-from ..models import Endorsement, Organisation
-from ..models.casework import ENDORSER_KINDS
-from ..services import NotAllowed, ValidationFailed, apply_errors
-from . import bp, services
-from .forms import EndorseForm, EndorserForm
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.endorsements import services
+from oims.endorsements.forms import EndorseForm, EndorserForm
+from oims.extensions import db
+from oims.models import Endorsement, Organisation
+from oims.models.casework import ENDORSER_KINDS
+from oims.policy import staff_required
+from oims.web.forms import apply_errors
+from oims.web.i18n import current_locale
+
+bp = Blueprint("endorsements", __name__, url_prefix="/endorsements")
 
 
 def _endorse_page(form, status=200, general=()):

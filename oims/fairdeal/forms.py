@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 
-from .services import category_labels, ip_owner_labels
+from oims.fairdeal.services import category_labels, ip_owner_labels
 
 
 def _yes_no():

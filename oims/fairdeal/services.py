@@ -7,13 +7,14 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..extensions import db
-from ..mail import notify
-from ..models import CaseTerms, FairDealingReport, Proposal, User
-from ..models.base import utcnow
-from ..models.casework import IP_OWNERS, REPORT_CATEGORIES
-from ..policy import nda_recorded, proposal_role
-from ..services import NotAllowed, ValidationFailed, audit
+from oims.audit.log import audit
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.mail import notify
+from oims.extensions import db
+from oims.models import CaseTerms, FairDealingReport, Proposal, User
+from oims.models.base import utcnow
+from oims.models.casework import IP_OWNERS, REPORT_CATEGORIES
+from oims.policy import nda_recorded, proposal_role
 
 MAX_TEXT = 2000
 MAX_REPORT = 4000
@@ -142,7 +143,7 @@ def report_problem(proposal: Proposal, *, actor: User, category: str, body: str)
     db.session.add(report)
     db.session.flush()
     audit(actor, "case.problem_reported", report, proposal_id=proposal.id)
-    from ..proposals.services import bureau_coordinators
+    from oims.proposals.services import bureau_coordinators
 
     try:
         url = url_for("brokerage.case", proposal_id=proposal.id) + "#fair-dealing"
@@ -170,7 +171,7 @@ def reports_for(proposal: Proposal, viewer: User) -> list[FairDealingReport]:
 
 
 def bureau_reports(viewer: User) -> list[FairDealingReport]:
-    from ..models import Need
+    from oims.models import Need
 
     q = (select(FairDealingReport).join(Proposal, Proposal.id == FairDealingReport.proposal_id)
          .join(Need, Need.id == Proposal.need_id).order_by(FairDealingReport.id.desc()))

@@ -4,16 +4,19 @@ call and one commit."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..access import staff_required
-from ..extensions import db
-from ..models import Proposal, User
-from ..services import NotAllowed, ValidationFailed, apply_errors
-from . import bp, services
-from .forms import ReportForm, TermsForm
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.extensions import db
+from oims.fairdeal import services
+from oims.fairdeal.forms import ReportForm, TermsForm
+from oims.models import Proposal, User
+from oims.policy import staff_required
+from oims.web.forms import apply_errors
+
+bp = Blueprint("fairdeal", __name__, url_prefix="/fair-dealing")
 
 
 def case_panel(proposal: Proposal, role: str) -> dict:
@@ -36,13 +39,13 @@ def case_panel(proposal: Proposal, role: str) -> dict:
 
 
 def _case(proposal_id: int):
-    from ..brokerage.views import _case as load
+    from oims.brokerage.views import _case as load
 
     return load(proposal_id)
 
 
 def _rerender(proposal, role, general):
-    from ..brokerage.views import _render_case
+    from oims.brokerage.views import _render_case
 
     db.session.rollback()
     return _render_case(proposal, role, 400, general)

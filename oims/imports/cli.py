@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from .. import reference as ref
-from ..extensions import db
+from oims.core import reference as ref
+from oims.extensions import db
 
 
 @click.command("import-orgs")
@@ -22,7 +22,7 @@ def import_orgs_command(path: Path, dry_run: bool, bureau: str | None, chunk: in
 
     Re-running the same file after an interruption resumes after the last
     committed row; re-importing a list changes only what changed (key: 法人番号)."""
-    from .services import UnreadableFile, create_job, run_job, unfinished_job_for
+    from oims.imports.services import UnreadableFile, create_job, run_job, unfinished_job_for
 
     data = path.read_bytes()
     job = None if dry_run else unfinished_job_for(data, bureau)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from .. import reference as ref
+from oims.core import reference as ref
 
 
 @dataclass(frozen=True)

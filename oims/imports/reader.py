@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from .columns import column_for_header
+from oims.imports.columns import column_for_header
 
 FORMATS = ("csv", "xlsx")
 
@@ -80,7 +80,7 @@ def read_sheet(data: bytes, file_format: str) -> Sheet:
                     sheet.unknown_headers.append(str(text).strip())
             missing = {"corporate_number", "name", "prefecture"} - set(sheet.columns.values())
             if missing:
-                from .columns import COLUMN_BY_KEY
+                from oims.imports.columns import COLUMN_BY_KEY
 
                 raise UnreadableFile(_("The header row lacks the required column(s): %(cols)s.",
                                        cols="、".join(COLUMN_BY_KEY[k].header for k in sorted(missing))))

@@ -29,12 +29,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
-from .. import reference as ref
-from ..extensions import db
-from ..models import ImportJob, Organisation, User
-from ..models.base import utcnow
-from ..services import audit
-from .columns import (
+from oims.audit.log import audit
+from oims.core import reference as ref
+from oims.extensions import db
+from oims.imports.columns import (
     COLUMN_BY_KEY,
     INDUSTRY_INDEX,
     KIND_INDEX,
@@ -44,8 +42,10 @@ from .columns import (
     norm,
     split_list,
 )
-from .corporate_number import is_valid, normalise
-from .reader import Sheet, UnreadableFile, format_of, read_sheet
+from oims.imports.corporate_number import is_valid, normalise
+from oims.imports.reader import Sheet, UnreadableFile, format_of, read_sheet
+from oims.models import ImportJob, Organisation, User
+from oims.models.base import utcnow
 
 log = logging.getLogger(__name__)
 

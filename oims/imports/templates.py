@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .columns import COLUMNS
+from oims.imports.columns import COLUMNS
 
 
 def template_csv() -> bytes:

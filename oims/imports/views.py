@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     current_app,
@@ -15,23 +16,16 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import staff_required
-from ..extensions import db
-from ..models import ImportJob
-from ..policy import can_manage_import, import_job_filter
-from ..services import audit
-from . import bp
-from .columns import COLUMNS
-from .forms import UploadForm
-from .services import (
-    UnreadableFile,
-    claim,
-    create_job,
-    run_job,
-    start_in_background,
-    status_of,
-)
-from .templates import template_csv, template_xlsx
+from oims.audit.log import audit
+from oims.extensions import db
+from oims.imports.columns import COLUMNS
+from oims.imports.forms import UploadForm
+from oims.imports.services import UnreadableFile, claim, create_job, run_job, start_in_background, status_of
+from oims.imports.templates import template_csv, template_xlsx
+from oims.models import ImportJob
+from oims.policy import can_manage_import, import_job_filter, staff_required
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

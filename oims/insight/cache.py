@@ -31,9 +31,9 @@ from typing import Any
 from flask import current_app, has_app_context
 from sqlalchemy import event, select
 
-from ..extensions import db
-from ..models import Meeting, Need, Proposal, ProposalEvent
-from .kpi import Scope, funnel, load_facts
+from oims.extensions import db
+from oims.insight.kpi import Scope, funnel, load_facts
+from oims.models import Meeting, Need, Proposal, ProposalEvent
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def _bulk_statement(state) -> None:
         return
     table = getattr(state.statement, "table", None)
     if getattr(table, "name", None) in _WATCHED_TABLES:
-        from .. import reference as ref
+        from oims.core import reference as ref
 
         state.session.info.setdefault(_BUREAUS, set()).update(b.code for b in ref.BUREAUS)
         state.session.info[_BUREAUS + "_any"] = True
@@ -224,8 +224,8 @@ def register_events() -> None:
 
 def refresh_all(today) -> int:
     """Recompute the fiscal-year panel of every bureau and of all bureaus (cron)."""
-    from .. import reference as ref
-    from .dashboard import fiscal_year_start
+    from oims.core import reference as ref
+    from oims.insight.panels import fiscal_year_start
 
     tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo")
     scopes = [Scope(fiscal_year_start(today), today, b, tz=tz) for b in [None, *(b.code for b in ref.BUREAUS)]]

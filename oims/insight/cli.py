@@ -12,7 +12,7 @@ from flask import current_app
 @click.command("refresh-kpi")
 def refresh_kpi_command():
     """Recompute the dashboard's fiscal-year KPI panel of every bureau into the cache."""
-    from .cache import refresh_all
+    from oims.insight.cache import refresh_all
 
     today = datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo"))).date()
     click.echo(f"refreshed {refresh_all(today)} KPI panels")

@@ -11,10 +11,10 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from .. import reference as ref
-from ..extensions import db
-from ..models import Need, Organisation, Proposal, ProposalEvent
-from ..timeutil import local_tz
+from oims.core import reference as ref
+from oims.core.timeutil import local_tz
+from oims.extensions import db
+from oims.models import Need, Organisation, Proposal, ProposalEvent
 
 REASONS = [c.code for c in ref.DECLINE_REASONS]
 

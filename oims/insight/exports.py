@@ -15,11 +15,11 @@ from flask import Response
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import reference as ref
-from ..extensions import db
-from ..models import Meeting, Need, Organisation, Proposal, User
-from ..policy import owner_label, proposal_filter, visible_needs, visible_proposals
-from ..workflow import stage_labels
+from oims.core import reference as ref
+from oims.extensions import db
+from oims.models import Meeting, Need, Organisation, Proposal, User
+from oims.policy import owner_label, proposal_filter, visible_needs, visible_proposals
+from oims.proposals.workflow import stage_labels
 
 BOM = "\ufeff"
 # A cell starting with one of these would run as a formula in a spreadsheet.
@@ -149,7 +149,7 @@ def needs_rows(user: User, locale: str) -> tuple[list[str], list[list]]:
 
 
 def proposals_rows(user: User, locale: str) -> tuple[list[str], list[list]]:
-    labels = stage_labels()()
+    labels = stage_labels()
     props = db.session.scalars(visible_proposals(user).order_by(Proposal.id)).all()
     header = [_("ID"), _("Need ID"), _("Need"), _("Need owner"), _("Proposer"), _("Proposal title"),
               _("Stage code"), _("Stage"), _("Submitted"), _("Forwarded")]

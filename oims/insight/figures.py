@@ -110,8 +110,8 @@ def levels_of(proposal_ids: list[int]) -> dict[int, int]:
     """proposal id → level, from its stage, its events and its held meetings."""
     from sqlalchemy import select
 
-    from ..extensions import db
-    from ..models import Meeting, Proposal, ProposalEvent
+    from oims.extensions import db
+    from oims.models import Meeting, Proposal, ProposalEvent
 
     if not proposal_ids:
         return {}
@@ -130,9 +130,9 @@ def owner_response(org_id: int | None = None, need_id: int | None = None, today:
     """Response figures of a need owner (all its needs) or of one need."""
     from sqlalchemy import select
 
-    from ..extensions import db
-    from ..models import Need, Proposal
-    from ..timeutil import local_tz, today_local
+    from oims.core.timeutil import local_tz, today_local
+    from oims.extensions import db
+    from oims.models import Need, Proposal
 
     q = (select(Proposal.forwarded_at, Proposal.responded_at, Proposal.response_due)
          .where(Proposal.forwarded_at.isnot(None)))
@@ -149,9 +149,9 @@ def badge_figures(needs: Iterable, today: date | None = None) -> dict[int, dict]
     anonymous needs would link them to one owner)."""
     from sqlalchemy import select
 
-    from ..extensions import db
-    from ..models import Need, Proposal
-    from ..timeutil import local_tz, today_local
+    from oims.core.timeutil import local_tz, today_local
+    from oims.extensions import db
+    from oims.models import Need, Proposal
 
     needs = list(needs)
     if not needs:

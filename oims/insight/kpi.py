@@ -27,11 +27,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
-from ..models import Meeting, Need, Organisation, Proposal, ProposalEvent
-from .figures import LEVEL, MILESTONES, STAGE_LEVEL, held_flags, proposal_level, rate, response_figures  # noqa: F401
-from .figures import days_between as _days
-from .figures import median_1 as _median
+from oims.extensions import db
+from oims.insight.figures import LEVEL, MILESTONES, STAGE_LEVEL, held_flags, proposal_level, rate, response_figures  # noqa: F401
+from oims.insight.figures import days_between as _days
+from oims.insight.figures import median_1 as _median
+from oims.models import Meeting, Need, Organisation, Proposal, ProposalEvent
 
 DIMENSIONS = ("bureau", "prefecture", "industry", "kind", "partnership")
 DEFAULT_TOP_N = 10

@@ -16,10 +16,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import reference as ref
-from ..extensions import db
-from ..models import Organisation, User
-from .kpi import DEFAULT_TOP_N, Scope
+from oims.core import reference as ref
+from oims.extensions import db
+from oims.insight.kpi import DEFAULT_TOP_N, Scope
+from oims.models import Organisation, User
 
 
 class BadArguments(ValueError):

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from .. import reference as ref
-from ..extensions import db
-from ..models import Need, Organisation, Proposal
-from ..policy import PUBLIC_NEED_STATUSES
+from oims.core import reference as ref
+from oims.extensions import db
+from oims.models import Need, Organisation, Proposal
+from oims.policy import PUBLIC_NEED_STATUSES
 
 BUREAU_ROW = "bureau"  # the row of the bureau's prefectures taken together
 # Colour classes of the heat map (CSS in oims.css): upper bounds of each band.

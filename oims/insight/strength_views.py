@@ -8,12 +8,13 @@ from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import reference as ref
-from ..access import staff_required
-from ..i18n import current_locale
-from . import bp, exports
-from .declines import bureau_declines
-from .strength import BUREAU_ROW, heat_class, strength
+from oims.core import reference as ref
+from oims.insight import exports
+from oims.insight.declines import bureau_declines
+from oims.insight.strength import BUREAU_ROW, heat_class, strength
+from oims.insight.views import bp
+from oims.policy import staff_required
+from oims.web.i18n import current_locale
 
 MEASURES = ("orgs", "proposals")
 

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
-from .. import reference as ref
-from ..i18n import current_locale
-from . import bp, exports
-from .kpi import DIMENSIONS, load_facts, report
-from .services import BadArguments, kpi_scope, may_view_kpi, org_labeller
+from oims.core import reference as ref
+from oims.insight import exports
+from oims.insight.kpi import DIMENSIONS, load_facts, report
+from oims.insight.services import BadArguments, kpi_scope, may_view_kpi, org_labeller
+from oims.web.i18n import current_locale
+
+bp = Blueprint("insight", __name__, url_prefix="/insight")
 
 
 def _report_for_request():
@@ -38,7 +40,7 @@ def _judged_precision():
     if not current_user.is_staff:
         return None
     try:
-        from ..matchfeed.judgments import precision_by_band
+        from oims.matchfeed.judgments import precision_by_band
     except ImportError:
         return None
     scope, _top_n = kpi_scope(current_user, request.args)

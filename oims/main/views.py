@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..i18n import SUPPORTED
-from ..models import Notification, Organisation
-from ..models.base import utcnow
-from . import bp
-from .dashboard import panels_for
+from oims.extensions import db
+from oims.main.dashboard import panels_for
+from oims.models import Notification, Organisation
+from oims.models.base import utcnow
+from oims.web.i18n import SUPPORTED
+
+bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
@@ -34,7 +35,7 @@ def set_language(code: str):
     if current_user.is_authenticated:
         current_user.language = code
         db.session.commit()
-    from ..auth.views import safe_next
+    from oims.auth.views import safe_next
 
     return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
 

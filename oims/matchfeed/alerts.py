@@ -21,15 +21,15 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
-from .. import matching_service as ms
-from ..extensions import db
-from ..mail import enqueue, notify
-from ..match_bands import Calibrated, calibrate
-from ..models import MatchAlert, MatchSubscription, Need, Organisation, Proposal, User
-from ..models.base import utcnow
-from ..policy import can_view_need, owner_label
-from ..reference import PROPOSER_KINDS
-from ..timeutil import today_local
+from oims.core.mail import enqueue, notify
+from oims.core.reference import PROPOSER_KINDS
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.matcher import service as ms
+from oims.matcher.bands import Calibrated, calibrate
+from oims.models import MatchAlert, MatchSubscription, Need, Organisation, Proposal, User
+from oims.models.base import utcnow
+from oims.policy import can_view_need, owner_label
 
 log = logging.getLogger(__name__)
 TOKEN_SALT = "oims-match-alerts-unsubscribe"
@@ -171,7 +171,7 @@ def safe_push_new_need(need: Need) -> None:
 
 def digest_for(user: User, since: datetime, k: int = 10) -> list[tuple[Need, Calibrated]]:
     """New open needs (published after `since`) that match the user's organisation, best first."""
-    from ..brokerage.services import needs_for_org
+    from oims.brokerage.services import needs_for_org
 
     org = user.organisation
     if org is None or not org.is_proposer_kind:

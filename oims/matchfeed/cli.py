@@ -6,12 +6,13 @@ import sys
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
-from ..cli import oims_cli
-from ..extensions import db
+from oims.extensions import db
 
 
-@oims_cli.command("export-judgments")
+@click.command("export-judgments")
+@with_appcontext
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="qrels file (default: standard output)")
 @click.option("--corpus", "corpus_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -22,7 +23,7 @@ from ..extensions import db
               help="judged proposals (ranked lists) or organisations (recommendations)")
 def export_judgments(out, corpus_out, queries_out, kind):
     """Write coordinators' judgments as qrels (query-id, corpus-id, relevance)."""
-    from .judgments import verdicts, write_corpus_and_queries, write_qrels
+    from oims.matchfeed.judgments import verdicts, write_corpus_and_queries, write_qrels
 
     items = [v for v in verdicts() if kind == "all" or v.kind == kind]
     if out:
@@ -39,11 +40,12 @@ def export_judgments(out, corpus_out, queries_out, kind):
     click.echo(f"{n} judgment(s) exported", err=True)
 
 
-@oims_cli.command("send-digest")
+@click.command("send-digest")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Send even to users who had a digest in the past 7 days.")
 def send_digest(force):
     """E-mail each opted-in proposer the new needs of the week that match its organisation (run daily or weekly)."""
-    from .alerts import send_digest as send
+    from oims.matchfeed.alerts import send_digest as send
 
     count = send(force=force)
     db.session.commit()

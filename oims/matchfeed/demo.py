@@ -10,20 +10,12 @@ import logging
 
 from sqlalchemy import func, select
 
-from .. import matching_service as ms
-from ..extensions import db
-from ..match_bands import calibrate
-from ..models import (
-    Invitation,
-    Judgment,
-    MatchSubscription,
-    Need,
-    Organisation,
-    Proposal,
-    User,
-)
-from . import judgments
-from .alerts import set_subscription
+from oims.extensions import db
+from oims.matcher import service as ms
+from oims.matcher.bands import calibrate
+from oims.matchfeed import judgments
+from oims.matchfeed.alerts import set_subscription
+from oims.models import Invitation, Judgment, MatchSubscription, Need, Organisation, Proposal, User
 
 log = logging.getLogger(__name__)
 MEETING_OR_LATER = ("meeting_requested", "meeting_scheduled", "met", "nda", "poc", "contract")

@@ -22,8 +22,8 @@ from collections import OrderedDict
 
 from flask import current_app
 
-from .. import matching_service as ms
-from ..models import Need
+from oims.matcher import service as ms
+from oims.models import Need
 
 log = logging.getLogger(__name__)
 _PREPARED: OrderedDict[tuple, object] = OrderedDict()

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..match_bands import BANDS, Calibrated, band_of
-from ..models import Judgment, Need, Organisation, Proposal, User
-from ..models.base import utcnow
+from oims.extensions import db
+from oims.matcher.bands import BANDS, Calibrated, band_of
+from oims.models import Judgment, Need, Organisation, Proposal, User
+from oims.models.base import utcnow
 
 RELEVANCE = {"invite": 1.0, "shortlist": 1.0, "meeting": 2.0, "declined": 0.0}
 

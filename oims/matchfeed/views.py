@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import matching_service as ms
-from ..brokerage import services as brokerage
-from ..extensions import db
-from ..match_bands import calibrate
-from ..models import Need, Organisation, Proposal
-from ..policy import can_manage_need, can_view_proposal
-from ..reference import PROPOSER_KINDS
-from . import alerts, bp, judgments
-from .forms import AlertSettingsForm, JudgeForm
+from oims.brokerage import services as brokerage
+from oims.core.reference import PROPOSER_KINDS
+from oims.extensions import db
+from oims.matcher import service as ms
+from oims.matcher.bands import calibrate
+from oims.matchfeed import alerts, judgments
+from oims.matchfeed.forms import AlertSettingsForm, JudgeForm
+from oims.models import Need, Organisation, Proposal
+from oims.policy import can_manage_need, can_view_proposal
+
+bp = Blueprint("matchfeed", __name__, url_prefix="/matching")
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ def judge(need_id: int):
     form = JudgeForm()
     target_id = int(form.target_id.data) if (form.target_id.data or "").isdigit() else None
     if not form.validate_on_submit() or target_id is None:
-        from ..brokerage.views import _render_need
+        from oims.brokerage.views import _render_need
 
         return _render_need(need, 400, [_("The mark was not saved: choose relevant or not relevant.")])
     if form.kind.data == "proposal":

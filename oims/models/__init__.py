@@ -1,17 +1,17 @@
 """All models, re-exported so `from oims.models import Need` works."""
 
-from .brokerage import Invitation, Meeting, MeetingSlot, ThreadMessage
-from .calls import ThemedCall, ThemedCallNeed
-from .casework import CaseTerms, CheckIn, Endorsement, FairDealingReport
-from .imports import ImportJob
-from .matchfeed import Judgment, MatchAlert, MatchSubscription
-from .matching import MatchChange, MatchCursor, MatchItem
-from .messaging import AuditLog, Notification, OutboxMessage
-from .needs import Attachment, Need, NeedVersion
-from .orgs import Organisation, OrgJoinRequest
-from .proposals import Proposal, ProposalEvent, ProposalReceipt
-from .ratings import OwnerRating
-from .users import ApiToken, PasswordResetToken, User
+from oims.models.brokerage import Invitation, Meeting, MeetingSlot, ThreadMessage
+from oims.models.calls import ThemedCall, ThemedCallNeed
+from oims.models.casework import CaseTerms, CheckIn, Endorsement, FairDealingReport
+from oims.models.imports import ImportJob
+from oims.models.matchfeed import Judgment, MatchAlert, MatchSubscription
+from oims.models.matching import MatchChange, MatchCursor, MatchItem
+from oims.models.messaging import AuditLog, Notification, OutboxMessage
+from oims.models.needs import Attachment, Need, NeedVersion
+from oims.models.orgs import Organisation, OrgJoinRequest
+from oims.models.proposals import Proposal, ProposalEvent, ProposalReceipt
+from oims.models.ratings import OwnerRating
+from oims.models.users import ApiToken, PasswordResetToken, User
 
 __all__ = [
     "ApiToken", "Attachment", "AuditLog", "CaseTerms", "CheckIn", "Endorsement", "FairDealingReport",

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from oims.extensions import db
+from oims.models.base import UTCDateTime, utcnow
 
 
 class Invitation(db.Model):

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
-from .needs import Need
-from .orgs import Organisation
+from oims.extensions import db
+from oims.models.base import UTCDateTime, utcnow
+from oims.models.needs import Need
+from oims.models.orgs import Organisation
 
 
 class ThemedCall(db.Model):

@@ -9,9 +9,9 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
-from .orgs import Organisation
+from oims.extensions import db
+from oims.models.base import UTCDateTime, utcnow
+from oims.models.orgs import Organisation
 
 IP_OWNERS = ("owner", "proposer", "joint", "contribution")
 REPORT_CATEGORIES = ("unpaid_poc", "nda_abuse", "ip_grab", "delay", "other")

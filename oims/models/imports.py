@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import JSONList, UTCDateTime, utcnow
+from oims.extensions import db
+from oims.models.base import JSONList, UTCDateTime, utcnow
 
 # uploaded → validated (dry run done) → running → done | failed.
 # A "running" job whose heartbeat is old was interrupted and can be resumed.

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from oims.extensions import db
+from oims.models.base import UTCDateTime, utcnow
 
 # Where a judgment came from, and the relevance it implies (qrels grade).
 JUDGMENT_SOURCES = ("mark", "invite", "shortlist", "meeting", "declined")

@@ -21,8 +21,8 @@ from datetime import datetime
 from sqlalchemy import JSON, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from oims.extensions import db
+from oims.models.base import UTCDateTime, utcnow
 
 
 class MatchChange(db.Model):

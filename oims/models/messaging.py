@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import JSONList, UTCDateTime, utcnow
+from oims.extensions import db
+from oims.models.base import JSONList, UTCDateTime, utcnow
 
 
 class OutboxMessage(db.Model):

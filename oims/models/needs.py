@@ -5,11 +5,11 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import JSONList, UTCDateTime, utcnow
-from .orgs import Organisation
+from oims.core.vocabulary import NEED_STATUSES  # noqa: F401 - re-exported for the models' readers
+from oims.extensions import db
+from oims.models.base import JSONList, UTCDateTime, utcnow
+from oims.models.orgs import Organisation
 
-NEED_STATUSES = ("draft", "review", "returned", "published", "closed", "withdrawn", "fulfilled")
 # The fields that make up a need's wording; versions snapshot these.
 NEED_TEXT_FIELDS = ("title", "summary", "background", "sought")
 NEED_SNAPSHOT_FIELDS = NEED_TEXT_FIELDS + (

@@ -5,9 +5,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..reference import BUREAU_OF_PREFECTURE, INDUSTRY_ALIAS, PROPOSER_KINDS
-from .base import JSONList, UTCDateTime, utcnow
+from oims.core.reference import BUREAU_OF_PREFECTURE, INDUSTRY_ALIAS, PROPOSER_KINDS
+from oims.extensions import db
+from oims.models.base import JSONList, UTCDateTime, utcnow
 
 
 class Organisation(db.Model):

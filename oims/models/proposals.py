@@ -5,18 +5,11 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import JSONList, UTCDateTime, utcnow
-from .needs import Need
-from .orgs import Organisation
-
-# Order matters: it is the funnel a proposal moves along.
-PROPOSAL_STAGES = (
-    "draft", "submitted", "screening", "shortlisted", "meeting_requested", "meeting_scheduled",
-    "met", "nda", "poc", "contract", "ended", "declined", "withdrawn",
-)
-INACTIVE_STAGES = ("declined", "withdrawn")
-OUTCOME_STAGES = ("nda", "poc", "contract", "ended")
+from oims.core.vocabulary import INACTIVE_STAGES, OUTCOME_STAGES, PROPOSAL_STAGES  # noqa: F401 - re-exported
+from oims.extensions import db
+from oims.models.base import JSONList, UTCDateTime, utcnow
+from oims.models.needs import Need
+from oims.models.orgs import Organisation
 
 
 class Proposal(db.Model):

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from oims.extensions import db
+from oims.models.base import UTCDateTime, utcnow
 
 
 class OwnerRating(db.Model):

@@ -7,9 +7,9 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
-from .orgs import Organisation
+from oims.extensions import db
+from oims.models.base import UTCDateTime, utcnow
+from oims.models.orgs import Organisation
 
 
 def _nonce() -> str:

@@ -16,8 +16,8 @@ import secrets
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Need, Organisation
+from oims.extensions import db
+from oims.models import Need, Organisation
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 4

@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from ..extensions import db
+from oims.extensions import db
 
 
 @click.command("remind-deadlines")
 @with_appcontext
 def remind_deadlines_command():
     """Tell owners and drafting proposers about proposal deadlines 7 and 1 days ahead."""
-    from .services import remind_deadlines
+    from oims.needs.services import remind_deadlines
 
     count = remind_deadlines()
     db.session.commit()
@@ -23,7 +23,7 @@ def remind_deadlines_command():
 @with_appcontext
 def close_needs_command():
     """Close published needs whose proposal deadline has passed."""
-    from .services import close_expired
+    from oims.needs.services import close_expired
 
     count = close_expired()
     db.session.commit()
@@ -36,9 +36,9 @@ def clean_anonymous_attachments_command():
     """Rebuild the files of anonymous needs that were stored before cleaning existed."""
     from sqlalchemy import select
 
-    from ..models import Need
-    from ..services import ValidationFailed
-    from .uploads import clean_for_anonymity
+    from oims.core.exceptions import ValidationFailed
+    from oims.models import Need
+    from oims.needs.uploads import clean_for_anonymity
 
     changed, refused = 0, 0
     for need in db.session.scalars(select(Need).where(Need.anonymous.is_(True)).order_by(Need.id)).all():

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from .. import demo_data as data
-from ..extensions import db
-from ..models import Need, NeedVersion
-from ..models.base import utcnow
-from ..timeutil import today_local
-from .services import assign_alias, refresh_search_text
+from oims.core.timeutil import today_local
+from oims.demo import data
+from oims.extensions import db
+from oims.models import Need, NeedVersion
+from oims.models.base import utcnow
+from oims.needs.services import assign_alias, refresh_search_text
 
 RETURN_COMMENT = ("センサの設置方法と安全基準の確認範囲が読み取りにくいため、"
                   "「求める技術」に想定する設置箇所数と評価期間を追記してください。")

@@ -15,12 +15,12 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Meeting, Need, Organisation, Proposal
-from ..policy import PUBLIC_NEED_STATUSES, need_filter
-from ..reference import PROPOSER_KINDS
-from ..timeutil import today_local
-from .services import normalise
+from oims.core.reference import PROPOSER_KINDS
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.models import Meeting, Need, Organisation, Proposal
+from oims.needs.services import normalise
+from oims.policy import PUBLIC_NEED_STATUSES, need_filter
 
 MIN_PROBLEM_CHARS = 40
 MIN_SOUGHT_CHARS = 30
@@ -117,7 +117,7 @@ def similar_needs(values: dict, *, user, exclude_id: int | None = None, k: int =
     if len(text.strip()) < 4:
         return []
     scored: list[tuple[int, float]] = []
-    from ..matching_service import service
+    from oims.matcher.service import service
 
     try:
         svc = service()

@@ -15,11 +15,11 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from .. import reference as ref
-from ..conflicts import version_field
-from ..fields import MultiCheckboxField
-from ..i18n import current_locale
-from .services import LIMITS
+from oims.core import reference as ref
+from oims.needs.services import LIMITS
+from oims.web.conflicts import version_field
+from oims.web.fields import MultiCheckboxField
+from oims.web.i18n import current_locale
 
 
 class Marks:

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Need, Organisation, User
+from oims.extensions import db
+from oims.models import Need, Organisation, User
 
 # Legal-form words dropped to get the name people actually use.
 LEGAL_FORMS_JA = ("株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "一般社団法人", "一般財団法人",
@@ -197,7 +197,7 @@ def field_values(need_or_values) -> dict[str, str]:
 
 
 def findings_in_fields(values: dict[str, str], terms: list[Term]) -> list[Finding]:
-    from .services import field_labels
+    from oims.needs.services import field_labels
 
     labels = field_labels()
     found = []
@@ -208,8 +208,8 @@ def findings_in_fields(values: dict[str, str], terms: list[Term]) -> list[Findin
 
 
 def findings_in_attachments(need: Need, terms: list[Term]) -> list[Finding]:
-    from .cleaning import pdf_text
-    from .uploads import attachments_of, upload_dir
+    from oims.needs.cleaning import pdf_text
+    from oims.needs.uploads import attachments_of, upload_dir
 
     found = []
     for att in attachments_of(need):

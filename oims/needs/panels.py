@@ -4,40 +4,36 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..main.dashboard import panel
-from ..models import Need
-from ..models.needs import NEED_STATUSES
+from oims.extensions import db
+from oims.models import Need
+from oims.models.needs import NEED_STATUSES
 
 
-@panel(order=10)
 def owner_panel(user):
     if not user.is_need_owner:
         return None
     rows = dict(db.session.execute(select(Need.status, func.count(Need.id)).where(
         Need.owner_org_id == user.organisation_id).group_by(Need.status)).all())
-    from .services import status_labels
+    from oims.needs.services import status_labels
 
     counts = [(s, rows.get(s, 0)) for s in NEED_STATUSES]
     return "needs/_panel_owner.html", {"counts": counts, "labels": status_labels(), "total": sum(rows.values())}
 
 
-@panel(order=10)
 def coordinator_panel(user):
     if not user.is_staff:
         return None
-    from .services import review_queue
+    from oims.needs.services import review_queue
 
     return "needs/_panel_coordinator.html", {"queue": review_queue(user)[:5], "count": len(review_queue(user))}
 
 
-@panel(order=10)
 def proposer_panel(user):
     if not user.is_proposer:
         return None
-    from ..i18n import current_locale
-    from ..policy import owner_label
-    from .services import search_needs
+    from oims.needs.services import search_needs
+    from oims.policy import owner_label
+    from oims.web.i18n import current_locale
 
     page = search_needs(user, "", {}, "newest", 1, per_page=5)
     return "needs/_panel_proposer.html", {

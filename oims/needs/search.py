@@ -9,12 +9,12 @@ from flask import current_app
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from .. import reference as ref
-from ..extensions import db
-from ..models import Need, Organisation, Proposal, User
-from ..models.proposals import INACTIVE_STAGES
-from ..policy import visible_needs
-from .services import _as_date, keyword_tag, search_terms
+from oims.core import reference as ref
+from oims.extensions import db
+from oims.models import Need, Organisation, Proposal, User
+from oims.models.proposals import INACTIVE_STAGES
+from oims.needs.services import _as_date, keyword_tag, search_terms
+from oims.policy import visible_needs
 
 # --- search ------------------------------------------------------------------------------------------
 

@@ -17,23 +17,23 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import reference as ref
-from ..extensions import db
-from ..mail import notify
-from ..models import AuditLog, Need, NeedVersion, Proposal, User
-from ..models.base import utcnow
-from ..models.proposals import INACTIVE_STAGES
-from ..policy import can_manage_need, owner_label
-from ..services import NotAllowed, ValidationFailed, audit, claim_state
-from ..timeutil import today_local
-from .aliases import assign_alias
-from .uploads import clean_for_anonymity, save_upload, send_attachment
+from oims.audit.log import audit
+from oims.core import reference as ref
+from oims.core.concurrency import claim_state
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.mail import notify
+from oims.core.timeutil import today_local
+from oims.extensions import db
+from oims.models import AuditLog, Need, NeedVersion, Proposal, User
+from oims.models.base import utcnow
+from oims.models.proposals import INACTIVE_STAGES
+from oims.needs.aliases import assign_alias
+from oims.needs.uploads import clean_for_anonymity, save_upload, send_attachment
+from oims.policy import can_edit_need, can_manage_need, is_need_owner, owner_label
 
 LIMITS = {"title": 200, "summary": 2000, "background": 5000, "sought": 5000, "budget": 200,
           "desired_start": 100, "keyword": 50, "comment": 2000}
 MAX_KEYWORDS = 15
-EDITABLE_BY_OWNER = ("draft", "returned", "published")
-EDITABLE_BY_COORDINATOR = ("review", "published")
 WITHDRAWABLE = ("draft", "review", "returned", "published")
 REMINDER_DAYS = (7, 1)
 
@@ -66,17 +66,6 @@ def refresh_search_text(need: Need) -> None:
     need.search_text = normalise("\n".join(p for p in parts if p))
 
 
-def is_owner_user(user: User, need: Need) -> bool:
-    return user.organisation_id == need.owner_org_id and user.role in ("need_owner", "proposer")
-
-
-def can_edit(user: User, need: Need) -> bool:
-    """The owner edits drafts, returned and published needs; the bureau's
-    coordinator (or an admin) edits needs under review and published ones."""
-    return ((is_owner_user(user, need) and need.status in EDITABLE_BY_OWNER)
-            or (can_manage_need(user, need) and need.status in EDITABLE_BY_COORDINATOR))
-
-
 def accepts_proposals(need: Need, today: date | None = None) -> bool:
     """Published and the deadline not yet passed (the deadline day itself counts)."""
     return need.status == "published" and need.deadline is not None and need.deadline >= (today or today_local())
@@ -88,7 +77,7 @@ def _users_of_org(org_id: int) -> list[User]:
 
 
 def _coordinators_of(bureau: str) -> list[User]:
-    from ..models import Organisation
+    from oims.models import Organisation
 
     return list(db.session.scalars(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
         User.role == "coordinator", User.status == "active", Organisation.bureau == bureau).order_by(User.id)))
@@ -221,7 +210,7 @@ def require_anonymity(need: Need, actor: User, *, acknowledged: bool = False, ov
     The owner goes on after acknowledging the findings; the coordinator only
     with a reason. Either is audit-logged with what was found. Returns the findings.
     """
-    from . import identity
+    from oims.needs import identity
 
     if not need.anonymous:
         return []
@@ -289,7 +278,7 @@ def update_need(need: Need, data: dict, actor: User, *, partial: bool = False) -
     coordinator edits needs under review and published ones. Changes after
     publication are versioned and its proposers are told.
     """
-    if not can_edit(actor, need):
+    if not can_edit_need(actor, need):
         raise NotAllowed()
     clean = clean_need_data(data, partial=partial, current=need)
     if need.status == "published" and need.anonymous and clean.get("anonymous") is False:
@@ -330,7 +319,7 @@ MAX_ATTACHMENTS = 10
 
 def attach_files(need: Need, files: list, actor: User) -> list:
     """Store uploaded files on `need` (ValidationFailed on a wrong type, size or count)."""
-    from ..models import Attachment
+    from oims.models import Attachment
 
     files = [f for f in files or [] if f is not None and getattr(f, "filename", "")]
     if not files:
@@ -346,7 +335,7 @@ def attach_files(need: Need, files: list, actor: User) -> list:
 
 
 def remove_attachment(need: Need, att, actor: User) -> None:
-    from .uploads import delete_attachment
+    from oims.needs.uploads import delete_attachment
 
     audit(actor, "need.attachment_removed", need, filename=att.filename, sha256=att.sha256)
     delete_attachment(att)
@@ -372,7 +361,7 @@ def _stale_message(current: str | None) -> str:
 
 
 def submit_for_review(need: Need, actor: User, *, acknowledged: bool = False) -> Need:
-    _require(is_owner_user(actor, need))
+    _require(is_need_owner(actor, need))
     if need.status not in ("draft", "returned"):
         raise _state_error(need)
     if need.deadline <= today_local():
@@ -417,7 +406,7 @@ def publish(need: Need, coordinator: User, edits: dict | None = None, *, overrid
           lambda n, o: _("Your need “%(title)s” was published.", title=n.title),
           lambda n, o: _("[OIMS] Your need was published"), "need_published",
           edited=bool(coordinator_edits(need)))
-    from ..matchfeed.alerts import safe_push_new_need
+    from oims.matchfeed.alerts import safe_push_new_need
 
     safe_push_new_need(need)  # matching proposers who opted in (capped per organisation per week)
     return need
@@ -442,7 +431,7 @@ def return_need(need: Need, coordinator: User, comment: str) -> Need:
 
 
 def withdraw(need: Need, actor: User) -> Need:
-    _require(is_owner_user(actor, need) or (actor.is_admin))
+    _require(is_need_owner(actor, need) or (actor.is_admin))
     if need.status not in WITHDRAWABLE:
         raise _state_error(need)
     was_published = need.status == "published"
@@ -456,7 +445,7 @@ def withdraw(need: Need, actor: User) -> Need:
 
 
 def mark_fulfilled(need: Need, actor: User) -> Need:
-    _require(is_owner_user(actor, need) or can_manage_need(actor, need))
+    _require(is_need_owner(actor, need) or can_manage_need(actor, need))
     if need.status not in ("published", "closed"):
         raise _state_error(need)
     claim_state(need, "status", need.status, "fulfilled", _stale_message, closed_at=need.closed_at or utcnow())
@@ -518,14 +507,14 @@ def field_labels() -> dict[str, str]:
 
 
 __all__ = [
-    "accepts_proposals", "can_edit", "close_expired", "create_need", "mark_fulfilled", "publish",
+    "accepts_proposals", "close_expired", "create_need", "mark_fulfilled", "publish",
     "remind_deadlines", "return_need", "save_upload", "search_needs", "send_attachment", "submit_for_review",
     "update_need", "withdraw",
 ]
 
 
 # Re-exported: callers (views, API) use needs.services as the one entry point.
-from .search import (  # noqa: F401
+from oims.needs.search import (  # noqa: F401
     SORTS,
     has_active_proposal,
     my_needs,
@@ -533,4 +522,4 @@ from .search import (  # noqa: F401
     review_queue,
     search_needs,
 )
-from .versions import coordinator_edits, diff_snapshots, version_diffs, versions_for  # noqa: F401
+from oims.needs.versions import coordinator_edits, diff_snapshots, version_diffs, versions_for  # noqa: F401

@@ -33,10 +33,10 @@ from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from ..extensions import db
-from ..models import Attachment, Need, Proposal, User
-from ..services import ValidationFailed
-from . import cleaning
+from oims.core.exceptions import ValidationFailed
+from oims.extensions import db
+from oims.models import Attachment, Need, Proposal, User
+from oims.needs import cleaning
 
 ALLOWED = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 MAX_FILENAME = 120
@@ -194,7 +194,7 @@ def attachments_of(need: Need) -> list[Attachment]:
 def display_name(att: Attachment, viewer: User | None) -> str:
     """The file name `viewer` may see: the real one, or attachment-<n>.<ext>
     for an anonymous need's attachment seen by someone who may not know its owner."""
-    from ..policy import sees_owner
+    from oims.policy import sees_owner
 
     if att.need_id is not None:
         need = db.session.get(Need, att.need_id)
@@ -207,14 +207,14 @@ def display_name(att: Attachment, viewer: User | None) -> str:
 
 
 def can_download(att: Attachment, viewer: User) -> bool:
-    from ..policy import can_view_need, can_view_proposal
+    from oims.policy import can_view_need, can_view_proposal
 
     if att.need_id is not None:
         need = db.session.get(Need, att.need_id)
         return need is not None and can_view_need(viewer, need)
     if att.proposal_id is not None:
         proposal = db.session.get(Proposal, att.proposal_id)
-        from ..policy import attachment_withheld  # staged disclosure: "after NDA" files
+        from oims.policy import attachment_withheld
 
         return (proposal is not None and can_view_proposal(viewer, proposal)
                 and not attachment_withheld(viewer, att, proposal))
@@ -241,17 +241,29 @@ def _track_new_file(path: Path) -> None:
     db.session.info.setdefault(_PENDING_KEY, []).append(str(path))
 
 
-@event.listens_for(Session, "after_commit")
 def _after_commit(session) -> None:
     session.info.pop(_PENDING_KEY, None)
     for path in session.info.pop("oims_delete_on_commit", []):
         Path(path).unlink(missing_ok=True)
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session, previous_transaction) -> None:
     if previous_transaction.parent is not None:  # a savepoint; the outer transaction decides
         return
     for path in session.info.pop(_PENDING_KEY, []):
         Path(path).unlink(missing_ok=True)
     session.info.pop("oims_delete_on_commit", None)
+
+
+_registered = False
+
+
+def register_events() -> None:
+    """Files written in a transaction are removed if it rolls back, and files
+    replaced are removed once it commits (called once from `create_app`)."""
+    global _registered
+    if _registered:
+        return
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_soft_rollback", _after_rollback)
+    _registered = True

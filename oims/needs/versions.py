@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import difflib
 
-from ..models import Need, NeedVersion, User
-from ..models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
-from ..policy import can_manage_need
-from .services import is_owner_user
+from oims.models import Need, NeedVersion, User
+from oims.models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
+from oims.policy import can_manage_need, is_need_owner
 
 # --- versions ------------------------------------------------------------------------------------
 
@@ -15,7 +14,7 @@ def versions_for(need: Need, viewer: User) -> list[NeedVersion]:
     """Versions `viewer` may see: all for the owner and staff; for others
     only the changes made after publication."""
     versions = list(need.versions)
-    if is_owner_user(viewer, need) or can_manage_need(viewer, need):
+    if is_need_owner(viewer, need) or can_manage_need(viewer, need):
         return versions
     return [v for v in versions if v.reason == "edit_after_publish"]
 
@@ -66,7 +65,7 @@ def version_diffs(need: Need, versions: list[NeedVersion], *, redact_terms: list
     def shown(snapshot: dict) -> dict:
         if not redact_terms:
             return snapshot
-        from .identity import redact
+        from oims.needs.identity import redact
 
         return {k: redact(v, redact_terms, "＊＊＊") if isinstance(v, str)
                 else [redact(str(x), redact_terms, "＊＊＊") for x in v] if k == "keywords" and isinstance(v, list)

@@ -5,34 +5,36 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..access import roles_required, staff_required
-from ..conflicts import commit_or_conflict, conflict_context
-from ..extensions import db
-from ..i18n import current_locale
-from ..insight.figures import badge_figures
-from ..models import Attachment, Need
-from ..models.base import utcnow
-from ..policy import can_manage_need, can_view_need, owner_label, sees_owner
-from ..services import (
-    EditConflict,
-    NotAllowed,
-    StaleState,
-    ValidationFailed,
-    apply_errors,
-    check_version,
+from oims.core.concurrency import check_version
+from oims.core.exceptions import EditConflict, NotAllowed, StaleState, ValidationFailed
+from oims.core.vocabulary import OWNER_EDITABLE_STATUSES
+from oims.extensions import db
+from oims.insight.figures import badge_figures
+from oims.models import Attachment, Need
+from oims.models.base import utcnow
+from oims.needs import drafting, identity, services
+from oims.needs.forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
+from oims.needs.uploads import attachments_of, display_name, send_attachment
+from oims.policy import (
+    can_edit_need,
+    can_manage_need,
+    can_view_need,
+    is_need_owner,
+    owner_label,
+    roles_required,
+    sees_owner,
+    staff_required,
 )
-from . import bp, drafting, identity, services
-from .forms import AttachmentForm, NeedForm, ReturnForm, SearchForm
-from .uploads import (
-    attachments_of,
-    display_name,
-    send_attachment,
-)
+from oims.web.conflicts import commit_or_conflict, conflict_context
+from oims.web.forms import apply_errors
+from oims.web.i18n import current_locale
+
+bp = Blueprint("needs", __name__, url_prefix="/needs")
 
 
 def _need_or_404(need_id: int) -> Need:
@@ -46,12 +48,11 @@ def _files(field) -> list:
     return [f for f in (field.data or []) if f and getattr(f, "filename", "")]
 
 
-can_edit = services.can_edit  # the API imports it from here too
 
 
 def _page_context(need: Need) -> dict:
     user = current_user
-    owner = services.is_owner_user(user, need)
+    owner = is_need_owner(user, need)
     manager = can_manage_need(user, need)
     atts = attachments_of(need)
     return {
@@ -60,7 +61,7 @@ def _page_context(need: Need) -> dict:
         "sees_owner": sees_owner(user, need),
         "is_owner": owner,
         "is_manager": manager,
-        "can_edit": can_edit(user, need),
+        "can_edit": can_edit_need(user, need),
         "can_submit": owner and need.status in ("draft", "returned"),
         "can_withdraw": (owner or user.is_admin) and need.status in services.WITHDRAWABLE,
         "can_fulfil": (owner or manager) and need.status in ("published", "closed"),
@@ -69,7 +70,7 @@ def _page_context(need: Need) -> dict:
                         and user.organisation.is_proposer_kind),
         "has_proposal": services.has_active_proposal(user, need),
         "attachments": [(a, display_name(a, user)) for a in atts],
-        "can_attach": owner and need.status in services.EDITABLE_BY_OWNER,
+        "can_attach": owner and need.status in OWNER_EDITABLE_STATUSES,
         "versions": services.versions_for(need, user),
         "coordinator_edits": services.version_diffs(need, services.coordinator_edits(need)) if (owner or manager) else [],
         "status_labels": services.status_labels(),
@@ -143,7 +144,7 @@ def _redact_form(form, org, need: Need | None, value: str) -> None:
     chosen = [t for t in terms if key == "*" or t.key == key]
     if not chosen:
         return
-    from .aliases import descriptor
+    from oims.needs.aliases import descriptor
 
     base_ja, base_en = descriptor(org)
     alias_ja = need.alias if need is not None and need.alias else base_ja
@@ -228,7 +229,7 @@ def _drafting(values: dict, need_id: int | None, checked: bool = False) -> dict:
 @login_required
 def edit(need_id: int):
     need = _need_or_404(need_id)
-    if not can_edit(current_user, need):
+    if not can_edit_need(current_user, need):
         abort(403)
     form = NeedForm()
     form.fill_choices()
@@ -286,7 +287,7 @@ def edit(need_id: int):
 def _edit_conflict(need: Need, form: NeedForm, template: str, **context):
     """The edit page again (409): the need as saved now next to the user's values."""
     need = _need_or_404(need.id)
-    if not (can_edit(current_user, need) or can_manage_need(current_user, need)):
+    if not (can_edit_need(current_user, need) or can_manage_need(current_user, need)):
         abort(403)
     theirs = NeedForm(formdata=None, prefix=form._prefix.rstrip("-"))
     theirs.fill_choices()
@@ -341,7 +342,7 @@ def _act(need_id: int, allowed, action, done_message: str):
 @login_required
 def submit(need_id: int):
     need = _need_or_404(need_id)
-    if not services.is_owner_user(current_user, need):
+    if not is_need_owner(current_user, need):
         abort(403)
     try:
         services.submit_for_review(need, current_user, acknowledged=_acknowledged())
@@ -366,14 +367,14 @@ def submit(need_id: int):
 @bp.post("/<int:need_id>/withdraw")
 @login_required
 def withdraw(need_id: int):
-    return _act(need_id, lambda n: services.is_owner_user(current_user, n) or current_user.is_admin,
+    return _act(need_id, lambda n: is_need_owner(current_user, n) or current_user.is_admin,
                 lambda n: services.withdraw(n, current_user), _("The need was withdrawn."))
 
 
 @bp.post("/<int:need_id>/fulfil")
 @login_required
 def fulfil(need_id: int):
-    return _act(need_id, lambda n: services.is_owner_user(current_user, n) or can_manage_need(current_user, n),
+    return _act(need_id, lambda n: is_need_owner(current_user, n) or can_manage_need(current_user, n),
                 lambda n: services.mark_fulfilled(n, current_user), _("The need was marked as fulfilled."))
 
 
@@ -457,7 +458,7 @@ def review(need_id: int):
 @login_required
 def upload(need_id: int):
     need = _need_or_404(need_id)
-    if not (services.is_owner_user(current_user, need) and need.status in services.EDITABLE_BY_OWNER):
+    if not (is_need_owner(current_user, need) and need.status in OWNER_EDITABLE_STATUSES):
         abort(403)
     form = AttachmentForm()
     files = _files(form.attachments)
@@ -490,7 +491,7 @@ def delete_upload(need_id: int, att_id: int):
     att = db.session.get(Attachment, att_id)
     if att is None or att.need_id != need.id:
         abort(404)
-    if not (services.is_owner_user(current_user, need) and need.status in services.EDITABLE_BY_OWNER):
+    if not (is_need_owner(current_user, need) and need.status in OWNER_EDITABLE_STATUSES):
         abort(403)
     services.remove_attachment(need, att, current_user)
     db.session.commit()

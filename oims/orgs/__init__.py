@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("orgs", __name__, url_prefix="/orgs")
-
-from . import views  # noqa: F401
+"""orgs."""

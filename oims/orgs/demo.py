@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Organisation
+from oims.extensions import db
+from oims.models import Organisation
 
 PENDING = {"name": "多摩精工試作ラボ株式会社", "name_en": "Tama Precision Prototyping Lab Co., Ltd.",
            "corporate_number": "2013401000004", "kind": "startup", "prefecture": "13", "industry": "E",

@@ -12,10 +12,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from .. import reference as ref
-from ..auth.forms import choices
-from ..conflicts import version_field
-from ..validators import HttpUrl
+from oims.auth.forms import choices
+from oims.core import reference as ref
+from oims.web.conflicts import version_field
+from oims.web.validators import HttpUrl
 
 
 def _lines(text: str | None) -> list[str]:

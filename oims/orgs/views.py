@@ -1,28 +1,24 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import reference as ref
-from ..access import roles_required, staff_required
-from ..auth import services as auth_services
-from ..conflicts import commit_or_conflict, conflict_context
-from ..extensions import db
-from ..mail import notify
-from ..models import Organisation, OrgJoinRequest, User
-from ..services import (
-    EditConflict,
-    NotAllowed,
-    ValidationFailed,
-    apply_errors,
-    audit,
-    check_version,
-)
-from . import bp
-from .forms import OrganisationForm, StaffUserForm
-from .policy import can_edit_org, can_view_org
+from oims.audit.log import audit
+from oims.auth import services as auth_services
+from oims.core import reference as ref
+from oims.core.concurrency import check_version
+from oims.core.exceptions import EditConflict, NotAllowed, ValidationFailed
+from oims.core.mail import notify
+from oims.extensions import db
+from oims.models import Organisation, OrgJoinRequest, User
+from oims.orgs.forms import OrganisationForm, StaffUserForm
+from oims.policy import can_edit_org, can_view_org, roles_required, staff_required
+from oims.web.conflicts import commit_or_conflict, conflict_context
+from oims.web.forms import apply_errors
+
+bp = Blueprint("orgs", __name__, url_prefix="/orgs")
 
 
 def _org_or_404(org_id: int) -> Organisation:

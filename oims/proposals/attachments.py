@@ -7,16 +7,17 @@ from __future__ import annotations
 from flask import abort
 from flask_babel import gettext as _
 
-from ..extensions import db
-from ..models import Attachment, Proposal, User
-from ..services import ValidationFailed, audit
+from oims.audit.log import audit
+from oims.core.exceptions import ValidationFailed
+from oims.extensions import db
+from oims.models import Attachment, Proposal, User
 
 MAX_FILES_PER_PROPOSAL = 10
 
 
 def _uploads():
     try:
-        from ..needs import uploads
+        from oims.needs import uploads
     except ImportError:
         return None
     return uploads

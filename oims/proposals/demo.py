@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from .. import demo_data as data
-from ..extensions import db
-from ..models import Need, Organisation, Proposal, ProposalEvent, User
-from ..models.base import utcnow
-from ..reference import DECLINE_REASONS
-from . import receipts
+from oims.core.reference import DECLINE_REASONS
+from oims.demo import data
+from oims.extensions import db
+from oims.models import Need, Organisation, Proposal, ProposalEvent, User
+from oims.models.base import utcnow
+from oims.proposals import receipts
 
 # The path of stages (after "draft") that leads to each final stage, and who acts.
 _PATHS = {

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from .. import demo_data as data
-from ..extensions import db
-from ..models import Proposal, ProposalReceipt, User
-from . import receipts
-from .services import proposal_attachments
+from oims.demo import data
+from oims.extensions import db
+from oims.models import Proposal, ProposalReceipt, User
+from oims.proposals import receipts
+from oims.proposals.services import proposal_attachments
 
 
 def demo_step(orgs, users) -> dict:

@@ -11,12 +11,12 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from .. import reference as ref
-from ..auth.forms import choices
-from ..conflicts import version_field
-from ..fields import MultiCheckboxField
-from ..policy import RESTRICTABLE_PARTS
-from .services import MAX_DECLINE_NOTE, MAX_LENGTHS, TEXT_FIELDS
+from oims.auth.forms import choices
+from oims.core import reference as ref
+from oims.policy import RESTRICTABLE_PARTS
+from oims.proposals.services import MAX_DECLINE_NOTE, MAX_LENGTHS, TEXT_FIELDS
+from oims.web.conflicts import version_field
+from oims.web.fields import MultiCheckboxField
 
 
 def _lines(text: str | None) -> list[str]:

@@ -68,8 +68,8 @@ def issue_receipt(proposal, attachments, issued_at: datetime) -> str:
 def _keep(proposal, issued_at: datetime) -> None:
     """Keep every receipt, not only the current one (earlier ones stay downloadable)."""
     try:
-        from ..extensions import db
-        from ..models import ProposalReceipt
+        from oims.extensions import db
+        from oims.models import ProposalReceipt
     except ImportError:  # pragma: no cover - library use without the app
         return
     db.session.add(ProposalReceipt(proposal=proposal, receipt_hash=proposal.receipt_hash,
@@ -80,8 +80,8 @@ def history(proposal) -> list:
     """The proposal's receipts, oldest first (the last one is the current receipt)."""
     from sqlalchemy import select
 
-    from ..extensions import db
-    from ..models import ProposalReceipt
+    from oims.extensions import db
+    from oims.models import ProposalReceipt
 
     return list(db.session.scalars(select(ProposalReceipt).where(ProposalReceipt.proposal_id == proposal.id)
                                    .order_by(ProposalReceipt.issued_at, ProposalReceipt.id)))

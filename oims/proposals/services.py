@@ -15,17 +15,17 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import workflow
-from ..extensions import db
-from ..mail import notify
-from ..models import Attachment, Need, Organisation, Proposal, User
-from ..models.base import utcnow
-from ..models.proposals import INACTIVE_STAGES
-from ..needs.services import accepts_proposals
-from ..policy import RESTRICTABLE_PARTS, proposal_role
-from ..reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
-from ..services import NotAllowed, ValidationFailed, audit
-from . import receipts
+from oims.audit.log import audit
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.mail import notify
+from oims.core.reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
+from oims.extensions import db
+from oims.models import Attachment, Need, Organisation, Proposal, User
+from oims.models.base import utcnow
+from oims.models.proposals import INACTIVE_STAGES
+from oims.needs.services import accepts_proposals
+from oims.policy import RESTRICTABLE_PARTS, proposal_role
+from oims.proposals import receipts, workflow
 
 # Limits of the text fields (the columns allow at least as much).
 MAX_LENGTHS = {
@@ -87,7 +87,7 @@ def check_transition(proposal: Proposal, to_stage: str, actor: User) -> None:
     allowed = workflow.TRANSITIONS.get((proposal.stage, to_stage))
     if allowed is None:
         raise ValidationFailed(_("This is not possible at the proposal's current stage (%(stage)s).",
-                                 stage=workflow.stage_labels()()[proposal.stage]))
+                                 stage=workflow.stage_labels()[proposal.stage]))
     if role not in allowed:
         raise NotAllowed()
 
@@ -301,7 +301,7 @@ def decline_proposal(proposal: Proposal, *, actor: User, reason: str, note: str 
     proposal.decline_note = note
     workflow.change_stage(proposal, "declined", actor, note=note)
     try:  # a declined case keeps no proposed or scheduled meeting
-        from ..brokerage.services import cancel_open_meetings
+        from oims.brokerage.services import cancel_open_meetings
     except ImportError:  # pragma: no cover - brokerage not installed
         pass
     else:

@@ -4,20 +4,18 @@ service and commits once."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import workflow
-from ..access import roles_required
-from ..conflicts import commit_or_conflict, conflict_context
-from ..extensions import db
-from ..i18n import current_locale
-from ..models import Need, Organisation, Proposal, ProposalEvent, ProposalReceipt, User
-from ..models.proposals import PROPOSAL_STAGES
-from ..policy import (
+from oims.core.concurrency import check_version
+from oims.core.exceptions import EditConflict, NotAllowed, ValidationFailed
+from oims.extensions import db
+from oims.models import Need, Organisation, Proposal, ProposalEvent, ProposalReceipt, User
+from oims.models.proposals import PROPOSAL_STAGES
+from oims.policy import (
     anything_withheld,
     attachment_withheld,
     can_manage_need,
@@ -27,19 +25,18 @@ from ..policy import (
     nda_recorded,
     owner_label,
     proposal_role,
+    roles_required,
     visible_proposals,
     withheld_parts,
 )
-from ..services import (
-    EditConflict,
-    NotAllowed,
-    ValidationFailed,
-    apply_errors,
-    check_version,
-)
-from . import attachments as proposal_files
-from . import bp, receipts, services
-from .forms import DeclineForm, ProposalForm, WithdrawForm
+from oims.proposals import attachments as proposal_files
+from oims.proposals import receipts, services, workflow
+from oims.proposals.forms import DeclineForm, ProposalForm, WithdrawForm
+from oims.web.conflicts import commit_or_conflict, conflict_context
+from oims.web.forms import apply_errors
+from oims.web.i18n import current_locale
+
+bp = Blueprint("proposals", __name__, url_prefix="/proposals")
 
 STAGE_CLASSES = {
     "draft": "text-bg-light border", "submitted": "text-bg-primary", "screening": "text-bg-info",
@@ -52,7 +49,7 @@ STAGE_CLASSES = {
 
 @bp.app_template_filter("proposal_stage")
 def proposal_stage_label(stage: str) -> str:
-    return workflow.stage_labels()().get(stage, stage)
+    return workflow.stage_labels().get(stage, stage)
 
 
 @bp.app_template_filter("proposal_stage_class")
@@ -119,7 +116,7 @@ def _render_view(proposal: Proposal, status: int = 200, *, general_errors=(), de
 def _history(events, kept) -> list[dict]:
     """Stage changes and edits in one list, oldest first. Every receipt after the
     first one is an edit of the submitted proposal, with its own receipt."""
-    from .receipts import receipt_time
+    from oims.proposals.receipts import receipt_time
 
     items = [{"kind": "event", "at": e.created_at, "event": e} for e in events]
     for n, r in enumerate(kept):
@@ -310,7 +307,7 @@ def mine():
         select(Proposal.stage, func.count(Proposal.id)).where(Proposal.org_id == current_user.organisation_id)
         .group_by(Proposal.stage)).all())
     labels = {p.id: owner_label(p.need, current_user, current_locale(), p) for p in page.items}
-    from ..insight.declines import own_decline_trend
+    from oims.insight.declines import own_decline_trend
 
     return render_template("proposals/mine.html", page=page, stage=stage, counts=counts, owner_labels=labels,
                            stages=PROPOSAL_STAGES, decline_trend=own_decline_trend(current_user.organisation_id))

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .. import demo_data as data
-from ..extensions import db
-from ..models import Need, Organisation, OwnerRating, Proposal, User
-from ..policy import RATEABLE_STAGES
+from oims.demo import data
+from oims.extensions import db
+from oims.models import Need, Organisation, OwnerRating, Proposal, User
+from oims.policy import RATEABLE_STAGES
 
 
 def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:

@@ -16,10 +16,11 @@ from flask import g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Need, OwnerRating, Proposal, User
-from ..policy import FAIRNESS_MIN_RATINGS, can_rate_owner
-from ..services import NotAllowed, ValidationFailed, audit
+from oims.audit.log import audit
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.extensions import db
+from oims.models import Need, OwnerRating, Proposal, User
+from oims.policy import FAIRNESS_MIN_RATINGS, can_rate_owner
 
 CRITERIA = ("clear_reason", "on_time", "respectful")
 

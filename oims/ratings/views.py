@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
-from ..models import Proposal
-from ..policy import can_view_proposal
-from ..services import NotAllowed, ValidationFailed
-from . import bp, services
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.extensions import db
+from oims.models import Proposal
+from oims.policy import can_view_proposal
+from oims.ratings import services
+
+bp = Blueprint("ratings", __name__, url_prefix="/ratings")
 
 
 @bp.post("/proposals/<int:proposal_id>")

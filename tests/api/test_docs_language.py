@@ -7,7 +7,7 @@ from flask_babel import force_locale, gettext
 
 from oims.api.docs import spec_texts
 from oims.api.openapi import build_spec
-from oims.security import CSP
+from oims.web.security import CSP
 
 
 def test_every_openapi_text_has_a_japanese_translation(app):

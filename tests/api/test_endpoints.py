@@ -183,8 +183,8 @@ def check_matches_are_for_the_needs_coordinators(api, w, db):
 
 def test_matches_use_the_matching_service(api, w, monkeypatch):
     from matching import Reason, Result
-    from oims import matching_service
-    from oims.matching_service import RankedProposalHit as Hit
+    from oims.matcher import service as matching_service
+    from oims.matcher.service import RankedProposalHit as Hit
 
     ranked = [Hit(w["P8"].id, 0.9, [Reason("CFRP", ["CFRP"])], [], 0.82, "high"),
               Hit(w["P1"].id, 0.8, [], [], 0.4, "medium"),

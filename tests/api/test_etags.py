@@ -56,8 +56,8 @@ def test_withdraw_with_stale_etag_is_refused(api, client, db, factory):
 
 def test_lost_stage_race_is_409_in_the_api(api, db, factory, monkeypatch):
     """The API maps StaleState (the conditional update found the row changed) to 409."""
-    from oims import workflow
-    from oims.services import StaleState
+    from oims.core.exceptions import StaleState
+    from oims.proposals import workflow
 
     owner = factory.user("need_owner")
     proposer = factory.user("proposer")

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
-from oims.security import CSP
+from oims.web.security import CSP
 
 from ..insight import world
 
@@ -56,7 +56,7 @@ def test_docs_page_is_generated_from_the_spec(client):
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_error_or_schema_violation(app, factory, db, token_for, monkeypatch):
     from matching import Reason, Result
-    from oims import matching_service
+    from oims.matcher import service as matching_service
     from oims.models import Meeting, Need, Organisation, Proposal
 
     w = world.build(factory, db, anonymous_n1=True)

@@ -29,7 +29,7 @@ def _cli() -> str:
 @pytest.mark.parametrize("role", ["coord_chubu", "owner_a"])
 def test_schemathesis_checks_all(app, factory, db, token_for, tmp_path, role, monkeypatch):
     from matching import Reason, Result
-    from oims import matching_service
+    from oims.matcher import service as matching_service
     from oims.models import Need, Organisation, Proposal
 
     w = world.build(factory, db, anonymous_n1=True)

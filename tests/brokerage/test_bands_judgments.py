@@ -10,10 +10,10 @@ import re
 from sqlalchemy import select
 
 from matching.evaluation import read_qrels
+from oims.core.reference import DECLINE_REASON_BY_CODE
 from oims.extensions import db as _db
-from oims.match_bands import calibrate, fallback_probability
+from oims.matcher.bands import calibrate, fallback_probability
 from oims.models import Judgment
-from oims.reference import DECLINE_REASON_BY_CODE
 
 from ..factories import login, logout
 from .conftest import REAL_NEED, using
@@ -127,7 +127,7 @@ def test_marks_are_stored_replaced_and_access_checked(matching_app, factory):
 
 def test_decisions_become_judgments_and_export_reads_back(matching_app, factory, tmp_path):
     from oims.brokerage import services
-    from oims.match_bands import calibrate as cal
+    from oims.matcher.bands import calibrate as cal
 
     app = matching_app()
     with using(app):
@@ -164,7 +164,7 @@ def test_decisions_become_judgments_and_export_reads_back(matching_app, factory,
 
 
 def test_kpi_page_shows_precision_by_band(matching_app, factory):
-    from oims.match_bands import Calibrated
+    from oims.matcher.bands import Calibrated
     from oims.matchfeed.judgments import record
 
     app = matching_app()

@@ -111,7 +111,7 @@ def test_times_have_no_seconds_and_one_format(client, db, factory):
 def test_dt_filter_is_the_only_format(app):
     from datetime import date
 
-    from oims.timeutil import format_local
+    from oims.core.timeutil import format_local
 
     with app.app_context():
         assert format_local(datetime(2026, 12, 1, 23, 5, 59, tzinfo=UTC)) == "2026/12/02 08:05"

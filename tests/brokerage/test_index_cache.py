@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from sqlalchemy import insert, select, update
 
-from oims import matching_service as ms
 from oims.extensions import db as _db
-from oims.matching_cache import MemoryBackend, ResultCache
-from oims.matching_log import LogReader
-from oims.matching_worker import IndexWorker
+from oims.matcher import service as ms
+from oims.matcher.cache import MemoryBackend, ResultCache
+from oims.matcher.changelog import LogReader
+from oims.matcher.worker import IndexWorker
 from oims.models import MatchChange, MatchCursor, MatchItem
 from oims.models.base import utcnow
 

@@ -10,8 +10,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from oims import matching_service as ms
 from oims.extensions import db as _db
+from oims.matcher import service as ms
 from oims.models import MatchChange, Proposal
 
 from ..factories import login, logout
@@ -112,7 +112,7 @@ def test_crash_between_commit_and_index_is_repaired_on_restart(matching_app, fac
         assert first.id in ms.service(worker_b).matcher("proposals").ids()
 
         # ...the first process "crashes" after the commit, before encoding.
-        from oims.matching_worker import IndexWorker
+        from oims.matcher.worker import IndexWorker
 
         def crash(self, session, **kw):
             raise RuntimeError("killed between the database write and the index update")

@@ -137,7 +137,7 @@ def test_withdrawn_need_leaves_the_public_page(db, world, signed_in, app):
 
 
 def test_demo_has_a_call_with_four_needs_of_several_owners(db, app):
-    from oims.demo import load_demo
+    from oims.demo.loader import load_demo
     from oims.models import Need
 
     load_demo()

@@ -12,9 +12,9 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from oims.core.exceptions import StaleState
 from oims.extensions import db as _db
 from oims.models import AuditLog, Need, Proposal, ProposalEvent, User
-from oims.services import StaleState
 
 from ..rows import last_id, rows_after
 
@@ -169,8 +169,8 @@ def test_http_race_api_withdraw_vs_page_forward(app, db, factory, parties, monke
     are held just before their stage change (after every check passed); one
     wins, the other gets its clear answer: 409 problem+json in the API, the
     message on the page."""
-    from oims import workflow
     from oims.api.auth import issue_token
+    from oims.proposals import workflow
 
     from ..factories import login
 

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from oims import demo_data as d
-from oims import reference as ref
+from oims.core import reference as ref
+from oims.demo import data as d
 from oims.models.needs import NEED_STATUSES
 from oims.models.proposals import PROPOSAL_STAGES
 

@@ -90,7 +90,7 @@ def test_pending_org_cannot_propose_until_its_bureau_coordinator_approves(client
 
 
 def test_demo_has_a_pending_organisation_for_the_kanto_coordinator(app, db):
-    from oims.demo import load_demo
+    from oims.demo.loader import load_demo
 
     load_demo("demo-password-2026")
     org = db.session.scalar(select(Organisation).where(Organisation.status == "pending"))

@@ -211,7 +211,7 @@ def test_bad_dates_are_a_400_with_messages(client, factory):
 
 
 def test_dashboard_panel_shows_this_fiscal_year(client, factory):
-    from oims.insight.dashboard import fiscal_year_start
+    from oims.insight.panels import fiscal_year_start
 
     assert fiscal_year_start(date(2027, 3, 31)) == date(2026, 4, 1)
     assert fiscal_year_start(date(2026, 4, 1)) == date(2026, 4, 1)

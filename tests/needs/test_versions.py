@@ -114,8 +114,8 @@ def test_remind_cli(cast, factory, runner):
 
 
 def test_demo_step_loads_needs_idempotently(db):
-    from oims import demo_data
-    from oims.demo import _orgs, _users
+    from oims.demo import data as demo_data
+    from oims.demo.loader import _orgs, _users
     from oims.needs.demo import load_demo_needs
 
     orgs = _orgs()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from oims.core.timeutil import today_local
 from oims.models import Notification, Proposal, ProposalEvent
 from oims.proposals import services
-from oims.timeutil import today_local
 
 from .conftest import audits, outbox_to, proposal_form, proposals_of
 

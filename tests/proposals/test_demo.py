@@ -6,13 +6,14 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from oims import demo, demo_data
+from oims.demo import data as demo_data
+from oims.demo import loader as demo
 from oims.models import Proposal, ProposalEvent
 from oims.models.proposals import OUTCOME_STAGES
 from oims.needs.demo import load_demo_needs
 from oims.proposals import receipts
 from oims.proposals.demo import load_demo_proposals
-from oims.workflow import TRANSITIONS
+from oims.proposals.workflow import TRANSITIONS
 
 FORWARDED = {"shortlisted", "meeting_requested", "meeting_scheduled", "met", *OUTCOME_STAGES}
 

@@ -98,7 +98,7 @@ def test_ratings_of_undisclosed_anonymous_needs_do_not_move_the_badge(db, cast, 
 
 
 def test_demo_owner_has_a_badge_and_another_is_below_five(db, app):
-    from oims.demo import load_demo
+    from oims.demo.loader import load_demo
     from oims.models import Need, Organisation
 
     assert load_demo()["counts"]["owner_ratings"] == 8

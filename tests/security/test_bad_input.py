@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import String, Text, select
 
 from oims.extensions import db as _db
-from oims.inputs import STRIPPED, clean_text
 from oims.models import Need
+from oims.web.inputs import STRIPPED, clean_text
 
 from ..factories import login
 

@@ -77,7 +77,7 @@ def commit_or_conflict() -> bool:
     the row changed since it was read (between the form check and the commit)."""
     from sqlalchemy.orm.exc import StaleDataError
 
-    from .extensions import db
+    from oims.extensions import db
 
     try:
         db.session.commit()

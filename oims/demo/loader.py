@@ -9,22 +9,22 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import demo_data as data
-from .audit.demo import demo_step as load_demo_owner_views
-from .brokerage.demo import demo_step as load_demo_brokerage
-from .calls.demo import demo_step as load_demo_calls
-from .checkins.demo import demo_step as load_demo_checkins
-from .endorsements.demo import demo_step as load_demo_endorsements
-from .extensions import db
-from .fairdeal.demo import demo_step as load_demo_fair_dealing
-from .matchfeed.demo import demo_step as load_demo_judgments
-from .models import Organisation, User
-from .needs.demo import load_demo_needs
-from .orgs.demo import demo_step as load_demo_pending_orgs
-from .passwords import hash_password
-from .proposals.demo import load_demo_proposals
-from .proposals.demo_edits import demo_step as load_demo_proposal_edits
-from .ratings.demo import demo_step as load_demo_ratings
+from oims.audit.demo import demo_step as load_demo_owner_views
+from oims.auth.passwords import hash_password
+from oims.brokerage.demo import demo_step as load_demo_brokerage
+from oims.calls.demo import demo_step as load_demo_calls
+from oims.checkins.demo import demo_step as load_demo_checkins
+from oims.demo import data
+from oims.endorsements.demo import demo_step as load_demo_endorsements
+from oims.extensions import db
+from oims.fairdeal.demo import demo_step as load_demo_fair_dealing
+from oims.matchfeed.demo import demo_step as load_demo_judgments
+from oims.models import Organisation, User
+from oims.needs.demo import load_demo_needs
+from oims.orgs.demo import demo_step as load_demo_pending_orgs
+from oims.proposals.demo import load_demo_proposals
+from oims.proposals.demo_edits import demo_step as load_demo_proposal_edits
+from oims.ratings.demo import demo_step as load_demo_ratings
 
 # After organisations and users, in this order: each step is called as
 # step(orgs_by_key, users_by_email) and returns a dict of counts.

@@ -27,17 +27,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .matching_log import LogReader
-from .matching_service import (
-    DERIVED_KINDS,
-    DOCUMENT_OF_KIND,
-    MODEL_OF_KIND,
-    QUERY_KINDS,
-    SOURCE_OF_KIND,
-    text_hash,
-)
-from .models import MatchChange, MatchCursor, MatchItem
-from .models.base import utcnow
+from oims.matcher.changelog import LogReader
+from oims.matcher.service import DERIVED_KINDS, DOCUMENT_OF_KIND, MODEL_OF_KIND, QUERY_KINDS, SOURCE_OF_KIND, text_hash
+from oims.models import MatchChange, MatchCursor, MatchItem
+from oims.models.base import utcnow
 
 log = logging.getLogger(__name__)
 

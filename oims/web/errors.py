@@ -46,7 +46,7 @@ def _retry_after_seconds() -> int | None:
     """Seconds until the breached rate limit of this request resets."""
     import time
 
-    from .extensions import limiter
+    from oims.extensions import limiter
 
     try:
         current = limiter.current_limit
@@ -63,7 +63,7 @@ def handle_too_many(exc: HTTPException):
 
     from flask_babel import format_time
 
-    from .models.base import utcnow
+    from oims.models.base import utcnow
 
     seconds = _retry_after_seconds()
     title = _("Too many requests")
@@ -101,7 +101,7 @@ def handle_http(exc: HTTPException):
 def handle_stale(exc: Exception):
     """A version-checked UPDATE found the row changed by someone else (a
     path with no conflict page of its own): nothing was saved."""
-    from .extensions import db
+    from oims.extensions import db
 
     db.session.rollback()
     return _render(409, _("Changed by someone else"),
@@ -113,7 +113,7 @@ def handle_csrf(exc: CSRFError):
 
 
 def handle_unexpected(exc: Exception):
-    from .extensions import db
+    from oims.extensions import db
 
     db.session.rollback()
     if isinstance(exc, HTTPException):

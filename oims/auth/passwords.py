@@ -52,7 +52,7 @@ def dummy_verify(password: str) -> None:
 
 @lru_cache(maxsize=1)
 def _common() -> frozenset[str]:
-    path = Path(__file__).parent / "data" / "common_passwords.txt"
+    path = Path(__file__).parent.parent / "data" / "common_passwords.txt"
     return frozenset(line.strip() for line in path.read_text().splitlines() if line.strip())
 
 

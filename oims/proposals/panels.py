@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..main.dashboard import panel
-from ..models import Need, Proposal
-from ..models.proposals import PROPOSAL_STAGES
-from ..policy import proposal_filter
+from oims.extensions import db
+from oims.models import Need, Proposal
+from oims.models.proposals import PROPOSAL_STAGES
+from oims.policy import proposal_filter
 
 
-@panel(order=30)
 def proposer_panel(user):
     if not user.is_proposer:
         return None
@@ -26,7 +24,6 @@ def proposer_panel(user):
                                                "total": sum(counts.values())}
 
 
-@panel(order=25)
 def screening_panel(user):
     if not user.is_staff:
         return None
@@ -40,7 +37,7 @@ def screening_panel(user):
                     proposal_filter(user), Proposal.stage == "screening")) or 0]
 
     # The counts of a bureau's queue are cached with the KPI panel (recomputed on any change in the bureau).
-    from ..insight.cache import PREFIX, cached
+    from oims.insight.cache import PREFIX, cached
 
     bureau = None if user.is_admin else user.bureau
     count, screening = cached(f"{PREFIX}screening:{bureau or 'all'}", bureau, counts)["value"]

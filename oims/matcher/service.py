@@ -38,8 +38,8 @@ from flask import Flask, current_app, has_request_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .extensions import db
-from .models import MatchChange, MatchCursor, MatchItem, Need, Organisation, Proposal
+from oims.extensions import db
+from oims.models import MatchChange, MatchCursor, MatchItem, Need, Organisation, Proposal
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +171,8 @@ class MatchingService:
     in-memory index that follows the database, and the ranked-list cache."""
 
     def __init__(self, app: Flask) -> None:
-        from .matching_cache import ResultCache, backend_for
-        from .matching_mirror import IndexMirror
+        from oims.matcher.cache import ResultCache, backend_for
+        from oims.matcher.mirror import IndexMirror
 
         self.enabled = bool(app.config.get("OIMS_MATCHING_ENABLED"))
         self.encoder_name = app.config.get("OIMS_ENCODER") or None
@@ -228,7 +228,7 @@ class MatchingService:
 
     @property
     def worker(self):
-        from .matching_worker import IndexWorker
+        from oims.matcher.worker import IndexWorker
 
         if self._worker is None:
             self._worker = IndexWorker(self.encoder, lease_seconds=self.lease_seconds)
@@ -321,7 +321,7 @@ class MatchingService:
         self.ensure_current()
         m = self.mirror.matchers.get(kind)
         if m is None:
-            from .matching_mirror import StoredVectors
+            from oims.matcher.mirror import StoredVectors
 
             m = Matcher(None, encoder=StoredVectors("none", 1))
         return m
@@ -511,7 +511,7 @@ def fit_check(need: Need, text: str):
 def log_changes(session: Session, kind: str, ids) -> None:
     """For bulk writes that bypass the ORM (Core inserts/updates, imports): tell the
     worker that these items changed, in the caller's transaction (flushes, never commits)."""
-    from .models.base import utcnow
+    from oims.models.base import utcnow
 
     if kind not in MODEL_OF_KIND:
         raise ValueError(f"unknown kind {kind!r}")
@@ -549,10 +549,7 @@ def count_items(session: Session | None = None) -> int:
 
 
 def init_app(app: Flask) -> None:
-    from .matching_events import register_events
-
     svc = service(app)
-    register_events()
     if svc.enabled and svc.background:
         # Start-up work (the repair, loading the index) runs in the background
         # threads; no request waits for it.

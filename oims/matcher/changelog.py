@@ -18,7 +18,7 @@ import time
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .models import MatchChange
+from oims.models import MatchChange
 
 GAP_SECONDS = 300.0
 MAX_GAPS = 5000  # a rolled-back bulk import must not make the gap list huge

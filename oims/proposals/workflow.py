@@ -13,10 +13,12 @@ from datetime import date
 from flask import url_for
 from flask_babel import gettext as _
 
-from .models import Proposal, ProposalEvent, User
-from .models.base import utcnow
-from .policy import proposal_role
-from .services import NotAllowed, ValidationFailed, audit, claim_state
+from oims.audit.log import audit
+from oims.core.concurrency import claim_state
+from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.models import Proposal, ProposalEvent, User
+from oims.models.base import utcnow
+from oims.policy import proposal_role
 
 P, OWN, C = "proposer", "owner", "coordinator"  # the three sides of a case
 WITHDRAWABLE = ("draft", "submitted", "screening", "shortlisted", "meeting_requested")
@@ -73,7 +75,7 @@ def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = 
         raise ValidationFailed(_("A proposal cannot move from this stage to that one."))
     if role not in allowed:
         raise NotAllowed()
-    from .extensions import db
+    from oims.extensions import db
 
     from_stage = proposal.stage
     # The one conditional UPDATE: of two concurrent changes from the same
@@ -95,17 +97,16 @@ def _stale_message(current: str | None) -> str:
         return _("Someone else changed this proposal in the meantime. Nothing was changed; "
                  "reload the page to see its current state.")
     return _("Someone else changed this proposal in the meantime: it is now “%(stage)s”. Nothing was changed.",
-             stage=stage_labels()().get(current, current))
+             stage=stage_labels().get(current, current))
 
 
 def _tell_proposer(proposal: Proposal, to_stage: str, note: str) -> None:
     from sqlalchemy import select
 
-    from .extensions import db
-    from .mail import notify
-    from .reference import DECLINE_REASON_BY_CODE
+    from oims.core.mail import notify
+    from oims.core.reference import DECLINE_REASON_BY_CODE
+    from oims.extensions import db
 
-    stage_names = stage_labels()
     recipients = db.session.scalars(select(User).where(
         User.organisation_id == proposal.org_id, User.status == "active")).all()
     reason = ""
@@ -114,13 +115,13 @@ def _tell_proposer(proposal: Proposal, to_stage: str, note: str) -> None:
     for user in recipients:
         def text(u=user):
             base = _("Your proposal “%(title)s” is now: %(stage)s",
-                     title=proposal.title, stage=stage_names()[to_stage])
+                     title=proposal.title, stage=stage_labels()[to_stage])
             if to_stage != "declined":
                 return base
             # The decline notice carries the structured reason and the owner's note (issue 13).
             parts = [base]
             if reason:
-                from .i18n import current_locale
+                from oims.web.i18n import current_locale
 
                 parts.append(_("Reason: %(reason)s", reason=reason.label(current_locale())))
             if note:
@@ -140,15 +141,14 @@ def _proposal_url(proposal: Proposal) -> str:
 
 
 def stage_labels():
-    """Translated stage names (call inside a request or force_locale)."""
-    def labels() -> dict[str, str]:
-        return {
-            "draft": _("Draft"), "submitted": _("Proposal submitted"), "screening": _("Under screening"),
-            "shortlisted": _("Shortlisted (forwarded to the need owner)"),
-            "meeting_requested": _("Meeting requested"), "meeting_scheduled": _("Meeting scheduled"),
-            "met": _("Met"), "nda": _("NDA signed"), "poc": _("PoC under way"),
-            "contract": _("Joint development / contract"), "ended": _("Ended"),
-            "declined": _("Declined"), "withdrawn": _("Withdrawn"),
-        }
+    """Translated stage names in the current locale (inside a request, or under
+    `force_locale` for a recipient's language)."""
+    return {
+        "draft": _("Draft"), "submitted": _("Proposal submitted"), "screening": _("Under screening"),
+        "shortlisted": _("Shortlisted (forwarded to the need owner)"),
+        "meeting_requested": _("Meeting requested"), "meeting_scheduled": _("Meeting scheduled"),
+        "met": _("Met"), "nda": _("NDA signed"), "poc": _("PoC under way"),
+        "contract": _("Joint development / contract"), "ended": _("Ended"),
+        "declined": _("Declined"), "withdrawn": _("Withdrawn"),
+    }
 
-    return labels

@@ -12,10 +12,10 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
-from .extensions import db
-from .matching_service import KIND_OF_MODEL, WATCHED, service
-from .models import MatchChange, Proposal
-from .models.base import utcnow
+from oims.extensions import db
+from oims.matcher.service import KIND_OF_MODEL, WATCHED, service
+from oims.models import MatchChange, Proposal
+from oims.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def _after_rollback(session) -> None:
 
 def _link_invitations(session, flush_context, instances) -> None:
     """A proposal from an invited organisation remembers its invitation (for hit rates)."""
-    from .models import Invitation
+    from oims.models import Invitation
 
     new = [o for o in session.new if isinstance(o, Proposal) and o.invitation_id is None]
     if not new:

@@ -17,9 +17,9 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .matching_log import LogReader
-from .matching_service import KINDS
-from .models import MatchChange, MatchCursor, MatchItem
+from oims.matcher.changelog import LogReader
+from oims.matcher.service import KINDS
+from oims.models import MatchChange, MatchCursor, MatchItem
 
 log = logging.getLogger(__name__)
 

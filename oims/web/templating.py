@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from flask_login import current_user
 
-from . import reference as ref
-from .i18n import current_locale
-from .timeutil import format_local
+from oims.core import reference as ref
+from oims.core.timeutil import format_local
+from oims.web.i18n import current_locale
 
 
 def _label(table: dict):
@@ -28,8 +28,8 @@ def _unread_count() -> int:
         return 0
     from sqlalchemy import func, select
 
-    from .extensions import db
-    from .models import Notification
+    from oims.extensions import db
+    from oims.models import Notification
 
     return db.session.scalar(
         select(func.count(Notification.id)).where(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..models import Organisation, User
+from oims.models import Organisation, User
 
 
 def can_view_org(user: User, org: Organisation) -> bool:

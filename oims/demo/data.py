@@ -14,7 +14,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 
 
 def read(name: str) -> list[dict]:

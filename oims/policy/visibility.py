@@ -15,7 +15,42 @@ from __future__ import annotations
 
 from sqlalchemy import Select, and_, false, or_, select
 
-from .models import Need, Proposal, User
+from oims.core.vocabulary import COORDINATOR_EDITABLE_STATUSES, OWNER_EDITABLE_STATUSES
+from oims.models import Need, Proposal, User
+
+__all__ = [
+    "PUBLIC_NEED_STATUSES",
+    "need_filter",
+    "visible_needs",
+    "can_view_need",
+    "is_need_owner",
+    "can_edit_need",
+    "can_manage_need",
+    "proposal_filter",
+    "visible_proposals",
+    "can_view_proposal",
+    "proposal_role",
+    "sees_owner",
+    "owner_label",
+    "RESTRICTABLE_PARTS",
+    "NDA_STAGES",
+    "nda_recorded",
+    "withheld_parts",
+    "attachment_withheld",
+    "anything_withheld",
+    "visible_reasons",
+    "import_job_filter",
+    "can_manage_import",
+    "audit_filter",
+    "owner_view_filter",
+    "can_run_calls",
+    "can_manage_call",
+    "call_needs_filter",
+    "RATEABLE_STAGES",
+    "FAIRNESS_MIN_RATINGS",
+    "can_rate_owner",
+]
+
 
 PUBLIC_NEED_STATUSES = ("published", "closed", "fulfilled")
 
@@ -51,7 +86,7 @@ def can_view_need(user: User, need: Need) -> bool:
     if need.status == "published":
         return True
     if need.status in PUBLIC_NEED_STATUSES and user.is_proposer:
-        from .extensions import db
+        from oims.extensions import db
 
         return bool(db.session.scalar(select(Proposal.id).where(
             Proposal.need_id == need.id, Proposal.org_id == user.organisation_id).limit(1)))
@@ -60,6 +95,13 @@ def can_view_need(user: User, need: Need) -> bool:
 
 def is_need_owner(user: User, need: Need) -> bool:
     return need.owner_org_id == user.organisation_id and user.role in ("need_owner", "proposer")
+
+
+def can_edit_need(user: User, need: Need) -> bool:
+    """The owner edits drafts, returned and published needs; the bureau's
+    coordinator (or an admin) edits needs under review and published ones."""
+    return ((is_need_owner(user, need) and need.status in OWNER_EDITABLE_STATUSES)
+            or (can_manage_need(user, need) and need.status in COORDINATOR_EDITABLE_STATUSES))
 
 
 def can_manage_need(user: User, need: Need) -> bool:
@@ -126,7 +168,7 @@ def sees_owner(user: User | None, need: Need, proposal: Proposal | None = None) 
         return True
     if proposal is not None:
         return proposal.owner_disclosed and proposal.org_id == user.organisation_id
-    from .extensions import db
+    from oims.extensions import db
 
     return bool(db.session.scalar(select(Proposal.id).where(
         Proposal.need_id == need.id, Proposal.org_id == user.organisation_id,
@@ -201,7 +243,7 @@ def visible_reasons(user: User | None, proposal: Proposal, reasons, parts) -> li
 
 def import_job_filter(user: User):
     """SQL condition on ImportJob: the jobs `user` may see and run."""
-    from .models import ImportJob
+    from oims.models import ImportJob
 
     if user.is_admin:
         return ImportJob.id.isnot(None)
@@ -221,7 +263,7 @@ def audit_filter(user: User):
     all; a coordinator only entries about its own bureau's objects (needs,
     proposals and meetings to its needs, its organisations and their users,
     its import jobs); nobody else browses the trail."""
-    from .models import AuditLog, ImportJob, Meeting, Organisation
+    from oims.models import AuditLog, ImportJob, Meeting, Organisation
 
     if user.is_admin:
         return AuditLog.id.isnot(None)
@@ -242,7 +284,7 @@ def audit_filter(user: User):
 def owner_view_filter(user: User):
     """SQL condition on AuditLog: the owner's views of the proposals forwarded
     to `user`'s organisation (what a need owner may see of the trail)."""
-    from .models import AuditLog
+    from oims.models import AuditLog
 
     forwarded = select(Proposal.id).where(
         Proposal.need_id.in_(select(Need.id).where(Need.owner_org_id == user.organisation_id)),

@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import format_timedelta
 
-from ..main.dashboard import panel
-from .cache import cached_funnel
-from .services import kpi_scope, may_view_kpi
+from oims.insight.cache import cached_funnel
+from oims.insight.services import kpi_scope, may_view_kpi
 
 
 def fiscal_year_start(today: date) -> date:
@@ -18,7 +17,6 @@ def fiscal_year_start(today: date) -> date:
     return date(today.year if today.month >= 4 else today.year - 1, 4, 1)
 
 
-@panel(order=60)
 def kpi_panel(user):
     if not may_view_kpi(user):
         return None

@@ -18,9 +18,9 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from .extensions import db
-from .models import Notification, OutboxMessage, User
-from .models.base import utcnow
+from oims.extensions import db
+from oims.models import Notification, OutboxMessage, User
+from oims.models.base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,91 @@
+"""The one vocabulary: need statuses, proposal stages, account roles and the
+parts a person plays on a proposal, with the named groups features ask about.
+
+They are `StrEnum`s, so a member *is* its string: it compares equal to the value
+stored in the database, renders as that value in templates and JSON, and can be
+passed wherever a string was. Write `NeedStatus.PUBLISHED`, never "published";
+ask a group (`NeedStatus.PUBLIC`, `ProposalStage.INACTIVE`) rather than
+re-listing its members. Translated labels live next to the screens that show
+them (`oims.proposals.workflow.stage_labels()` and friends).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class NeedStatus(StrEnum):
+    DRAFT = "draft"
+    REVIEW = "review"  # waiting for a coordinator
+    RETURNED = "returned"  # sent back to the owner with a comment
+    PUBLISHED = "published"
+    CLOSED = "closed"  # the proposal deadline passed, or the owner closed it
+    WITHDRAWN = "withdrawn"
+    FULFILLED = "fulfilled"  # a partner was found
+
+
+class ProposalStage(StrEnum):
+    """In funnel order: the order of the members is the order a proposal moves along."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    SCREENING = "screening"
+    SHORTLISTED = "shortlisted"  # forwarded to the need owner
+    MEETING_REQUESTED = "meeting_requested"
+    MEETING_SCHEDULED = "meeting_scheduled"
+    MET = "met"
+    NDA = "nda"
+    POC = "poc"
+    CONTRACT = "contract"
+    ENDED = "ended"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class Role(StrEnum):
+    """An account's role (`User.role`)."""
+
+    NEED_OWNER = "need_owner"
+    PROPOSER = "proposer"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class Party(StrEnum):
+    """The part a person plays on one proposal (`oims.policy.proposal_role`)."""
+
+    PROPOSER = "proposer"
+    OWNER = "owner"
+    COORDINATOR = "coordinator"
+
+
+# --- named groups ---------------------------------------------------------------------------
+
+NEED_STATUSES: tuple[NeedStatus, ...] = tuple(NeedStatus)
+#: Statuses whose need anyone signed in may see (and the public search lists).
+PUBLIC_NEED_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.CLOSED, NeedStatus.FULFILLED)
+#: Statuses in which the owner may edit the need; the bureau's coordinator edits it under review and published.
+OWNER_EDITABLE_STATUSES = (NeedStatus.DRAFT, NeedStatus.RETURNED, NeedStatus.PUBLISHED)
+COORDINATOR_EDITABLE_STATUSES = (NeedStatus.REVIEW, NeedStatus.PUBLISHED)
+
+PROPOSAL_STAGES: tuple[ProposalStage, ...] = tuple(ProposalStage)
+#: Stages of a proposal that is no longer alive.
+INACTIVE_STAGES = (ProposalStage.DECLINED, ProposalStage.WITHDRAWN)
+#: Stages after the first meeting that count as an outcome of the case.
+OUTCOME_STAGES = (ProposalStage.NDA, ProposalStage.POC, ProposalStage.CONTRACT, ProposalStage.ENDED)
+#: Stages at which an NDA is on record (restricted parts may be disclosed).
+NDA_STAGES = (ProposalStage.NDA, ProposalStage.POC, ProposalStage.CONTRACT)
+#: Stages from which a proposer may rate how the need owner treated them.
+RATEABLE_STAGES = (
+    ProposalStage.DECLINED, ProposalStage.MEETING_REQUESTED, ProposalStage.MEETING_SCHEDULED, ProposalStage.MET,
+    *OUTCOME_STAGES,
+)
+#: Stages in which the need owner has the proposal (forwarded by a coordinator).
+FORWARDED_STAGES = (
+    ProposalStage.SHORTLISTED, ProposalStage.MEETING_REQUESTED, ProposalStage.MEETING_SCHEDULED, ProposalStage.MET,
+    *OUTCOME_STAGES,
+)
+
+ROLES: tuple[Role, ...] = tuple(Role)
+#: Bureau staff: they review needs, screen proposals and see every case of their bureau.
+STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN)
