@@ -147,7 +147,7 @@ class Factory:
         by the need's coordinator, owner and proposer as the pages would."""
         from oims.brokerage import services as brokerage
         from oims.proposals import services
-        from oims.workflow import change_stage
+        from oims.proposals.workflow import change_stage
 
         proposer = proposer or self.user("proposer")
         reason = kw.pop("decline_reason", "tech_mismatch")

@@ -97,7 +97,8 @@ def test_marks_are_stored_replaced_and_access_checked(matching_app, factory):
             login(client, who)
             assert client.post(url, data={"kind": "proposal", "target_id": prop.id, "relevant": "1"}).status_code == 404
             logout(client)
-        assert client.post(url, data={"kind": "proposal", "target_id": prop.id, "relevant": "1"}).status_code in (302, 401)
+        signed_out = client.post(url, data={"kind": "proposal", "target_id": prop.id, "relevant": "1"})
+        assert signed_out.status_code == 302 and "/auth/login" in signed_out.headers["Location"]
         assert _db.session.scalar(select(Judgment.id)) is None
 
         login(client, coord)

@@ -14,7 +14,7 @@ from oims.models import (
     OutboxMessage,
     Proposal,
 )
-from oims.workflow import change_stage
+from oims.proposals.workflow import change_stage
 
 from ..rows import last_id, rows_after
 

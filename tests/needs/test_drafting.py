@@ -94,4 +94,5 @@ def test_edit_page_shows_the_panel_for_the_saved_need(client, db, factory):
     logout(client)
     login(client, other)
     resp = client.post(f"/needs/{need.id}/edit", data=dict(need_form(), action="check"))
-    assert resp.status_code in (403, 404) and "drafting-help" not in resp.get_data(as_text=True)
+    # another firm's draft is not visible to this owner: 404, as for any object one may not see
+    assert resp.status_code == 404 and "drafting-help" not in resp.get_data(as_text=True)
