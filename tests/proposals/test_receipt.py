@@ -100,5 +100,5 @@ def test_wrong_file_type_is_refused_and_nothing_saved(cast, need, as_user, db):
     resp = client.post(f"/proposals/new?need_id={need.id}", content_type="multipart/form-data",
                        data=proposal_form(attachments=[(io.BytesIO(b"#!/bin/sh\necho hi\n"), "run.pdf")]))
     assert resp.status_code == 400
-    assert "PDF、PNG、JPEG" in resp.get_data(as_text=True) or "PDF" in resp.get_data(as_text=True)
+    assert "添付できるのはPDF・PNG・JPEGファイルのみです。「run」" in resp.get_data(as_text=True)
     assert proposals_of(db, cast.proposer.organisation_id) == []
