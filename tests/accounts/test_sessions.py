@@ -193,4 +193,5 @@ def test_password_change_keeps_tokens_when_ticked(app, client, db, factory):
     resp = client.post("/auth/password", data={"pw-current": PASSWORD, "pw-password": NEW_PASSWORD,
                                                "pw-confirm": NEW_PASSWORD, "pw-keep_api_tokens": "y"})
     assert resp.status_code == 302
+    assert login(app.test_client(), user, NEW_PASSWORD).status_code == 302  # the password did change
     assert app.test_client().get("/api/v1/needs", headers={"Authorization": f"Bearer {token}"}).status_code == 200

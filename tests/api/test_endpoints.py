@@ -101,6 +101,8 @@ def test_update_need(api, factory, db):
     owner.headers["If-Match"] = owner.get(f"/needs/{need.id}").headers["ETag"]  # optimistic concurrency
     resp = owner.patch(f"/needs/{need.id}", json={"title": "改題：冷却部材"})
     assert resp.status_code == 200 and resp.get_json()["title"] == "改題：冷却部材"
+    db.session.refresh(need)
+    assert need.title == "改題：冷却部材" and "改題" in need.search_text  # stored, and found by search
     _problem(owner.patch(f"/needs/{need.id}", json={}), 422)
     _problem(api(factory.user("need_owner")).patch(f"/needs/{need.id}", json={"title": "x"}), 404)
     published = factory.need()

@@ -226,7 +226,10 @@ def test_owner_warned_about_names_in_every_form_and_offered_redaction(cast, name
 
 def test_named_needs_are_not_checked(cast, named_owner, as_user, db):
     c = as_user(named_owner)
-    assert c.post("/needs/new", data=need_form(title="東都モビリティ工業の軽量化ニーズ")).status_code == 302
+    resp = c.post("/needs/new", data=need_form(title="東都モビリティ工業の軽量化ニーズ"))
+    need = db.session.scalar(select(Need).where(Need.title == "東都モビリティ工業の軽量化ニーズ"))
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/needs/{need.id}")
+    assert not need.anonymous and need.status == "draft"
 
 
 def test_email_domain_and_attachment_text_found_at_submission(cast, named_owner, as_user, factory, db):

@@ -124,6 +124,8 @@ def test_deadline_day_itself_still_accepts(cast, factory, as_user, db):
     db.session.commit()
     client = as_user(cast.proposer)
     assert client.post(f"/proposals/new?need_id={need.id}", data=proposal_form()).status_code == 302
+    [p] = proposals_of(db, cast.proposer.organisation_id)
+    assert (p.need_id, p.stage) == (need.id, "submitted") and p.receipt_hash
 
 
 def test_closed_need_is_refused(cast, factory, as_user, db):
@@ -222,6 +224,9 @@ def test_other_organisations_may_propose_to_the_same_need(cast, need, factory, a
     factory.proposal(need, cast.proposer)
     client = as_user(cast.other_proposer)
     assert client.post(f"/proposals/new?need_id={need.id}", data=proposal_form()).status_code == 302
+    [theirs] = proposals_of(db, cast.other_proposer.organisation_id)
+    assert theirs.need_id == need.id and theirs.stage == "submitted"
+    assert len(proposals_of(db, cast.proposer.organisation_id)) == 1
 
 
 def test_race_is_caught_by_the_unique_index(cast, need, factory, as_user, db, monkeypatch):

@@ -99,11 +99,13 @@ def test_proposal_form_and_thread_round_trip(client, db, factory):
     assert db.session.get(Proposal, prop.id) is not None
 
 
-def test_user_name_round_trip(client, factory):
+def test_user_name_round_trip(client, db, factory):
     user = factory.user("proposer")
     assert login(client, user).status_code == 302
     resp = client.post("/auth/settings", data={"name": PAYLOAD[:100], "language": "ja", "save_settings": "1"})
     assert resp.status_code == 302
+    db.session.refresh(user)
+    assert user.name == PAYLOAD[:100].strip()  # stored as typed; escaped only when shown
     for url in ("/auth/settings", "/dashboard", f"/orgs/{user.organisation_id}"):
         _clean(client.get(url).get_data(as_text=True))
 
