@@ -26,7 +26,7 @@ FOOD = {"title": "食品包装ラインの衛生管理", "summary": "食品工�
 def _bands(html: str) -> dict[int, tuple[str, str]]:
     """proposal id -> (band, shown text) from the ranked table."""
     out = {}
-    for row in re.findall(r'<tr class="ranked-proposal" data-proposal-id="(\d+)">(.*?)</tr>', html, re.DOTALL):
+    for row in re.findall(r'data-testid="ranked-proposal" data-proposal-id="(\d+)">(.*?)</tr>', html, re.DOTALL):
         m = re.search(r'data-band="(\w+)"[^>]*>([^<]+)</span>', row[1])
         if m:
             out[int(row[0])] = (m.group(1), m.group(2).strip())

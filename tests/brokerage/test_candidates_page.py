@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import insert
 
 from oims.models import Organisation, Proposal
 from oims.models.base import utcnow
 
 from ..factories import login
+from ..html import attrs
 
 
 def test_candidates_are_paginated(client, db, factory):
@@ -27,8 +26,8 @@ def test_candidates_are_paginated(client, db, factory):
     login(client, coord)
     first = client.get(f"/brokerage/need/{need.id}").get_data(as_text=True)
     second = client.get(f"/brokerage/need/{need.id}?page=2").get_data(as_text=True)
-    ids_1 = re.findall(r'class="ranked-proposal" data-proposal-id="(\d+)"', first)
-    ids_2 = re.findall(r'class="ranked-proposal" data-proposal-id="(\d+)"', second)
+    ids_1 = [row["data-proposal-id"] for row in attrs(first, "ranked-proposal")]
+    ids_2 = [row["data-proposal-id"] for row in attrs(second, "ranked-proposal")]
     assert (len(ids_1), len(ids_2)) == (50, 10)
     assert not set(ids_1) & set(ids_2)
     assert f"/brokerage/need/{need.id}?page=2" in first

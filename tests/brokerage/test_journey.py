@@ -5,7 +5,6 @@ answer → meeting slots → .ics → reminder → held → outcome → stall.""
 from __future__ import annotations
 
 import base64
-import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +23,7 @@ from oims.models import (
 from oims.models.base import utcnow
 
 from ..factories import login, logout
+from ..html import texts
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -242,9 +242,9 @@ def test_decline_with_reason_and_response_rate(client, db, factory):
     assert stats["on_time_rate"] == 0.5 and stats["median_days"] == 2.0
 
     html = client.get("/brokerage/inbox").get_data(as_text=True)
-    assert re.search(r"期限内回答率:\s*<strong class=\"on-time-rate\">50.0%", html) and "table-danger" in html
+    assert texts(html, "on-time-rate") == ["50.0%"] and "table-danger" in html
     logout(client)
     login(client, coord)
-    assert re.search(r"期限内回答率:\s*<strong class=\"on-time-rate\">50.0%", client.get(f"/brokerage/need/{need.id}").get_data(as_text=True))
+    assert texts(client.get(f"/brokerage/need/{need.id}").get_data(as_text=True), "on-time-rate") == ["50.0%"]
     html = client.get("/brokerage/workspace").get_data(as_text=True)
     assert html.count("text-bg-danger") == 1  # the one proposal past its deadline, unanswered

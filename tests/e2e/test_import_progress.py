@@ -55,8 +55,8 @@ def test_coordinator_imports_and_follows_progress(live_server, open_as, tmp_path
     page.set_input_files("input[type=file]", str(path))
     page.click("#content form[enctype] button[type=submit]")
     page.wait_for_url(re.compile(r"/imports/\d+$"))
-    assert page.locator("tr.import-error").count() == 1
-    assert "3" in page.locator("tr.import-error td").first.inner_text()
+    assert page.get_by_test_id("import-error").count() == 1
+    assert "3" in page.get_by_test_id("import-error").first.locator("td").first.inner_text()
     page.click("#content form[action$='/run'] button")
     page.wait_for_selector("#import-summary")
     assert "新規1件" in page.locator("#import-summary").inner_text()

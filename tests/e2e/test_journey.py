@@ -244,7 +244,7 @@ def test_07_outcome_recorded_and_dashboard_shows_it(open_as, artifacts, cast, st
     _login(coord, cast["coord"])
     _shot(coord, artifacts, "ja-13-coordinator-dashboard")
     coord.goto("/insight/")
-    counts = [int(c) for c in coord.locator("#table-funnel tbody tr td.text-end:nth-of-type(1)").all_inner_texts()]
+    counts = [int(c) for c in coord.get_by_test_id("funnel-count").all_inner_texts()]
     # needs published, proposals, shortlisted, met, NDA/PoC, deal
     assert counts[:5] == [1, 2, 1, 1, 1], counts
     _shot(coord, artifacts, "ja-14-kpi")

@@ -4,7 +4,6 @@ on a schedule, its age shown; shared through Redis between app instances."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,11 +12,11 @@ from oims.insight import cache
 from oims.insight.kpi import Scope
 
 from ..factories import login
+from ..html import texts
 
 
 def panel_counts(html: str) -> list[int]:
-    section = html[html.index("kpi-age") - 2000: html.index("kpi-age")]
-    return [int(n) for n in re.findall(r'<td class="text-end">(\d+)</td>', section)]
+    return [int(n) for n in texts(html, "kpi-panel-count")]
 
 
 @pytest.fixture

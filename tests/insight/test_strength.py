@@ -65,7 +65,7 @@ def _world(factory, db):
 
 def _cells(html: str, section: str) -> dict:
     part = html.split(f'id="strength-{section}"', 1)[1].split("</section>", 1)[0]
-    heat = part.split('class="table table-sm table-bordered heatmap"', 1)[1].split("</table>", 1)[0]
+    heat = part.split('data-testid="heatmap"', 1)[1].split("</table>", 1)[0]
     return {(r, i): v for r, i, v in re.findall(r'data-row="(\w+)" data-industry="(\w)">([^<]*)<', heat)}
 
 

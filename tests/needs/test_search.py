@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 import pytest
 
 from oims.models.base import utcnow
-from oims.needs.services import refresh_search_text
+
+from ..html import texts
 
 
 def _titles(resp) -> list[str]:
-    return re.findall(r'<h2 class="h5 mb-1"><a href="/needs/\d+">([^<]+)</a>', resp.get_data(as_text=True))
+    return texts(resp.get_data(as_text=True), "need-result")
 
 
 @pytest.fixture
@@ -28,9 +28,6 @@ def catalogue(cast, factory):
                                regions=[], deadline_days=20, summary="無線センサで構造物をモニタリングします。",
                                background="点検の省力化が課題。", sought="LPWA通信の実績。"),
     }
-    for need in needs.values():  # as the services keep it
-        refresh_search_text(need)
-    factory.db.session.commit()
     return needs
 
 

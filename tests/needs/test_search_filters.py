@@ -10,6 +10,7 @@ import re
 import pytest
 
 from ..factories import login, logout
+from ..html import texts
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def world(cast, factory, db):
 
 def found(client, **args) -> list[str]:
     html = client.get("/needs/", query_string=args).get_data(as_text=True)
-    return sorted(re.findall(r'<h2 class="h5 mb-1"><a href="/needs/\d+">(N[A-Z]) ', html))
+    return sorted(title.split()[0] for title in texts(html, "need-result"))
 
 
 def test_owner_filters_from_the_query_string(client, world):
