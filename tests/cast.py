@@ -29,30 +29,50 @@ for Kanto and Kinki is this cast's coordinator.
 
 from __future__ import annotations
 
-from functools import cached_property
+import functools
+
+
+def member(make):
+    """A cast member: made by `make` on first use, the same row afterwards (looked up in the
+    current session, so the cast also serves a live server across app contexts)."""
+    name = make.__name__
+
+    @functools.wraps(make)
+    def get(self):
+        if name in self._made:
+            model, row_id = self._made[name]
+            row = self.factory.db.session.get(model, row_id)
+            if row is not None:
+                return row
+        row = make(self)
+        self._made[name] = (type(row), row.id)
+        return row
+
+    return property(get)
 
 
 class Cast:
     def __init__(self, factory):
         self.factory = factory
+        self._made: dict[str, tuple[type, int]] = {}
 
     # --- the bureau and the admin ----------------------------------------------------------------
 
-    @cached_property
+    @member
     def coordinator(self):
         """Coordinator of the Kanto bureau, where the owner, the proposer and the university are."""
         f = self.factory
         return f.user("coordinator", org=f.org(kind="support", prefecture="13", name="関東経済産業局"),
                       name="関東 調整", email="kanto.coord@example.jp")
 
-    @cached_property
+    @member
     def other_coordinator(self):
         """Coordinator of another bureau (Kinki): sees nothing of Kanto's needs and cases."""
         f = self.factory
         return f.user("coordinator", org=f.org(kind="support", prefecture="27", name="近畿経済産業局"),
                       name="近畿 調整", email="kinki.coord@example.jp")
 
-    @cached_property
+    @member
     def admin(self):
         f = self.factory
         return f.user("admin", org=f.org(kind="support", prefecture="13", name="経済産業省"),
@@ -63,22 +83,22 @@ class Cast:
 
     # --- need owners -------------------------------------------------------------------------------
 
-    @cached_property
+    @member
     def owner_org(self):
         return self.factory.org(kind="large", prefecture="14", name="東都モビリティ工業株式会社",
                                 name_en="Toto Mobility Industries", industry="E")
 
-    @cached_property
+    @member
     def owner(self):
         """The need owner's user (Kanto), admin of its organisation."""
         return self.factory.user("need_owner", org=self.owner_org, name="鈴木 一郎", email="owner@example.jp")
 
-    @cached_property
+    @member
     def other_owner_org(self):
         return self.factory.org(kind="large", prefecture="27", name="浪速化学株式会社", name_en="Naniwa Chemical",
                                 industry="E")
 
-    @cached_property
+    @member
     def other_owner(self):
         """A second need owner, in the Kinki bureau."""
         return self.factory.user("need_owner", org=self.other_owner_org, name="山田 花子",
@@ -86,29 +106,29 @@ class Cast:
 
     # --- proposers -----------------------------------------------------------------------------------
 
-    @cached_property
+    @member
     def proposer_org(self):
         return self.factory.org(kind="sme", prefecture="13", name="城南精密加工株式会社",
                                 name_en="Jonan Precision")
 
-    @cached_property
+    @member
     def proposer(self):
         return self.factory.user("proposer", org=self.proposer_org, name="提案 花子", email="alice@example.jp")
 
-    @cached_property
+    @member
     def other_proposer_org(self):
         return self.factory.org(kind="sme", prefecture="40", name="博多樹脂成形株式会社", name_en="Hakata Resin")
 
-    @cached_property
+    @member
     def other_proposer(self):
         """A competing proposer (another firm, Kyushu): never sees the proposer's proposals."""
         return self.factory.user("proposer", org=self.other_proposer_org, name="別社 次郎", email="bob@example.jp")
 
-    @cached_property
+    @member
     def university(self):
         return self.factory.org(kind="university", prefecture="13", name="東都工業大学",
                                 name_en="Toto Institute of Technology")
 
-    @cached_property
+    @member
     def researcher(self):
         return self.factory.user("proposer", org=self.university, name="研究 三郎", email="researcher@example.jp")
