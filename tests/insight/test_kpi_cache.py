@@ -157,7 +157,11 @@ def test_bulk_delete_invalidates_every_bureau(client, db, world, monkeypatch):
 
     login(client, world["coord"])
     client.get("/dashboard")
-    db.session.execute(Proposal.__table__.delete())
+    proposal = Proposal.__table__
+    for table in reversed(db.metadata.sorted_tables):  # the proposal's history and receipts first (PostgreSQL checks)
+        if any(fk.column.table is proposal for fk in table.foreign_keys):
+            db.session.execute(table.delete())
+    db.session.execute(proposal.delete())
     db.session.commit()
     html = client.get("/dashboard").get_data(as_text=True)
     assert panel_counts(html)[:2] == [1, 0]
