@@ -12,8 +12,8 @@ def _call(client, method, caller, url, json=None, extra=None):
                        headers={**caller.headers, **(extra or {})})
 
 
-def test_patch_needs_the_current_etag(api, client, db, factory):
-    owner = factory.user("need_owner")
+def test_patch_needs_the_current_etag(api, client, db, cast, factory):
+    owner = cast.owner
     need = factory.need(owner=owner, status="draft")
     a, b = api(owner), api(owner)
     r = a.get(f"/needs/{need.id}")
@@ -39,9 +39,9 @@ def test_patch_needs_the_current_etag(api, client, db, factory):
     assert r.status_code == 200 and r.get_json()["title"] == "Bの題名"
 
 
-def test_withdraw_with_stale_etag_is_refused(api, client, db, factory):
-    owner = factory.user("need_owner")
-    proposer = factory.user("proposer")
+def test_withdraw_with_stale_etag_is_refused(api, client, db, cast, factory):
+    owner = cast.owner
+    proposer = cast.proposer
     need = factory.need(owner=owner)
     prop = factory.proposal(need, proposer, stage="submitted")
     p = api(proposer)
@@ -54,13 +54,13 @@ def test_withdraw_with_stale_etag_is_refused(api, client, db, factory):
     assert db.session.get(Proposal, prop.id).stage == "screening"
 
 
-def test_lost_stage_race_is_409_in_the_api(api, db, factory, monkeypatch):
+def test_lost_stage_race_is_409_in_the_api(api, db, cast, factory, monkeypatch):
     """The API maps StaleState (the conditional update found the row changed) to 409."""
     from oims.core.exceptions import StaleState
     from oims.proposals import workflow
 
-    owner = factory.user("need_owner")
-    proposer = factory.user("proposer")
+    owner = cast.owner
+    proposer = cast.proposer
     need = factory.need(owner=owner)
     prop = factory.proposal(need, proposer, stage="submitted")
 
@@ -74,8 +74,8 @@ def test_lost_stage_race_is_409_in_the_api(api, db, factory, monkeypatch):
     assert db.session.get(Proposal, prop.id).stage == "submitted"
 
 
-def test_405_names_the_allowed_methods(api, client, factory):
-    owner = factory.user("need_owner")
+def test_405_names_the_allowed_methods(api, client, cast, factory):
+    owner = cast.owner
     need = factory.need(owner=owner)
     r = api(owner).post(f"/needs/{need.id}")
     assert r.status_code == 405 and set(r.headers["Allow"].split(", ")) >= {"GET", "PATCH"}

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from oims.models import Proposal
 
 
-def test_pending_org_cannot_propose_through_the_api(client, db, factory, token_for):
+def test_pending_org_cannot_propose_through_the_api(client, db, cast, factory, token_for):
     need = factory.need()
-    proposer = factory.user("proposer")
+    proposer = cast.proposer
     proposer.organisation.status = "pending"
     db.session.commit()
     headers = {"Authorization": f"Bearer {token_for(proposer)}"}

@@ -39,11 +39,11 @@ def _outbox(to: str) -> list[OutboxMessage]:
     return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == to).order_by(OutboxMessage.id)))
 
 
-def test_full_journey(client, db, factory, runner):
-    owner = factory.user("need_owner")
-    coord = factory.user("coordinator")
-    alice = factory.user("proposer")
-    bob = factory.user("proposer")
+def test_full_journey(client, db, cast, factory, runner):
+    owner = cast.owner
+    coord = cast.coordinator
+    alice = cast.proposer
+    bob = cast.other_proposer
     carol_org = factory.org(kind="sme", profile="炭素繊維複合材料の成形と評価を行う中小企業です。")
     carol = factory.user("proposer", org=carol_org)
     need = factory.need(owner=owner, anonymous=True)
@@ -207,9 +207,9 @@ def test_full_journey(client, db, factory, runner):
     assert ws["shortlist_funnel"] == {"shortlisted": 1, "answered": 1, "meetings": 1, "deals": 0}
 
 
-def test_decline_with_reason_and_response_rate(client, db, factory):
-    owner = factory.user("need_owner")
-    coord = factory.user("coordinator")
+def test_decline_with_reason_and_response_rate(client, db, cast, factory):
+    owner = cast.owner
+    coord = cast.coordinator
     need = factory.need(owner=owner)
     props = [factory.proposal(need, stage="shortlisted") for _ in range(3)]
     now = utcnow()

@@ -27,8 +27,8 @@ def _need_form(need, **changes) -> dict:
     return data
 
 
-def test_two_coordinators_edit_the_same_need(app, db, factory):
-    owner = factory.user("need_owner")
+def test_two_coordinators_edit_the_same_need(app, db, cast, factory):
+    owner = cast.owner
     c1 = factory.user("coordinator", name="調整 一郎")
     c2 = factory.user("coordinator", name="調整 二郎")
     need = factory.need(owner=owner, status="published")
@@ -63,9 +63,9 @@ def test_two_coordinators_edit_the_same_need(app, db, factory):
     assert any(v.snapshot["title"] == "一郎の題名" for v in saved.versions)
 
 
-def test_coordinator_publish_after_owner_change_is_a_conflict(app, db, factory):
-    owner = factory.user("need_owner")
-    coord = factory.user("coordinator")
+def test_coordinator_publish_after_owner_change_is_a_conflict(app, db, cast, factory):
+    owner = cast.owner
+    coord = cast.coordinator
     need = factory.need(owner=owner, status="review")
     c = app.test_client()
     login(c, coord)
@@ -82,9 +82,9 @@ def test_coordinator_publish_after_owner_change_is_a_conflict(app, db, factory):
     assert db.session.get(Need, need.id).status == "review"
 
 
-def test_stale_proposal_edit_is_a_conflict(app, db, factory):
-    owner = factory.user("need_owner")
-    proposer = factory.user("proposer")
+def test_stale_proposal_edit_is_a_conflict(app, db, cast, factory):
+    owner = cast.owner
+    proposer = cast.proposer
     colleague = factory.user("proposer", org=proposer.organisation)
     need = factory.need(owner=owner)
     prop = factory.proposal(need, proposer, stage="draft")
@@ -103,8 +103,8 @@ def test_stale_proposal_edit_is_a_conflict(app, db, factory):
     assert db.session.get(Proposal, prop.id).solution == "Aの解決策"
 
 
-def test_stale_organisation_profile_is_a_conflict(app, db, factory):
-    user = factory.user("proposer")
+def test_stale_organisation_profile_is_a_conflict(app, db, cast, factory):
+    user = cast.proposer
     colleague = factory.user("proposer", org=user.organisation)
     org = user.organisation
     a, b = app.test_client(), app.test_client()
@@ -129,7 +129,7 @@ def test_stale_organisation_profile_is_a_conflict(app, db, factory):
 
 
 
-def test_change_between_check_and_commit_is_a_conflict_too(app, db, factory, monkeypatch):
+def test_change_between_check_and_commit_is_a_conflict_too(app, db, cast, factory, monkeypatch):
     """Another transaction commits after the form's version check passed and
     before this save commits: the version-checked UPDATE matches no row, and
     the page is the conflict page, not an overwrite."""
@@ -138,7 +138,7 @@ def test_change_between_check_and_commit_is_a_conflict_too(app, db, factory, mon
     from oims.extensions import db as _db
     from oims.needs import views
 
-    owner = factory.user("need_owner")
+    owner = cast.owner
     need = factory.need(owner=owner, status="draft")
     real_check = views.check_version
 

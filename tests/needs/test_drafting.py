@@ -36,8 +36,8 @@ def test_quality_check_rules_are_deterministic_and_explained():
     assert score == 83 and [i.key for i in items if not i.ok] == ["deadline"]
 
 
-def test_new_page_checks_an_unsaved_draft_without_saving(client, db, factory):
-    owner = factory.user("need_owner")
+def test_new_page_checks_an_unsaved_draft_without_saving(client, db, cast):
+    owner = cast.owner
     login(client, owner)
     html = client.get("/needs/new").get_data(as_text=True)
     assert 'id="drafting-help"' in html and "js/need-drafting.js" in html
@@ -57,8 +57,8 @@ def test_new_page_checks_an_unsaved_draft_without_saving(client, db, factory):
     assert set(_checks(html).values()) == {"yes"} and "100 / 100" in html
 
 
-def test_similar_needs_with_their_proposals_and_meetings_and_proposer_words(client, db, factory):
-    owner = factory.user("need_owner")
+def test_similar_needs_with_their_proposals_and_meetings_and_proposer_words(client, db, cast, factory):
+    owner = cast.owner
     past = factory.need(title="樹脂部材による車体軽量化の共同開発")
     # Closed needs of other firms are not the owner's to see, however similar.
     factory.need(title="車体軽量化のための樹脂部材開発（他社・終了）", status="closed")
@@ -84,13 +84,13 @@ def test_similar_needs_with_their_proposals_and_meetings_and_proposer_words(clie
     assert sme.name not in html  # words, not who uses them
 
 
-def test_edit_page_shows_the_panel_for_the_saved_need(client, db, factory):
-    owner = factory.user("need_owner")
+def test_edit_page_shows_the_panel_for_the_saved_need(client, db, cast, factory):
+    owner = cast.owner
     need = factory.need(owner=owner, status="draft", budget="")
     login(client, owner)
     html = client.get(f"/needs/{need.id}/edit").get_data(as_text=True)
     assert _checks(html)["budget"] == "no" and _checks(html)["partnership"] == "yes"
-    other = factory.user("need_owner")
+    other = cast.other_owner
     logout(client)
     login(client, other)
     resp = client.post(f"/needs/{need.id}/edit", data=dict(need_form(), action="check"))

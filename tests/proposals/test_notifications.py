@@ -16,10 +16,10 @@ from ..factories import login, logout
 from .conftest import proposal_form
 
 
-def test_decline_notification_carries_reason_and_note(client, db, factory):
-    owner = factory.user("need_owner")
-    coord = factory.user("coordinator")
-    alice = factory.user("proposer")
+def test_decline_notification_carries_reason_and_note(client, db, cast, factory):
+    owner = cast.owner
+    coord = cast.coordinator
+    alice = cast.proposer
     need = factory.need(owner=owner)
     prop = factory.proposal(need, alice)
     login(client, coord)
@@ -42,11 +42,11 @@ def test_decline_notification_carries_reason_and_note(client, db, factory):
     assert "スケジュールが合わない" in html and "来年度の計画に合いません。" in html
 
 
-def test_invitation_is_a_dashboard_panel_with_a_propose_button(client, db, factory):
-    owner = factory.user("need_owner")
-    coord = factory.user("coordinator")
-    carol = factory.user("proposer")
-    other = factory.user("proposer")
+def test_invitation_is_a_dashboard_panel_with_a_propose_button(client, db, cast, factory):
+    owner = cast.owner
+    coord = cast.coordinator
+    carol = cast.proposer
+    other = cast.other_proposer
     need = factory.need(owner=owner, anonymous=True)
     login(client, coord)
     r = client.post(f"/brokerage/need/{need.id}/invite",
