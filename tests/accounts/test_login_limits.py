@@ -15,9 +15,9 @@ def _post(client, email, password, addr="10.0.0.1"):
                        environ_base={"REMOTE_ADDR": addr})
 
 
-def test_successes_never_count_office_behind_one_address(variant_app, factory):
+def test_successes_never_count_office_behind_one_address(variant_app, cast):
     app = variant_app(RATELIMIT_ENABLED=True, OIMS_LOGIN_RATE="3 per minute", OIMS_LOGIN_IP_RATE="3 per minute")
-    users = [factory.user("need_owner") for _ in range(4)]
+    users = [cast.owner for _ in range(4)]
     # Twelve successful sign-ins from one office address: four times the limit.
     for _round in range(3):
         for user in users:
@@ -25,9 +25,9 @@ def test_successes_never_count_office_behind_one_address(variant_app, factory):
                 assert _post(c, user.email, PASSWORD).status_code == 302
 
 
-def test_failures_limited_per_address(variant_app, factory):
+def test_failures_limited_per_address(variant_app, cast):
     app = variant_app(RATELIMIT_ENABLED=True, OIMS_LOGIN_RATE="50 per minute", OIMS_LOGIN_IP_RATE="3 per minute")
-    users = [factory.user("proposer") for _ in range(4)]
+    users = [cast.proposer for _ in range(4)]
     with app.test_client() as c:
         # Three failures on three different accounts from one address ...
         assert [_post(c, u.email, WRONG).status_code for u in users[:3]] == [400, 400, 400]
@@ -38,9 +38,9 @@ def test_failures_limited_per_address(variant_app, factory):
         assert _post(c, users[3].email, PASSWORD, addr="10.0.0.2").status_code == 302
 
 
-def test_failures_limited_per_account_across_addresses(variant_app, factory):
+def test_failures_limited_per_account_across_addresses(variant_app, cast):
     app = variant_app(RATELIMIT_ENABLED=True, OIMS_LOGIN_RATE="3 per minute", OIMS_LOGIN_IP_RATE="50 per minute")
-    target, bystander = factory.user("proposer"), factory.user("proposer")
+    target, bystander = cast.proposer, cast.other_proposer
     with app.test_client() as c:
         codes = [_post(c, target.email.upper(), WRONG, addr=f"10.1.0.{i}").status_code for i in range(3)]
         assert codes == [400, 400, 400]
@@ -48,9 +48,9 @@ def test_failures_limited_per_account_across_addresses(variant_app, factory):
         assert _post(c, bystander.email, PASSWORD, addr="10.1.0.99").status_code == 302
 
 
-def test_429_says_when_to_retry(variant_app, factory):
+def test_429_says_when_to_retry(variant_app, cast):
     app = variant_app(RATELIMIT_ENABLED=True, OIMS_LOGIN_RATE="2 per minute")
-    user = factory.user("proposer")
+    user = cast.proposer
     with app.test_client() as c:
         c.post("/lang/en")
         for _ in range(2):
@@ -66,9 +66,9 @@ def test_429_says_when_to_retry(variant_app, factory):
         assert "Too many failed sign-in attempts" in text
 
 
-def test_429_in_japanese_by_default(variant_app, factory):
+def test_429_in_japanese_by_default(variant_app, cast):
     app = variant_app(RATELIMIT_ENABLED=True, OIMS_LOGIN_RATE="1 per minute")
-    user = factory.user("proposer")
+    user = cast.proposer
     with app.test_client() as c:
         assert _post(c, user.email, WRONG).status_code == 400
         resp = _post(c, user.email, WRONG)
@@ -76,11 +76,11 @@ def test_429_in_japanese_by_default(variant_app, factory):
         assert re.search(r"\d+ 秒後", resp.get_data(as_text=True))
 
 
-def test_api_429_problem_has_retry_after(variant_app, factory, db):
+def test_api_429_problem_has_retry_after(variant_app, cast, db):
     from ..security.world import api_token_for
 
     app = variant_app(RATELIMIT_ENABLED=True, OIMS_API_RATE="2 per minute")
-    user = factory.user("proposer")
+    user = cast.proposer
     token = api_token_for(db, user)
     with app.test_client() as c:
         for _ in range(2):
@@ -91,10 +91,10 @@ def test_api_429_problem_has_retry_after(variant_app, factory, db):
         assert int(resp.headers["Retry-After"]) == body["retry_after"] > 0
 
 
-def test_successful_login_after_failures_does_not_reset_or_add(variant_app, factory):
+def test_successful_login_after_failures_does_not_reset_or_add(variant_app, cast):
     """Two failures, a success, a failure: the account is limited at the 3rd failure, not before."""
     app = variant_app(RATELIMIT_ENABLED=True, OIMS_LOGIN_RATE="3 per minute", OIMS_LOGIN_IP_RATE="50 per minute")
-    user = factory.user("proposer")
+    user = cast.proposer
     with app.test_client() as c:
         assert [_post(c, user.email, WRONG).status_code for _ in range(2)] == [400, 400]
     with app.test_client() as c:
@@ -104,12 +104,12 @@ def test_successful_login_after_failures_does_not_reset_or_add(variant_app, fact
         assert _post(c, user.email, PASSWORD).status_code == 429
 
 
-def test_behind_a_trusted_proxy_addresses_are_the_clients(variant_app, factory):
+def test_behind_a_trusted_proxy_addresses_are_the_clients(variant_app, cast):
     """With OIMS_TRUSTED_PROXIES=1 the per-address limit uses X-Forwarded-For,
     so one attacker behind the proxy does not lock out everyone else."""
     app = variant_app(RATELIMIT_ENABLED=True, OIMS_LOGIN_RATE="50 per minute", OIMS_LOGIN_IP_RATE="2 per minute",
                       OIMS_TRUSTED_PROXIES=1)
-    users = [factory.user("proposer") for _ in range(3)]
+    users = [cast.proposer for _ in range(3)]
     with app.test_client() as c:
         def post(user, password, client_addr):
             return c.post("/auth/login", data={"email": user.email, "password": password},

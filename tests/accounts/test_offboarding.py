@@ -37,8 +37,8 @@ def _admin_client(app, factory):
     return admin, client
 
 
-def test_disable_user_refuses_sign_in_ends_sessions_and_tokens(app, client, db, factory):
-    user = factory.user("proposer")
+def test_disable_user_refuses_sign_in_ends_sessions_and_tokens(app, client, db, cast, factory):
+    user = cast.proposer
     token = api_token_for(db, user)
     assert login(client, user, remember=True).status_code == 302
     admin, admin_client = _admin_client(app, factory)
@@ -63,13 +63,13 @@ def test_disable_user_refuses_sign_in_ends_sessions_and_tokens(app, client, db, 
     assert db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id)).revoked_at is not None
 
 
-def test_admin_cannot_disable_self_and_others_cannot_disable(app, client, db, factory):
+def test_admin_cannot_disable_self_and_others_cannot_disable(app, client, db, cast, factory):
     admin, admin_client = _admin_client(app, factory)
     resp = admin_client.post(f"/admin/users/{admin.id}/disable", follow_redirects=True)
     assert "You cannot disable your own account." in resp.get_data(as_text=True)
     db.session.refresh(admin)
     assert admin.status == "active"
-    coord, victim = factory.user("coordinator"), factory.user("proposer")
+    coord, victim = cast.coordinator, cast.proposer
     assert login(client, coord).status_code == 302
     assert client.post(f"/admin/users/{victim.id}/disable").status_code == 403
     assert client.get(f"/admin/users/{victim.id}").status_code == 403
@@ -148,12 +148,12 @@ def test_disable_proposer_org_withdraws_open_proposals_through_workflow(app, db,
     assert login(app.test_client(), s["user"]).status_code == 302
 
 
-def test_disable_owner_org_withdraws_its_needs_and_tells_proposers(app, db, factory):
-    owner = factory.user("need_owner")
+def test_disable_owner_org_withdraws_its_needs_and_tells_proposers(app, db, cast, factory):
+    owner = cast.owner
     published = factory.need(owner=owner, status="published")
     draft = factory.need(owner=owner, status="draft")
     fulfilled = factory.need(owner=owner, status="fulfilled")
-    proposer = factory.user("proposer")
+    proposer = cast.proposer
     prop = factory.proposal(published, proposer=proposer, stage="submitted")
     admin, admin_client = _admin_client(app, factory)
     resp = admin_client.post(f"/admin/orgs/{owner.organisation_id}/disable", follow_redirects=True)
@@ -169,9 +169,9 @@ def test_disable_owner_org_withdraws_its_needs_and_tells_proposers(app, db, fact
     assert actions.count("need.withdrawn") == 2 and "org.disabled" in actions
 
 
-def test_org_disable_is_admin_only(app, client, db, factory):
-    coord = factory.user("coordinator")
-    target = factory.user("proposer")
+def test_org_disable_is_admin_only(app, client, db, cast):
+    coord = cast.coordinator
+    target = cast.proposer
     assert login(client, coord).status_code == 302
     assert client.post(f"/admin/orgs/{target.organisation_id}/disable").status_code == 403
     db.session.expire_all()
@@ -203,12 +203,12 @@ def test_disabled_org_cannot_be_joined_nor_its_requests_approved(app, client, db
     assert db.session.get(OrgJoinRequest, req.id).status == "pending"
 
 
-def test_a_disabled_organisation_cannot_be_invited(app, db, factory):
-    owner = factory.user("need_owner")
+def test_a_disabled_organisation_cannot_be_invited(app, db, cast, factory):
+    owner = cast.owner
     need = factory.need(owner=owner)
-    firm = factory.user("proposer").organisation
-    active_firm = factory.user("proposer").organisation
-    coord = factory.user("coordinator")  # the need's bureau
+    firm = cast.proposer.organisation
+    active_firm = cast.other_proposer.organisation
+    coord = cast.coordinator  # the need's bureau
     _admin, admin_client = _admin_client(app, factory)
     assert admin_client.post(f"/admin/orgs/{firm.id}/disable").status_code == 302
     client = app.test_client()

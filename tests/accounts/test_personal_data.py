@@ -139,9 +139,9 @@ def test_delete_own_account_pseudonymises_and_keeps_records(app, client, db, fac
     assert not leaks, leaks
 
 
-def test_admin_deletes_a_user_with_confirmation(app, client, db, factory):
+def test_admin_deletes_a_user_with_confirmation(app, client, db, cast, factory):
     s = _scene(db, factory)
-    admin = factory.user("admin")
+    admin = cast.admin
     client.post("/lang/en")
     assert login(client, admin).status_code == 302
     uid = s["person"].id
@@ -161,17 +161,17 @@ def test_admin_deletes_a_user_with_confirmation(app, client, db, factory):
     assert "Only a disabled account can be enabled." in resp.get_data(as_text=True)
 
 
-def test_admin_downloads_a_persons_data(app, client, db, factory):
+def test_admin_downloads_a_persons_data(app, client, db, cast, factory):
     s = _scene(db, factory)
-    admin = factory.user("admin")
+    admin = cast.admin
     assert login(client, admin).status_code == 302
     resp = client.get(f"/admin/users/{s['person'].id}/data.json")
     assert resp.status_code == 200 and json.loads(resp.get_data())["account"]["email"] == EMAIL
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "user.data_exported")).actor_id == admin.id
 
 
-def test_last_admin_cannot_delete_itself(app, client, db, factory):
-    admin = factory.user("admin")
+def test_last_admin_cannot_delete_itself(app, client, db, cast):
+    admin = cast.admin
     client.post("/lang/en")
     assert login(client, admin).status_code == 302
     resp = client.post("/account/delete", data={"password": PASSWORD, "confirm": "y"})

@@ -43,16 +43,16 @@ def _deleted_cookie(resp, name: str) -> bool:
     return False
 
 
-def test_remember_cookie_alone_signs_in_before_sign_out(app, client, factory):
+def test_remember_cookie_alone_signs_in_before_sign_out(app, client, cast):
     """Positive control: the copied remember-me cookie is a working credential."""
-    user = factory.user("proposer")
+    user = cast.proposer
     assert login(client, user, remember=True).status_code == 302
     thief = _copy_jar(app, client, names=(REMEMBER,))
     assert thief.get("/dashboard").status_code == 200
 
 
-def test_sign_out_clears_and_invalidates_remember_cookie(app, client, db, factory):
-    user = factory.user("proposer")
+def test_sign_out_clears_and_invalidates_remember_cookie(app, client, db, cast):
+    user = cast.proposer
     assert login(client, user, remember=True).status_code == 302
     thief_remember = _copy_jar(app, client, names=(REMEMBER,))
     thief_session = _copy_jar(app, client, names=("session",))
@@ -68,8 +68,8 @@ def test_sign_out_clears_and_invalidates_remember_cookie(app, client, db, factor
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "auth.logout", AuditLog.actor_id == user.id))
 
 
-def test_password_change_ends_copied_remember_cookie(app, client, factory):
-    user = factory.user("proposer")
+def test_password_change_ends_copied_remember_cookie(app, client, cast):
+    user = cast.proposer
     other = app.test_client()
     assert login(other, user, remember=True).status_code == 302
     thief = _copy_jar(app, other)
@@ -82,8 +82,8 @@ def test_password_change_ends_copied_remember_cookie(app, client, factory):
     assert _signed_out(thief.get("/dashboard"))
 
 
-def test_sign_out_of_all_devices_from_settings(app, client, factory):
-    user = factory.user("need_owner")
+def test_sign_out_of_all_devices_from_settings(app, client, cast):
+    user = cast.owner
     phone, laptop = app.test_client(), app.test_client()
     assert login(phone, user, remember=True).status_code == 302
     assert login(laptop, user).status_code == 302
@@ -97,9 +97,9 @@ def test_sign_out_of_all_devices_from_settings(app, client, factory):
     assert login(client, user).status_code == 302 and client.get("/dashboard").status_code == 200
 
 
-def test_admin_signs_a_user_out_everywhere(app, client, db, factory):
-    user = factory.user("proposer")
-    admin = factory.user("admin")
+def test_admin_signs_a_user_out_everywhere(app, client, db, cast):
+    user = cast.proposer
+    admin = cast.admin
     victim = app.test_client()
     assert login(victim, user, remember=True).status_code == 302
     copy = _copy_jar(app, victim)
@@ -114,9 +114,9 @@ def test_admin_signs_a_user_out_everywhere(app, client, db, factory):
     assert entry.actor_id == admin.id and entry.object_id == user.id
 
 
-def test_non_admin_cannot_sign_others_out(app, client, factory):
-    user = factory.user("proposer")
-    coord = factory.user("coordinator")
+def test_non_admin_cannot_sign_others_out(app, client, cast):
+    user = cast.proposer
+    coord = cast.coordinator
     victim = app.test_client()
     assert login(victim, user).status_code == 302
     assert login(client, coord).status_code == 302
@@ -130,8 +130,8 @@ def _reset_links(db, email: str) -> list[str]:
     return [re.search(r"/auth/reset/[A-Za-z0-9_\-]+", b).group(0) for b in bodies]
 
 
-def test_reset_ends_every_link_sessions_and_tokens(app, client, db, factory):
-    user = factory.user("need_owner")
+def test_reset_ends_every_link_sessions_and_tokens(app, client, db, cast):
+    user = cast.owner
     token = api_token_for(db, user)
     api_token_for(db, user)
     signed_in = app.test_client()
@@ -159,8 +159,8 @@ def test_reset_ends_every_link_sessions_and_tokens(app, client, db, factory):
     assert login(app.test_client(), user, password=NEW_PASSWORD).status_code == 302
 
 
-def test_reset_keeps_tokens_only_when_ticked(app, client, db, factory):
-    user = factory.user("need_owner")
+def test_reset_keeps_tokens_only_when_ticked(app, client, db, cast):
+    user = cast.owner
     token = api_token_for(db, user)
     client.post("/lang/en")
     client.post("/auth/reset", data={"email": user.email})
@@ -171,8 +171,8 @@ def test_reset_keeps_tokens_only_when_ticked(app, client, db, factory):
     assert app.test_client().get("/api/v1/needs", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
-def test_password_change_revokes_tokens_by_default(app, client, db, factory):
-    user = factory.user("proposer")
+def test_password_change_revokes_tokens_by_default(app, client, db, cast):
+    user = cast.proposer
     token = api_token_for(db, user)
     client.post("/lang/en")
     assert login(client, user).status_code == 302
@@ -186,8 +186,8 @@ def test_password_change_revokes_tokens_by_default(app, client, db, factory):
     assert rows and all(r.revoked_at is not None for r in rows)
 
 
-def test_password_change_keeps_tokens_when_ticked(app, client, db, factory):
-    user = factory.user("proposer")
+def test_password_change_keeps_tokens_when_ticked(app, client, db, cast):
+    user = cast.proposer
     token = api_token_for(db, user)
     assert login(client, user).status_code == 302
     resp = client.post("/auth/password", data={"pw-current": PASSWORD, "pw-password": NEW_PASSWORD,

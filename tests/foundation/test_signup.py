@@ -59,7 +59,7 @@ def test_corporate_number_is_checked(client, db, factory):
     assert org.corporate_number == "2010401000001" and org.status == "pending"
 
 
-def test_pending_org_cannot_propose_until_its_bureau_coordinator_approves(client, db, factory):
+def test_pending_org_cannot_propose_until_its_bureau_coordinator_approves(client, db, cast, factory):
     need = factory.need()
     assert client.post("/auth/signup", data=SIGNUP).status_code == 302  # Kanagawa: Kanto bureau
     org = db.session.scalar(select(Organisation).where(Organisation.name == SIGNUP["org_name"]))
@@ -70,7 +70,7 @@ def test_pending_org_cannot_propose_until_its_bureau_coordinator_approves(client
     assert db.session.scalar(select(Proposal).where(Proposal.org_id == org.id)) is None
     logout(client)
     # A coordinator of another bureau neither sees nor approves it.
-    other = factory.user("coordinator", prefecture="27")
+    other = cast.other_coordinator
     login(client, other)
     assert SIGNUP["org_name"] not in client.get("/orgs/pending").get_data(as_text=True)
     assert client.post(f"/orgs/{org.id}/approve").status_code == 404

@@ -49,9 +49,9 @@ def _decline(client, proposal, reason, note=""):
     assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
 
 
-def test_bureau_decline_reasons_by_industry_and_prefecture(app, db, factory):
+def test_bureau_decline_reasons_by_industry_and_prefecture(app, db, cast, factory):
     coord, _tokyo_e, _kana_g, p = _world(factory, db)
-    coord_k = factory.user("coordinator", prefecture="27")
+    coord_k = cast.other_coordinator
     c = _client(app, coord)
     _decline(c, p["a"], "tech_mismatch")
     _decline(c, p["b"], "cost")
