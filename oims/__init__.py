@@ -86,10 +86,16 @@ def _register_blueprints(app: Flask) -> None:
     from oims.accounts import views as accounts
     from oims.api import auth as api_auth
     from oims.api import docs as api_docs  # noqa: F401 - routes on the api blueprint
+    from oims.api import kpi as api_kpi  # noqa: F401 - routes on the api blueprint
+    from oims.api import matches as api_matches  # noqa: F401 - routes on the api blueprint
+    from oims.api import meetings as api_meetings  # noqa: F401 - routes on the api blueprint
+    from oims.api import needs as api_needs  # noqa: F401 - routes on the api blueprint
+    from oims.api import proposals as api_proposals  # noqa: F401 - routes on the api blueprint
     from oims.api import tokens as api_tokens  # noqa: F401 - routes on the api blueprint
     from oims.api import views as api
     from oims.audit import views as audit
     from oims.auth import views as auth
+    from oims.brokerage import shortlist_views as brokerage_shortlist  # noqa: F401 - routes on the brokerage blueprint
     from oims.brokerage import views as brokerage
     from oims.calls import views as calls
     from oims.checkins import views as checkins

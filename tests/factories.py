@@ -114,6 +114,7 @@ class Factory:
         made and moved by the needs services. `kw` are the need's form fields
         (title, summary, keywords, partnership_types, regions...)."""
         from oims.needs import services
+        from oims.needs.deadlines import close_expired
 
         owner = owner or self.user("need_owner")
         future = deadline_days > 0
@@ -135,7 +136,7 @@ class Factory:
             # A past deadline is a scenario fact: the services accept only future dates.
             need.deadline = date.today() + timedelta(days=min(deadline_days, -1 if status == "closed" else 0))
         if status == "closed":
-            services.close_expired()  # what the nightly `flask oims close-needs` does
+            close_expired()  # what the nightly `flask oims close-needs` does
         self.db.session.commit()
         return need
 

@@ -20,6 +20,7 @@ from oims.audit.log import audit
 from oims.auth.passwords import hash_password
 from oims.auth.services import end_sessions, revoke_api_tokens
 from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.vocabulary import INACTIVE_STAGES, OPEN_NEED_STATUSES, AccountStatus, ProposalStage, Role
 from oims.extensions import db
 from oims.models import (
     ApiToken,
@@ -35,10 +36,8 @@ from oims.models import (
     User,
 )
 from oims.models.base import utcnow
-from oims.models.proposals import INACTIVE_STAGES
+from oims.needs import services as need_services
 from oims.proposals import workflow
-
-OPEN_NEED_STATUSES = ("draft", "review", "returned", "published")
 
 
 def _require_admin(actor: User) -> None:
@@ -47,7 +46,7 @@ def _require_admin(actor: User) -> None:
 
 
 def _active_admins() -> int:
-    return db.session.scalar(select(func.count(User.id)).where(User.role == "admin", User.status == "active")) or 0
+    return db.session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN, User.status == AccountStatus.ACTIVE)) or 0
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -64,11 +63,11 @@ def disable_user(user: User, *, actor: User) -> int:
     _require_admin(actor)
     if user.id == actor.id:
         raise ValidationFailed(_("You cannot disable your own account."))
-    if user.status == "deleted":
+    if user.status == AccountStatus.DELETED:
         raise ValidationFailed(_("This account was deleted."))
-    if user.status == "disabled":
+    if user.status == AccountStatus.DISABLED:
         raise ValidationFailed(_("This account is already disabled."))
-    user.status = "disabled"
+    user.status = AccountStatus.DISABLED
     user.disabled_reason = "admin"
     end_sessions(user)
     revoked = revoke_api_tokens(user, actor=actor, reason="user_disabled")
@@ -78,11 +77,11 @@ def disable_user(user: User, *, actor: User) -> int:
 
 def enable_user(user: User, *, actor: User) -> None:
     _require_admin(actor)
-    if user.status != "disabled":
+    if user.status != AccountStatus.DISABLED:
         raise ValidationFailed(_("Only a disabled account can be enabled."))
     if user.organisation.is_disabled:
         raise ValidationFailed(_("The organisation of this account is disabled; enable the organisation first."))
-    user.status = "pending" if user.disabled_reason == "org-pending" else "active"
+    user.status = AccountStatus.PENDING if user.disabled_reason == "org-pending" else AccountStatus.ACTIVE
     user.disabled_reason = ""
     audit(actor, "user.enabled", user)
     db.session.flush()
@@ -111,8 +110,6 @@ def disable_org(org: Organisation, *, actor: User) -> OrgOffboarding:
     outcome in the KPI; the report lists them for the coordinator. Its open
     needs are withdrawn through the needs workflow (proposers are told).
     """
-    from oims.needs import services as need_services
-
     _require_admin(actor)
     if actor.organisation_id == org.id:
         raise ValidationFailed(_("You cannot disable your own organisation."))
@@ -120,21 +117,21 @@ def disable_org(org: Organisation, *, actor: User) -> OrgOffboarding:
         raise ValidationFailed(_("This organisation is already disabled."))
     report = OrgOffboarding()
     for user in db.session.scalars(select(User).where(User.organisation_id == org.id).order_by(User.id)):
-        if user.status not in ("active", "pending"):
+        if user.status not in (AccountStatus.ACTIVE, AccountStatus.PENDING):
             continue
-        user.disabled_reason = "org-pending" if user.status == "pending" else "org"
-        user.status = "disabled"
+        user.disabled_reason = "org-pending" if user.status == AccountStatus.PENDING else "org"
+        user.status = AccountStatus.DISABLED
         end_sessions(user)
         report.tokens_revoked += revoke_api_tokens(user, actor=actor, reason="organisation_disabled")
         report.users_disabled += 1
     note = _("Withdrawn because the organisation was disabled by the bureau.")
     proposals = db.session.scalars(select(Proposal).where(
-        Proposal.org_id == org.id, Proposal.stage.notin_(INACTIVE_STAGES + ("ended",))).order_by(Proposal.id)).all()
+        Proposal.org_id == org.id, Proposal.stage.notin_((*INACTIVE_STAGES, ProposalStage.ENDED))).order_by(Proposal.id)).all()
     for proposal in proposals:
         if proposal.stage not in workflow.WITHDRAWABLE:
             report.proposals_left.append(proposal.id)
             continue
-        workflow.change_stage(proposal, "withdrawn", actor, note=note, on_behalf_of=workflow.P)
+        workflow.change_stage(proposal, ProposalStage.WITHDRAWN, actor, note=note, on_behalf_of=workflow.P)
         report.proposals_withdrawn.append(proposal.id)
         for meeting in db.session.scalars(select(Meeting).where(
                 Meeting.proposal_id == proposal.id, Meeting.status.in_(("proposed", "scheduled")))):
@@ -146,7 +143,7 @@ def disable_org(org: Organisation, *, actor: User) -> OrgOffboarding:
     for need in needs:
         need_services.withdraw(need, actor)
         report.needs_withdrawn.append(need.id)
-    org.status = "disabled"
+    org.status = AccountStatus.DISABLED
     org.disabled_at = utcnow()
     audit(actor, "org.disabled", org, users=report.users_disabled, tokens_revoked=report.tokens_revoked,
           proposals_withdrawn=report.proposals_withdrawn, proposals_left=report.proposals_left,
@@ -162,13 +159,13 @@ def enable_org(org: Organisation, *, actor: User) -> int:
     _require_admin(actor)
     if not org.is_disabled:
         raise ValidationFailed(_("This organisation is not disabled."))
-    org.status = "active"
+    org.status = AccountStatus.ACTIVE
     org.disabled_at = None
     count = 0
     for user in db.session.scalars(select(User).where(
-            User.organisation_id == org.id, User.status == "disabled",
+            User.organisation_id == org.id, User.status == AccountStatus.DISABLED,
             User.disabled_reason.in_(("org", "org-pending")))):
-        user.status = "pending" if user.disabled_reason == "org-pending" else "active"
+        user.status = AccountStatus.PENDING if user.disabled_reason == "org-pending" else AccountStatus.ACTIVE
         user.disabled_reason = ""
         count += 1
     audit(actor, "org.enabled", org, users=count)
@@ -190,9 +187,9 @@ def delete_user(user: User, *, actor: User) -> None:
     Sign-in is impossible afterwards (status "deleted", unknown e-mail)."""
     if actor.id != user.id:
         _require_admin(actor)
-    if user.status == "deleted":
+    if user.status == AccountStatus.DELETED:
         raise ValidationFailed(_("This account was already deleted."))
-    if user.is_admin and user.status == "active" and _active_admins() <= 1:
+    if user.is_admin and user.status == AccountStatus.ACTIVE and _active_admins() <= 1:
         raise ValidationFailed(_("This is the last administrator account; create another one first."))
     old_email, old_name = user.email, user.name
     end_sessions(user)
@@ -220,7 +217,7 @@ def delete_user(user: User, *, actor: User) -> None:
     user.password_hash = hash_password(secrets.token_urlsafe(32))
     user.language = None
     user.is_org_admin = False
-    user.status = "deleted"
+    user.status = AccountStatus.DELETED
     user.disabled_reason = ""
     user.deleted_at = utcnow()
     user.last_login_at = None

@@ -21,13 +21,14 @@ from sqlalchemy import func, select
 
 from oims.accounts import export, services
 from oims.accounts.forms import AdminDeleteForm, DeleteAccountForm
+from oims.audit.log import audit
 from oims.auth.passwords import verify_password
 from oims.auth.views import sign_out_here
-from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.vocabulary import Role
 from oims.extensions import db
 from oims.models import ApiToken, Organisation, User
 from oims.policy import roles_required
-from oims.web.forms import apply_errors
+from oims.web.actions import run_action
 
 bp = Blueprint("accounts", __name__)
 
@@ -58,24 +59,23 @@ def export_zip():
 @login_required
 def delete_account():
     form = DeleteAccountForm()
-    general: list[str] = []
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if not verify_password(user.password_hash, form.password.data):
             form.password.errors.append(_("The password is wrong."))
         else:
-            try:
+            def delete_and_sign_out():
                 services.delete_user(user, actor=user)
-            except ValidationFailed as exc:
-                db.session.rollback()
-                general = apply_errors(form, exc)
-            else:
-                db.session.commit()
-                sign_out_here()
-                flash(_("Your account was deleted. Your name and e-mail address were removed; "
-                        "the bureau keeps the business records without them."), "info")
-                return redirect(url_for("main.index"))
-    status = 400 if request.method == "POST" else 200
+                sign_out_here()  # before the flash, which must outlive the cleared session
+
+            return run_action(delete_and_sign_out, category="info", redirect_to=url_for("main.index"),
+                              success=_("Your account was deleted. Your name and e-mail address were removed; "
+                                        "the bureau keeps the business records without them."),
+                              on_invalid=lambda errors, status: _render_delete(form, errors, status), form=form)
+    return _render_delete(form, [], 400 if request.method == "POST" else 200)
+
+
+def _render_delete(form: DeleteAccountForm, general: list[str], status: int):
     return render_template("accounts/delete.html", form=form, general_errors=general), status
 
 
@@ -89,11 +89,15 @@ def _user_or_404(user_id: int) -> User:
 
 
 def _back(user: User):
-    return redirect(url_for("accounts.admin_user", user_id=user.id))
+    return redirect(_user_page(user))
+
+
+def _user_page(user: User) -> str:
+    return url_for("accounts.admin_user", user_id=user.id)
 
 
 @bp.get("/admin/users/<int:user_id>")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def admin_user(user_id: int):
     user = _user_or_404(user_id)
     tokens = db.session.scalar(select(func.count(ApiToken.id)).where(
@@ -103,57 +107,42 @@ def admin_user(user_id: int):
 
 
 @bp.get("/admin/users/<int:user_id>/data.json")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def admin_export(user_id: int):
     """For a disclosure request from someone who can no longer sign in."""
     user = _user_or_404(user_id)
-    from oims.audit.log import audit
-
     audit(current_user, "user.data_exported", user)
     db.session.commit()
     return _download(export.personal_data_json(user), f"oims-personal-data-{user.id}.json", "application/json")
 
 
-def _act(user: User, fn, success):
-    try:
-        result = fn()
-    except NotAllowed:
-        abort(403)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-        return _back(user)
-    db.session.commit()
-    flash(success(result), "success")
-    return _back(user)
-
-
 @bp.post("/admin/users/<int:user_id>/disable")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def disable_user(user_id: int):
     user = _user_or_404(user_id)
-    return _act(user, lambda: services.disable_user(user, actor=current_user),
-                lambda n: _("The account was disabled: its sessions ended and %(n)d API tokens were revoked.", n=n))
+    return run_action(lambda: services.disable_user(user, actor=current_user), redirect_to=_user_page(user),
+                      success=lambda n: _("The account was disabled: its sessions ended and %(n)d API tokens "
+                                          "were revoked.", n=n))
 
 
 @bp.post("/admin/users/<int:user_id>/enable")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def enable_user(user_id: int):
     user = _user_or_404(user_id)
-    return _act(user, lambda: services.enable_user(user, actor=current_user),
-                lambda _r: _("The account was enabled."))
+    return run_action(lambda: services.enable_user(user, actor=current_user), redirect_to=_user_page(user),
+                      success=_("The account was enabled."))
 
 
 @bp.post("/admin/users/<int:user_id>/sessions/end")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def end_user_sessions(user_id: int):
     user = _user_or_404(user_id)
-    return _act(user, lambda: services.end_user_sessions(user, actor=current_user),
-                lambda _r: _("Every session of this account was ended."))
+    return run_action(lambda: services.end_user_sessions(user, actor=current_user), redirect_to=_user_page(user),
+                      success=_("Every session of this account was ended."))
 
 
 @bp.post("/admin/users/<int:user_id>/delete")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def delete_user(user_id: int):
     user = _user_or_404(user_id)
     form = AdminDeleteForm()
@@ -163,8 +152,8 @@ def delete_user(user_id: int):
     if user.id == current_user.id:
         flash(_("Delete your own account from your settings."), "warning")
         return _back(user), 400
-    return _act(user, lambda: services.delete_user(user, actor=current_user),
-                lambda _r: _("The account was deleted (pseudonymised); its business records were kept."))
+    return run_action(lambda: services.delete_user(user, actor=current_user), redirect_to=_user_page(user),
+                      success=_("The account was deleted (pseudonymised); its business records were kept."))
 
 
 # --- admin: organisations ---------------------------------------------------------------------
@@ -177,39 +166,36 @@ def _org_or_404(org_id: int) -> Organisation:
 
 
 @bp.post("/admin/orgs/<int:org_id>/disable")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def disable_org(org_id: int):
     org = _org_or_404(org_id)
-    try:
-        report = services.disable_org(org, actor=current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-        return redirect(url_for("orgs.view", org_id=org.id))
-    db.session.commit()
-    flash(_("The organisation was disabled: %(users)d users disabled, %(tokens)d API tokens revoked, "
+    org_page = url_for("orgs.view", org_id=org.id)
+
+    def then_proposals_left(report: services.OrgOffboarding) -> str:
+        """After the success message, the proposals left for the coordinators (a warning of its own)."""
+        if report.proposals_left:
+            flash(ngettext("%(num)d proposal is past the meeting stage and was left as it is; its coordinator "
+                           "can end it from the case page.",
+                           "%(num)d proposals are past the meeting stage and were left as they are; their "
+                           "coordinators can end them from the case pages.", len(report.proposals_left)), "warning")
+        return org_page
+
+    return run_action(
+        lambda: services.disable_org(org, actor=current_user),
+        success=lambda report: _(
+            "The organisation was disabled: %(users)d users disabled, %(tokens)d API tokens revoked, "
             "%(proposals)d proposals withdrawn, %(needs)d needs withdrawn, %(meetings)d meetings cancelled.",
             users=report.users_disabled, tokens=report.tokens_revoked, proposals=len(report.proposals_withdrawn),
-            needs=len(report.needs_withdrawn), meetings=report.meetings_cancelled), "success")
-    if report.proposals_left:
-        flash(ngettext("%(num)d proposal is past the meeting stage and was left as it is; its coordinator "
-                       "can end it from the case page.",
-                       "%(num)d proposals are past the meeting stage and were left as they are; their "
-                       "coordinators can end them from the case pages.", len(report.proposals_left)), "warning")
-    return redirect(url_for("orgs.view", org_id=org.id))
+            needs=len(report.needs_withdrawn), meetings=report.meetings_cancelled),
+        redirect_to=lambda report: org_page if report is None else then_proposals_left(report),
+    )
 
 
 @bp.post("/admin/orgs/<int:org_id>/enable")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def enable_org(org_id: int):
     org = _org_or_404(org_id)
-    try:
-        count = services.enable_org(org, actor=current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-        return redirect(url_for("orgs.view", org_id=org.id))
-    db.session.commit()
-    flash(_("The organisation was enabled again, with %(n)d of its users. Withdrawn proposals and needs "
-            "stay withdrawn.", n=count), "success")
-    return redirect(url_for("orgs.view", org_id=org.id))
+    return run_action(lambda: services.enable_org(org, actor=current_user),
+                      success=lambda count: _("The organisation was enabled again, with %(n)d of its users. "
+                                              "Withdrawn proposals and needs stay withdrawn.", n=count),
+                      redirect_to=url_for("orgs.view", org_id=org.id))

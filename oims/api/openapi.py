@@ -1,6 +1,7 @@
-"""The OpenAPI 3.1 document of /api/v1, built as a Python dict.
+"""The OpenAPI 3.1 document of /api/v1, built as a Python dict: its paths,
+parameters and responses here, its schemas in `oims.api.schemas`.
 
-The request-body schemas here are also what the API validates incoming JSON
+The request-body schemas are also what the API validates incoming JSON
 against (`oims.api.validation`), and a schemathesis run in the tests checks
 every response against the response schemas, so the document and the
 implementation cannot drift apart silently.
@@ -8,247 +9,21 @@ implementation cannot drift apart silently.
 
 from __future__ import annotations
 
-from oims.core import reference as ref
-from oims.models.needs import NEED_STATUSES
-from oims.models.proposals import PROPOSAL_STAGES
-from oims.policy import RESTRICTABLE_PARTS
-
-MAX_ID = 2_147_483_647
-PARTNERSHIPS = [c.code for c in ref.PARTNERSHIP_TYPES]
-# Need search on the owner organisation (h10); the same as the needs page.
-OWNER_FILTERS = {"industry": [c.code for c in ref.INDUSTRIES], "prefecture": [c.code for c in ref.PREFECTURES],
-                 "org_kind": sorted(ref.OWNER_KINDS), "size": [c.code for c in ref.EMPLOYEE_BANDS]}
-OWNER_FILTER_HELP = {"industry": "The owner's industry (JSIC division).",
-                     "prefecture": "The owner's prefecture (JIS code); anonymous needs are left out for callers "
-                                   "who may not know their owner.",
-                     "org_kind": "The owner's organisation kind.",
-                     "size": "The owner's employee band; anonymous needs are left out as for prefecture."}
-BUREAUS = [c.code for c in ref.BUREAUS]
-
-
-def _nullable(schema: dict) -> dict:
-    out = dict(schema)
-    out["type"] = [schema["type"], "null"]
-    return out
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-STR = {"type": "string"}
-INT = {"type": "integer"}
-DATE = {"type": "string", "format": "date"}
-DATETIME = {"type": "string", "format": "date-time"}
-RATE = {"type": ["number", "null"], "description": "Fraction from 0 to 1; null when the base is 0."}
-ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-
-
-def _text(max_length: int, min_length: int = 0) -> dict:
-    s = {"type": "string", "maxLength": max_length}
-    if min_length:
-        s["minLength"] = min_length
-    return s
-
-
-NEED_FIELDS = {
-    "title": _text(200, 1), "summary": _text(2000, 1), "background": _text(5000), "sought": _text(5000),
-    "partnership_types": {"type": "array", "items": {"type": "string", "enum": PARTNERSHIPS}, "minItems": 1,
-                          "maxItems": len(PARTNERSHIPS)},
-    "keywords": {"type": "array", "items": _text(50), "maxItems": 15},
-    "regions": {"type": "array", "items": {"type": "string", "enum": BUREAUS}, "maxItems": len(BUREAUS),
-                "description": "Preferred bureau regions; empty = nationwide."},
-    "budget": _text(200), "deadline": dict(DATE, description="Proposal deadline (a future date)."),
-    "desired_start": _text(100), "anonymous": {"type": "boolean"},
-}
-PROPOSAL_FIELDS = {
-    "title": _text(200, 1), "summary": _text(2000), "solution": _text(10000), "track_record": _text(5000),
-    "team": _text(2000), "schedule": _text(300), "cost": _text(300),
-    "answers": {"type": "array", "items": _text(300), "maxItems": 30,
-                "description": "Which parts of the need the proposal answers."},
-}
-
-SCHEMAS: dict[str, dict] = {
-    "Problem": {
-        "type": "object", "required": ["type", "title", "status"],
-        "description": "RFC 9457 problem details.",
-        "properties": {
-            "type": STR, "title": STR, "status": INT, "detail": STR,
-            "errors": {"type": "object", "additionalProperties": {"type": "array", "items": STR},
-                       "description": "Messages per field (\"\" for the whole request)."},
-            "retry_after": {"type": "integer", "minimum": 1,
-                            "description": "429 only: seconds to wait (the same as the Retry-After header)."},
-        },
-    },
-    "Links": {
-        "type": "object", "required": ["self", "next", "prev"],
-        "properties": {"self": STR, "next": {"type": ["string", "null"]}, "prev": {"type": ["string", "null"]}},
-    },
-    "Owner": {
-        "type": "object", "required": ["name", "disclosed", "organisation_id"],
-        "description": "The need's owner, or its alias when the caller may not know who it is.",
-        "properties": {"name": STR, "disclosed": {"type": "boolean"},
-                       "organisation_id": {"type": ["integer", "null"]}},
-    },
-    "Need": {
-        "type": "object",
-        "required": ["id", "title", "summary", "background", "sought", "partnership_types", "keywords", "regions",
-                     "budget", "deadline", "desired_start", "anonymous", "owner", "status", "bureau", "version",
-                     "published_at", "created_at", "updated_at"],
-        "properties": {
-            "id": INT, "title": STR, "summary": STR, "background": STR, "sought": STR,
-            "partnership_types": {"type": "array", "items": STR}, "keywords": {"type": "array", "items": STR},
-            "regions": {"type": "array", "items": STR}, "budget": STR, "deadline": _nullable(DATE),
-            "desired_start": STR, "anonymous": {"type": "boolean"}, "owner": _ref("Owner"),
-            "status": {"type": "string", "enum": list(NEED_STATUSES)}, "bureau": STR, "version": INT,
-            "published_at": _nullable(DATETIME), "created_at": DATETIME, "updated_at": DATETIME,
-        },
-    },
-    "NeedCreate": {
-        "type": "object", "additionalProperties": False,
-        "required": ["title", "summary", "partnership_types", "deadline"],
-        "properties": NEED_FIELDS,
-    },
-    "NeedUpdate": {
-        "type": "object", "additionalProperties": False, "minProperties": 1,
-        "properties": NEED_FIELDS,
-    },
-    "OrganisationRef": {
-        "type": "object", "required": ["id", "name"], "properties": {"id": INT, "name": STR},
-    },
-    "Proposal": {
-        "type": "object",
-        "required": ["id", "need_id", "organisation", "title", "summary", "solution", "track_record", "team",
-                     "schedule", "cost", "answers", "stage", "submitted_at", "forwarded_at", "responded_at",
-                     "created_at", "updated_at"],
-        "properties": {
-            "id": INT, "need_id": INT, "organisation": _ref("OrganisationRef"), "title": STR, "summary": STR,
-            "solution": STR, "track_record": STR, "team": STR, "schedule": STR, "cost": STR,
-            "answers": {"type": "array", "items": STR},
-            "stage": {"type": "string", "enum": list(PROPOSAL_STAGES)},
-            "submitted_at": _nullable(DATETIME), "forwarded_at": _nullable(DATETIME),
-            "responded_at": _nullable(DATETIME), "created_at": DATETIME, "updated_at": DATETIME,
-            "withheld": {"type": "array", "items": {"type": "string", "enum": list(RESTRICTABLE_PARTS)},
-                         "description": "Sections the proposer discloses after the NDA; empty strings until then."},
-        },
-    },
-    "ProposalCreate": {
-        "type": "object", "additionalProperties": False, "required": ["need_id", "title"],
-        "properties": {"need_id": ID, **PROPOSAL_FIELDS,
-                       "after_nda": {"type": "array", "uniqueItems": True,
-                                     "items": {"type": "string", "enum": list(RESTRICTABLE_PARTS)},
-                                     "description": "Sections disclosed to the need owner and the coordinators "
-                                                    "only once the NDA stage is recorded (staged disclosure)."},
-                       "submit": {"type": "boolean", "description": "Submit at once instead of saving a draft."}},
-    },
-    "Withdrawal": {
-        "type": "object", "additionalProperties": False,
-        "properties": {"note": _text(2000)},
-    },
-    "Meeting": {
-        "type": "object",
-        "required": ["id", "proposal_id", "status", "mode", "url", "address", "starts_at", "ends_at",
-                     "coordinator_attends", "slots"],
-        "properties": {
-            "id": INT, "proposal_id": INT, "status": STR, "mode": STR, "url": STR, "address": STR,
-            "starts_at": _nullable(DATETIME), "ends_at": _nullable(DATETIME),
-            "coordinator_attends": {"type": "boolean"},
-            "slots": {"type": "array", "items": {"type": "object", "required": ["starts_at", "ends_at"],
-                                                 "properties": {"starts_at": DATETIME, "ends_at": DATETIME}}},
-        },
-    },
-    "Match": {
-        "type": "object", "required": ["rank", "score", "reasons"],
-        "description": "One ranked result; which id fields are present depends on `kind`.",
-        "properties": {
-            "rank": INT, "score": {"type": "number", "description": "The matcher's raw hybrid score (no fixed scale)."},
-            "probability": {"type": "number", "minimum": 0, "maximum": 1,
-                            "description": "Calibrated chance that a coordinator judges the candidate relevant."},
-            "band": {"type": "string", "enum": ["high", "medium", "low"],
-                     "description": "The probability's band (高 / 中 / 低 in the app)."},
-            "reasons": {"type": "array", "items": STR},
-            "proposal_id": INT, "need_id": INT, "organisation": _ref("OrganisationRef"),
-            "title": STR, "owner": _ref("Owner"), "stage": STR, "prefecture": STR, "kind": STR,
-            "endorsements": {"type": "array", "items": STR,
-                             "description": "Capabilities of the organisation endorsed by support bodies (active)."},
-        },
-    },
-    "MatchList": {
-        "type": "object", "required": ["kind", "items"],
-        "properties": {"kind": {"type": "string", "enum": ["proposals", "organisations", "needs"]},
-                       "items": {"type": "array", "items": _ref("Match")}},
-    },
-    "Kpi": {
-        "type": "object",
-        "required": ["period", "bureau", "summary", "funnel", "breakdowns", "time_measures", "response",
-                     "regional", "cross_regional", "matcher"],
-        "description": "The figures of the KPI dashboard; see the dashboard for the definitions.",
-        "properties": {
-            "period": {"type": "object", "required": ["from", "to"],
-                       "properties": {"from": _nullable(DATE), "to": _nullable(DATE)}},
-            "bureau": {"type": ["string", "null"]},
-            "summary": {"type": "object", "required": ["needs", "proposals"],
-                        "properties": {"needs": INT, "proposals": INT,
-                                       "proposals_per_need": {"type": ["number", "null"]},
-                                       "needs_with_proposal": INT, "needs_with_proposal_rate": RATE,
-                                       "deal_rate": RATE}},
-            "funnel": {"type": "array", "items": {
-                "type": "object", "required": ["stage", "count", "rate"],
-                "properties": {"stage": {"type": "string", "enum": ["needs", "proposals", "shortlisted", "met",
-                                                                     "nda_poc", "deal"]},
-                               "count": INT, "rate": RATE}}},
-            "breakdowns": {"type": "object", "additionalProperties": {"type": "array", "items": {
-                "type": "object", "required": ["key", "needs", "proposals", "shortlisted", "meetings", "nda_poc",
-                                               "deals", "meeting_rate"],
-                "properties": {"key": STR, "needs": {"type": ["integer", "null"]}, "proposals": INT,
-                               "shortlisted": INT, "meetings": INT, "nda_poc": INT, "deals": INT,
-                               "meeting_rate": RATE}}}},
-            "time_measures": {"type": "array", "items": {
-                "type": "object", "required": ["measure", "needs", "median_days"],
-                "properties": {"measure": STR, "needs": INT, "median_days": {"type": ["number", "null"]}}}},
-            "response": {"type": "object", "required": ["overall", "owners"],
-                         "properties": {"overall": _ref("ResponseFigures"),
-                                        "owners": {"type": "array", "items": _ref("ResponseFigures")}}},
-            "regional": {"type": "array", "items": {
-                "type": "object", "required": ["rank", "prefecture", "proposals", "share", "meetings", "deals"],
-                "properties": {"rank": INT, "prefecture": STR, "proposals": INT, "share": RATE, "meetings": INT,
-                               "deals": INT}}},
-            "cross_regional": {"type": "object", "required": ["proposals", "cross_proposals", "flows"],
-                               "properties": {"proposals": INT, "cross_proposals": INT, "cross_share": RATE,
-                                              "flows": {"type": "array", "items": {"type": "object"}}}},
-            "matcher": {"type": "object", "required": ["top_n", "meetings", "from_invitation", "from_top_n"],
-                        "properties": {"top_n": INT, "meetings": INT, "from_invitation": INT, "from_top_n": INT,
-                                       "from_either": INT, "from_invitation_share": RATE,
-                                       "from_top_n_share": RATE, "from_either_share": RATE}},
-        },
-    },
-}
-
-
-SCHEMAS["ResponseFigures"] = {
-    "type": "object",
-    "description": "How need owners answered forwarded proposals (per owner rows add owner_org_id and owner). "
-                   "on_time_rate = on_time / (responded + overdue).",
-    "required": ["forwarded", "responded", "response_rate", "on_time", "overdue", "pending", "on_time_rate",
-                 "median_days"],
-    "properties": {"owner_org_id": INT, "owner": STR, "forwarded": INT, "responded": INT, "response_rate": RATE,
-                   "on_time": INT, "overdue": INT, "pending": INT, "on_time_rate": RATE,
-                   "median_days": {"type": ["number", "null"]}},
-}
-
-
-def _page_schema(item: str) -> dict:
-    return {"type": "object", "required": ["items", "page", "per_page", "total", "pages", "links"],
-            "properties": {"items": {"type": "array", "items": _ref(item)}, "page": INT, "per_page": INT,
-                           "total": INT, "pages": INT, "links": _ref("Links")}}
-
-
-for _name in ("Need", "Proposal", "Meeting"):
-    SCHEMAS[f"{_name}Page"] = _page_schema(_name)
-
+from oims.api.schemas import (
+    BUREAUS,
+    DATE,
+    ID,
+    OWNER_FILTER_HELP,
+    OWNER_FILTERS,
+    PARTNERSHIPS,
+    SCHEMAS,
+    schema_ref,
+    text_schema,
+)
+from oims.core.vocabulary import NEED_STATUSES, PROPOSAL_STAGES, NeedStatus
 
 RESPONSES = {
-    code: {"description": text, "content": {"application/problem+json": {"schema": _ref("Problem")}}}
+    code: {"description": text, "content": {"application/problem+json": {"schema": schema_ref("Problem")}}}
     for code, text in {
         "400": "The request could not be understood (bad query parameter or JSON).",
         "401": "No valid API token (send `Authorization: Bearer <token>`).",
@@ -290,7 +65,7 @@ def _tagged(responses: dict) -> dict:
 
 
 def _ok(schema: str, description: str = "OK", status: str = "200") -> dict:
-    resp = {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+    resp = {"description": description, "content": {"application/json": {"schema": schema_ref(schema)}}}
     if schema.endswith("Page"):
         resp["headers"] = {"Link": {"description": "RFC 8288 links to the next and previous pages, if any.",
                                     "schema": {"type": "string"}}}
@@ -314,7 +89,7 @@ def _path_id(name: str, what: str) -> dict:
 
 
 def _json_body(schema: str, required: bool = True) -> dict:
-    return {"required": required, "content": {"application/json": {"schema": _ref(schema)}}}
+    return {"required": required, "content": {"application/json": {"schema": schema_ref(schema)}}}
 
 
 PATHS = {
@@ -323,11 +98,12 @@ PATHS = {
             "operationId": "listNeeds", "tags": ["needs"], "summary": "Needs the caller may see",
             "description": "Same search and visibility as the needs pages. Anonymous owners are shown by alias.",
             "parameters": [
-                _param("q", _text(200), "Words that must all occur (Japanese works as substrings)."),
-                _param("status", {"type": "string", "enum": list(NEED_STATUSES) + ["all"], "default": "published"},
+                _param("q", text_schema(200), "Words that must all occur (Japanese works as substrings)."),
+                _param("status", {"type": "string", "enum": list(NEED_STATUSES) + ["all"],
+                                 "default": NeedStatus.PUBLISHED},
                        "Status filter (drafts and reviews only show for their owners and staff)."),
                 _param("partnership", {"type": "string", "enum": PARTNERSHIPS}, "Partnership type."),
-                _param("keyword", _text(50), "A keyword of the need."),
+                _param("keyword", text_schema(50), "A keyword of the need."),
                 _param("region", {"type": "string", "enum": BUREAUS}, "Needs preferring this region or nationwide."),
                 _param("deadline_before", DATE, "Deadline on or before this date."),
                 *[_param(name, {"type": "string", "enum": codes}, OWNER_FILTER_HELP[name])

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,6 +16,7 @@ from oims.api.views import bp
 from oims.core.exceptions import ValidationFailed
 from oims.extensions import db
 from oims.models import ApiToken
+from oims.web.actions import run_action
 from oims.web.forms import apply_errors
 
 
@@ -36,6 +37,8 @@ def tokens():
     new_token = None
     status = 200
     if form.validate_on_submit():
+        # Not run_action: on success this page renders the new token in its
+        # response instead of redirecting (see below), which no other view does.
         try:
             new_token, _row = issue_token(current_user, form.name.data)
         except ValidationFailed as exc:
@@ -61,7 +64,6 @@ def revoke(token_id: int):
         abort(404)
     if not RevokeForm().validate_on_submit():
         abort(400)
-    revoke_token(row, current_user)
-    db.session.commit()
-    flash(_("The token “%(name)s” is revoked; it no longer works.", name=row.name), "success")
-    return redirect(url_for("api.tokens"))
+    return run_action(lambda: revoke_token(row, current_user),
+                      success=_("The token “%(name)s” is revoked; it no longer works.", name=row.name),
+                      redirect_to=url_for("api.tokens"))

@@ -9,7 +9,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from oims.api.openapi import MAX_ID, SCHEMAS
+from oims.api.schemas import MAX_ID, SCHEMAS
 
 
 def bad_text(value: str) -> bool:
@@ -35,6 +35,11 @@ def _type_ok(value, kind: str) -> bool:
     return False
 
 
+def _type_names() -> dict[str, str]:
+    return {"string": _("a string"), "integer": _("a whole number"), "number": _("a number"),
+            "boolean": _("true or false"), "array": _("a list"), "object": _("an object"), "null": _("null")}
+
+
 def _check(value, schema: dict, path: str, errors: dict[str, list[str]]) -> None:
     def err(message: str) -> None:
         errors.setdefault(path, []).append(message)
@@ -43,23 +48,11 @@ def _check(value, schema: dict, path: str, errors: dict[str, list[str]]) -> None
     if kinds:
         kinds = [kinds] if isinstance(kinds, str) else kinds
         if not any(_type_ok(value, k) for k in kinds):
-            names = {"string": _("a string"), "integer": _("a whole number"), "number": _("a number"),
-                     "boolean": _("true or false"), "array": _("a list"), "object": _("an object"),
-                     "null": _("null")}
+            names = _type_names()
             err(_("Must be %(kind)s.", kind=" / ".join(names[k] for k in kinds)))
             return
     if isinstance(value, str):
-        if bad_text(value):
-            err(_("Contains characters that cannot be stored."))
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            err(_("At most %(max)d characters (now %(n)d).", max=schema["maxLength"], n=len(value)))
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            err(_("This field is required."))
-        if schema.get("format") == "date":
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                err(_("Enter a date as YYYY-MM-DD."))
+        _check_string(value, schema, err)
     if "enum" in schema and value not in schema["enum"]:
         err(_("Must be one of: %(values)s.", values=", ".join(map(str, schema["enum"]))))
     in_range = schema.get("minimum", -MAX_ID) <= value <= schema.get("maximum", MAX_ID) \
@@ -67,24 +60,46 @@ def _check(value, schema: dict, path: str, errors: dict[str, list[str]]) -> None
     if not in_range:
         err(_("Out of range."))
     if isinstance(value, list):
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            err(_("At most %(max)d items.", max=schema["maxItems"]))
-        if "minItems" in schema and len(value) < schema["minItems"]:
-            err(_("At least %(min)d items.", min=schema["minItems"]))
-        for item in value:
-            _check(item, schema.get("items", {}), path, errors)
+        _check_list(value, schema, path, errors, err)
     if isinstance(value, dict):
-        props = schema.get("properties", {})
-        for key in schema.get("required", []):
-            if key not in value:
-                errors.setdefault(key, []).append(_("This field is required."))
-        if schema.get("minProperties") and len(value) < schema["minProperties"]:
-            err(_("Give at least one field."))
-        for key, item in value.items():
-            if key in props:
-                _check(item, props[key], key, errors)
-            elif schema.get("additionalProperties") is False:
-                errors.setdefault(key, []).append(_("Unknown field."))
+        _check_object(value, schema, errors, err)
+
+
+def _check_string(value: str, schema: dict, err) -> None:
+    if bad_text(value):
+        err(_("Contains characters that cannot be stored."))
+    if "maxLength" in schema and len(value) > schema["maxLength"]:
+        err(_("At most %(max)d characters (now %(n)d).", max=schema["maxLength"], n=len(value)))
+    if "minLength" in schema and len(value) < schema["minLength"]:
+        err(_("This field is required."))
+    if schema.get("format") == "date":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            err(_("Enter a date as YYYY-MM-DD."))
+
+
+def _check_list(value: list, schema: dict, path: str, errors: dict[str, list[str]], err) -> None:
+    if "maxItems" in schema and len(value) > schema["maxItems"]:
+        err(_("At most %(max)d items.", max=schema["maxItems"]))
+    if "minItems" in schema and len(value) < schema["minItems"]:
+        err(_("At least %(min)d items.", min=schema["minItems"]))
+    for item in value:
+        _check(item, schema.get("items", {}), path, errors)
+
+
+def _check_object(value: dict, schema: dict, errors: dict[str, list[str]], err) -> None:
+    props = schema.get("properties", {})
+    for key in schema.get("required", []):
+        if key not in value:
+            errors.setdefault(key, []).append(_("This field is required."))
+    if schema.get("minProperties") and len(value) < schema["minProperties"]:
+        err(_("Give at least one field."))
+    for key, item in value.items():
+        if key in props:
+            _check(item, props[key], key, errors)
+        elif schema.get("additionalProperties") is False:
+            errors.setdefault(key, []).append(_("Unknown field."))
 
 
 def validate(body, schema_name: str) -> dict[str, list[str]]:

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from oims.core import reference as ref
+from oims.core.vocabulary import Role
 from oims.web.i18n import current_locale
 from oims.web.validators import HttpUrl
 
@@ -37,8 +38,8 @@ class SignupForm(FlaskForm):
     confirm = PasswordField(
         _l("Confirm password"), validators=[DataRequired(), EqualTo("password", message=_l("Passwords do not match."))]
     )
-    role = RadioField(_l("I want to"), choices=[("need_owner", _l("Post needs (company looking for partners)")),
-                                               ("proposer", _l("Propose (SME, university, institute, startup)"))],
+    role = RadioField(_l("I want to"), choices=[(Role.NEED_OWNER, _l("Post needs (company looking for partners)")),
+                                               (Role.PROPOSER, _l("Propose (SME, university, institute, startup)"))],
                       validators=[DataRequired()])
     org_mode = RadioField(_l("Organisation"), choices=[("new", _l("Register a new organisation")),
                                                       ("join", _l("Join an organisation already registered"))],

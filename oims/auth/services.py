@@ -10,6 +10,7 @@ import unicodedata
 from datetime import timedelta
 
 from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -18,12 +19,13 @@ from oims.auth.passwords import dummy_verify, hash_password, needs_rehash, polic
 from oims.core import reference as ref
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.mail import enqueue, notify
+from oims.core.vocabulary import CLOSED_ACCOUNT_STATUSES, AccountStatus, Role
 from oims.extensions import db
 from oims.imports import corporate_number
-from oims.models import Organisation, OrgJoinRequest, PasswordResetToken, User
+from oims.models import ApiToken, Organisation, OrgJoinRequest, PasswordResetToken, User
 from oims.models.base import utcnow
 
-SELF_SIGNUP_ROLES = {"need_owner": ref.OWNER_KINDS, "proposer": ref.PROPOSER_KINDS}
+SELF_SIGNUP_ROLES = {Role.NEED_OWNER: ref.OWNER_KINDS, Role.PROPOSER: ref.PROPOSER_KINDS}
 
 
 def normalise_email(email: str) -> str:
@@ -35,7 +37,7 @@ def find_user(email: str) -> User | None:
 
 
 def create_user(*, email: str, name: str, password: str, role: str, organisation: Organisation,
-                is_org_admin: bool = False, status: str = "active", language: str | None = None) -> User:
+                is_org_admin: bool = False, status: str = AccountStatus.ACTIVE, language: str | None = None) -> User:
     """Create a user after checking the password policy and e-mail uniqueness."""
     email = normalise_email(email)
     errors: dict[str, list[str]] = {}
@@ -64,47 +66,36 @@ def register(data: dict) -> User:
     role = data.get("role")
     if role not in SELF_SIGNUP_ROLES:
         raise ValidationFailed({"role": [_("Choose whether you post needs or propose.")]})
-    allowed_kinds = SELF_SIGNUP_ROLES[role]
     if data.get("org_mode") == "join":
-        org = org_by_join_key(data.get("join_key") or "")
-        if org is None or org.kind not in allowed_kinds or org.is_disabled:
-            # One message whatever the reason, so the form tells nothing about who is registered.
-            raise ValidationFailed({"join_key": [_("No organisation that fits your role matches this corporate "
-                                                   "number or invitation code.")]})
-        user = create_user(email=data["email"], name=data["name"], password=data["password"], role=role,
-                           organisation=org, status="pending")
-        req = OrgJoinRequest(user=user, organisation=org)
-        db.session.add(req)
-        db.session.flush()
-        for approver in join_approvers(org):
-            notify(approver, "join_request",
-                   lambda: _("%(name)s asks to join %(org)s", name=user.name, org=org.name),
-                   url_for("orgs.join_requests"), email_template="join_request",
-                   subject=lambda: _("[OIMS] Request to join your organisation"), requester=user, org=org)
-        audit(user, "org.join_requested", org)
-        return user
+        return _register_joining(data, role)
+    return _register_with_new_org(data, role)
 
-    errors: dict[str, list[str]] = {}
-    if not (data.get("org_name") or "").strip():
-        errors["org_name"] = [_("Enter the organisation's name.")]
-    if data.get("org_kind") not in allowed_kinds:
-        errors["org_kind"] = [_("Choose a kind of organisation that fits your role.")]
-    if data.get("org_prefecture") not in ref.PREFECTURE_BY_CODE:
-        errors["org_prefecture"] = [_("Choose a prefecture.")]
-    if data.get("org_industry") not in ref.INDUSTRY_BY_CODE:
-        errors["org_industry"] = [_("Choose an industry.")]
-    if data.get("org_employee_band") not in ref.EMPLOYEE_BAND_BY_CODE:
-        errors["org_employee_band"] = [_("Choose the number of employees.")]
+
+def _register_joining(data: dict, role: str) -> User:
+    org = org_by_join_key(data.get("join_key") or "")
+    if org is None or org.kind not in SELF_SIGNUP_ROLES[role] or org.is_disabled:
+        # One message whatever the reason, so the form tells nothing about who is registered.
+        raise ValidationFailed({"join_key": [_("No organisation that fits your role matches this corporate "
+                                               "number or invitation code.")]})
+    user = create_user(email=data["email"], name=data["name"], password=data["password"], role=role,
+                       organisation=org, status=AccountStatus.PENDING)
+    req = OrgJoinRequest(user=user, organisation=org)
+    db.session.add(req)
+    db.session.flush()
+    for approver in join_approvers(org):
+        notify(approver, "join_request",
+               lambda: _("%(name)s asks to join %(org)s", name=user.name, org=org.name),
+               url_for("orgs.join_requests"), email_template="join_request",
+               subject=lambda: _("[OIMS] Request to join your organisation"), requester=user, org=org)
+    audit(user, "org.join_requested", org)
+    return user
+
+
+def _register_with_new_org(data: dict, role: str) -> User:
     number = corporate_number.normalise(data.get("org_corporate_number"))
-    if not number:
-        errors["org_corporate_number"] = [_("Enter the organisation's corporate number (法人番号).")]
-    elif len(number) != 13 or not number.isdigit():
-        errors["org_corporate_number"] = [_("A corporate number has 13 digits.")]
-    elif not corporate_number.is_valid(number):
-        errors["org_corporate_number"] = [_("This is not a valid corporate number: its check digit is wrong.")]
-    elif db.session.scalar(select(Organisation.id).where(Organisation.corporate_number == number)):
-        errors["org_corporate_number"] = [_("An organisation with this corporate number is already registered: "
-                                            "choose to join it instead.")]
+    errors = _new_org_errors(data, SELF_SIGNUP_ROLES[role])
+    if number_error := _corporate_number_error(number):
+        errors["org_corporate_number"] = [number_error]
     if errors:
         # Check the user part too, so the form shows every problem at once.
         if problems := policy_errors(data.get("password", ""), email=data.get("email", "")):
@@ -113,7 +104,8 @@ def register(data: dict) -> User:
     org = Organisation(name=data["org_name"].strip(), name_kana=data.get("org_name_kana") or "",
                        name_en=data.get("org_name_en") or "", kind=data["org_kind"],
                        industry=data["org_industry"], employee_band=data["org_employee_band"],
-                       website=data.get("org_website") or "", corporate_number=number, status="pending")
+                       website=data.get("org_website") or "", corporate_number=number,
+                       status=AccountStatus.PENDING)
     org.set_prefecture(data["org_prefecture"])
     db.session.add(org)
     user = create_user(email=data["email"], name=data["name"], password=data["password"], role=role,
@@ -126,9 +118,37 @@ def register(data: dict) -> User:
     return user
 
 
+def _new_org_errors(data: dict, allowed_kinds) -> dict[str, list[str]]:
+    """The organisation part of a sign-up form, but its corporate number."""
+    errors: dict[str, list[str]] = {}
+    if not (data.get("org_name") or "").strip():
+        errors["org_name"] = [_("Enter the organisation's name.")]
+    if data.get("org_kind") not in allowed_kinds:
+        errors["org_kind"] = [_("Choose a kind of organisation that fits your role.")]
+    if data.get("org_prefecture") not in ref.PREFECTURE_BY_CODE:
+        errors["org_prefecture"] = [_("Choose a prefecture.")]
+    if data.get("org_industry") not in ref.INDUSTRY_BY_CODE:
+        errors["org_industry"] = [_("Choose an industry.")]
+    if data.get("org_employee_band") not in ref.EMPLOYEE_BAND_BY_CODE:
+        errors["org_employee_band"] = [_("Choose the number of employees.")]
+    return errors
+
+
+def _corporate_number_error(number: str) -> str | None:
+    if not number:
+        return _("Enter the organisation's corporate number (法人番号).")
+    if len(number) != 13 or not number.isdigit():
+        return _("A corporate number has 13 digits.")
+    if not corporate_number.is_valid(number):
+        return _("This is not a valid corporate number: its check digit is wrong.")
+    if db.session.scalar(select(Organisation.id).where(Organisation.corporate_number == number)):
+        return _("An organisation with this corporate number is already registered: choose to join it instead.")
+    return None
+
+
 def bureau_coordinators(bureau: str) -> list[User]:
     return list(db.session.scalars(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
-        User.role == "coordinator", User.status == "active", Organisation.bureau == bureau)))
+        User.role == Role.COORDINATOR, User.status == AccountStatus.ACTIVE, Organisation.bureau == bureau)))
 
 
 def invitation_code(org: Organisation) -> str:
@@ -156,9 +176,9 @@ def org_by_join_key(key: str) -> Organisation | None:
 def join_approvers(org: Organisation) -> list[User]:
     """Who may approve a request to join `org`: its admins and its bureau's coordinators."""
     admins = db.session.scalars(select(User).where(
-        User.organisation_id == org.id, User.is_org_admin.is_(True), User.status == "active")).all()
+        User.organisation_id == org.id, User.is_org_admin.is_(True), User.status == AccountStatus.ACTIVE)).all()
     coordinators = db.session.scalars(select(User).join(Organisation).where(
-        User.role == "coordinator", User.status == "active", Organisation.bureau == org.bureau)).all()
+        User.role == Role.COORDINATOR, User.status == AccountStatus.ACTIVE, Organisation.bureau == org.bureau)).all()
     return list(admins) + list(coordinators)
 
 
@@ -180,7 +200,7 @@ def decide_join(actor: User, req: OrgJoinRequest, approve: bool) -> None:
     req.status = "approved" if approve else "rejected"
     req.decided_by_id = actor.id
     req.decided_at = utcnow()
-    req.user.status = "active" if approve else "disabled"
+    req.user.status = AccountStatus.ACTIVE if approve else AccountStatus.DISABLED
     audit(actor, "org.join_" + req.status, req.organisation, user_id=req.user_id)
     notify(req.user, "join_decided",
            (lambda: _("Your request to join %(org)s was approved.", org=req.organisation.name)) if approve
@@ -209,7 +229,7 @@ def start_password_reset(email: str) -> None:
     """E-mail a single-use, expiring reset link. Says nothing about whether the
     account exists (the caller shows the same message either way)."""
     user = find_user(email)
-    if user is None or user.status in ("disabled", "deleted") or user.organisation.is_disabled:
+    if user is None or user.status in CLOSED_ACCOUNT_STATUSES or user.organisation.is_disabled:
         return
     token = secrets.token_urlsafe(32)
     minutes = current_app.config["OIMS_RESET_TOKEN_MINUTES"]
@@ -217,8 +237,6 @@ def start_password_reset(email: str) -> None:
                                       expires_at=utcnow() + timedelta(minutes=minutes)))
     link = current_app.config["OIMS_BASE_URL"].rstrip("/") + url_for("auth.reset_password", token=token)
     locale = user.language or current_app.config["BABEL_DEFAULT_LOCALE"]
-    from flask_babel import force_locale
-
     with force_locale(locale):
         subject = _("[OIMS] Reset your password")
     enqueue(user.email, subject, "password_reset", locale=locale, user=user, link=link, minutes=minutes)
@@ -229,7 +247,7 @@ def valid_reset_token(token: str) -> PasswordResetToken | None:
     row = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token)))
     if row is None or row.used_at is not None or row.expires_at < utcnow():
         return None
-    if row.user.status in ("disabled", "deleted") or row.user.organisation.is_disabled:
+    if row.user.status in CLOSED_ACCOUNT_STATUSES or row.user.organisation.is_disabled:
         return None  # off-boarded after the link was sent
     return row
 
@@ -268,8 +286,6 @@ def end_sessions(user: User) -> None:
 
 def revoke_api_tokens(user: User, *, actor: User | None, reason: str) -> int:
     """Revoke every active personal API token of `user`; returns how many."""
-    from oims.models import ApiToken
-
     rows = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
                                                      ApiToken.revoked_at.is_(None))).all()
     now = utcnow()

@@ -21,11 +21,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from oims.audit.log import audit
 from oims.auth import services
 from oims.auth.forms import ChangePasswordForm, LoginForm, ResetPasswordForm, ResetRequestForm, SettingsForm, SignupForm
-from oims.core.exceptions import ValidationFailed
+from oims.auth.passwords import verify_password
+from oims.core.vocabulary import AccountStatus
 from oims.extensions import db, limiter, login_manager
 from oims.models import User
 from oims.models.base import utcnow
-from oims.web.forms import apply_errors
+from oims.web.actions import run_action
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -102,7 +103,7 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             form.password.errors.append(_("E-mail or password is wrong."))
-        elif user.status == "pending":
+        elif user.status == AccountStatus.PENDING:
             form.email.errors.append(_("Your account is waiting for approval by your organisation."))
         elif not user.is_active:
             form.email.errors.append(_("This account is disabled. Contact the bureau if you think this is a mistake."))
@@ -131,18 +132,21 @@ def sign_out_here() -> None:
         session["lang"] = lang
 
 
+def _sign_out_everywhere(action: str, **details) -> None:
+    """End the user's sessions everywhere (the session generation changes), so a
+    copied session or remember-me cookie is worthless, then this browser's.
+    The cookie session is cleared before the flash, which must outlive it."""
+    user = current_user._get_current_object()
+    services.end_sessions(user)
+    audit(user, action, user, **details)
+    sign_out_here()
+
+
 @bp.post("/logout")
 @login_required
 def logout():
-    user = current_user._get_current_object()
-    # Ends this user's sessions everywhere (the session generation changes),
-    # so a copied session or remember-me cookie is worthless after sign-out.
-    services.end_sessions(user)
-    audit(user, "auth.logout", user)
-    db.session.commit()
-    sign_out_here()
-    flash(_("You have signed out."), "info")
-    return redirect(url_for("main.index"))
+    return run_action(lambda: _sign_out_everywhere("auth.logout"), success=_("You have signed out."),
+                      category="info", redirect_to=url_for("main.index"))
 
 
 @bp.post("/sessions/end")
@@ -150,13 +154,9 @@ def logout():
 def end_sessions():
     """"Sign out of all devices": every session and remember-me cookie of the
     account ends, this browser's included."""
-    user = current_user._get_current_object()
-    services.end_sessions(user)
-    audit(user, "auth.sessions_ended", user, by="self")
-    db.session.commit()
-    sign_out_here()
-    flash(_("You were signed out on every device. Please sign in again."), "info")
-    return redirect(url_for("main.index"))
+    return run_action(lambda: _sign_out_everywhere("auth.sessions_ended", by="self"),
+                      success=_("You were signed out on every device. Please sign in again."),
+                      category="info", redirect_to=url_for("main.index"))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -166,27 +166,29 @@ def signup():
         return redirect(url_for("main.dashboard"))
     form = SignupForm()
     form.fill_choices()
-    general: list[str] = []
     if form.validate_on_submit():
-        try:
-            user = services.register(form.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            general = apply_errors(form, exc)
-        else:
-            db.session.commit()
-            if user.status == "pending":
-                flash(_("Thank you. Your request was sent to the organisation for approval; we will e-mail you."), "info")
-                return redirect(url_for("main.index"))
-            session.clear()
-            login_user(user)
-            flash(_("Welcome to OIMS. Please complete your organisation's profile."), "success")
-            if user.organisation.is_pending:
-                flash(_("A coordinator of your bureau checks new organisations before they can propose; "
-                        "we will tell you when yours is approved."), "info")
-            return redirect(url_for("orgs.edit", org_id=user.organisation_id))
-    status = 400 if request.method == "POST" else 200
+        return run_action(lambda: services.register(form.data), success=None, redirect_to=_welcome, form=form,
+                          on_invalid=lambda errors, status: _render_signup(form, errors, status))
+    return _render_signup(form, [], 400 if request.method == "POST" else 200)
+
+
+def _render_signup(form: SignupForm, general: list[str], status: int):
     return render_template("auth/signup.html", form=form, general_errors=general), status
+
+
+def _welcome(user: User) -> str:
+    """After a sign-up is committed: sign the new user in (unless the account
+    waits for approval), say what happens next, and where to go."""
+    if user.status == AccountStatus.PENDING:
+        flash(_("Thank you. Your request was sent to the organisation for approval; we will e-mail you."), "info")
+        return url_for("main.index")
+    session.clear()
+    login_user(user)
+    flash(_("Welcome to OIMS. Please complete your organisation's profile."), "success")
+    if user.organisation.is_pending:
+        flash(_("A coordinator of your bureau checks new organisations before they can propose; "
+                "we will tell you when yours is approved."), "info")
+    return url_for("orgs.edit", org_id=user.organisation_id)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -194,10 +196,9 @@ def signup():
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.start_password_reset(form.email.data)
-        db.session.commit()
-        flash(_("If the address belongs to an account, we have sent a link to reset the password."), "info")
-        return redirect(url_for("auth.login"))
+        return run_action(lambda: services.start_password_reset(form.email.data),
+                          success=_("If the address belongs to an account, we have sent a link to reset the password."),
+                          category="info", redirect_to=url_for("auth.login"))
     return render_template("auth/reset_request.html", form=form), (400 if request.method == "POST" else 200)
 
 
@@ -208,17 +209,15 @@ def reset_password(token: str):
         return redirect(url_for("auth.reset_request"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            _user, revoked = services.reset_password(token, form.password.data,
-                                                     keep_api_tokens=form.keep_api_tokens.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Your password was changed. Please sign in."), "success")
-            _flash_revoked(revoked, form.keep_api_tokens.data)
-            return redirect(url_for("auth.login"))
+        kept = form.keep_api_tokens.data
+        return run_action(lambda: services.reset_password(token, form.password.data, keep_api_tokens=kept)[1],
+                          success=_("Your password was changed. Please sign in."),
+                          redirect_to=_then_tokens_message(url_for("auth.login"), kept),
+                          on_invalid=lambda _errors, _status: _render_reset(form), form=form)
+    return _render_reset(form)
+
+
+def _render_reset(form: ResetPasswordForm):
     return render_template("auth/reset_password.html", form=form), (400 if request.method == "POST" else 200)
 
 
@@ -243,29 +242,38 @@ def change_password():
     form = SettingsForm(obj=current_user, formdata=None)
     pw_form = ChangePasswordForm(prefix="pw")
     if pw_form.validate_on_submit():
-        from oims.auth.passwords import verify_password
-
         if not verify_password(current_user.password_hash, pw_form.current.data):
             pw_form.current.errors.append(_("The current password is wrong."))
         else:
-            try:
-                revoked = services.change_password(current_user, pw_form.password.data,
-                                                   keep_api_tokens=pw_form.keep_api_tokens.data)
-            except ValidationFailed as exc:
-                db.session.rollback()
-                apply_errors(pw_form, exc)
-            else:
-                db.session.commit()
-                login_user(current_user._get_current_object())  # keep this session valid (new nonce)
-                flash(_("Your password was changed."), "success")
-                _flash_revoked(revoked, pw_form.keep_api_tokens.data)
-                return redirect(url_for("auth.settings"))
+            kept = pw_form.keep_api_tokens.data
+            return run_action(lambda: _change_password(pw_form.password.data, kept),
+                              success=_("Your password was changed."),
+                              redirect_to=_then_tokens_message(url_for("auth.settings"), kept),
+                              on_invalid=lambda _errors, _status: _render_settings(form, pw_form), form=pw_form)
+    return _render_settings(form, pw_form)
+
+
+def _render_settings(form: SettingsForm, pw_form: ChangePasswordForm):
     return render_template("auth/settings.html", form=form, pw_form=pw_form), 400
 
 
-def _flash_revoked(revoked: int, kept: bool) -> None:
-    if kept:
-        flash(_("Your personal API tokens were kept."), "info")
-    else:
-        flash(ngettext("%(num)d personal API token was revoked.",
-                       "%(num)d personal API tokens were revoked.", revoked), "info")
+def _change_password(password: str, kept: bool) -> int:
+    user = current_user._get_current_object()
+    revoked = services.change_password(user, password, keep_api_tokens=kept)
+    login_user(user)  # keep this session valid (new nonce)
+    return revoked
+
+
+def _then_tokens_message(url: str, kept: bool):
+    """`redirect_to` of a password change: after its success message, say what
+    became of the personal API tokens (the action returns how many were revoked)."""
+
+    def to(revoked: int) -> str:
+        if kept:
+            flash(_("Your personal API tokens were kept."), "info")
+        else:
+            flash(ngettext("%(num)d personal API token was revoked.",
+                           "%(num)d personal API tokens were revoked.", revoked), "info")
+        return url
+
+    return to

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 import click
 from flask.cli import with_appcontext
 
+from oims.brokerage.meetings import send_meeting_reminders
 from oims.extensions import db
+from oims.matcher import service as ms
+from oims.matcher.worker import prune_log
 
 
 @click.command("reindex")
@@ -13,8 +19,6 @@ from oims.extensions import db
 @click.option("--changed-only", is_flag=True, help="Only fix what differs from the database (the repair).")
 def reindex(changed_only):
     """Rebuild the matcher's indexes (needs, proposals, capability profiles) from the database."""
-    from oims.matcher import service as ms
-
     svc = ms.service()
     if not svc.enabled:
         raise click.ClickException("Matching is disabled (OIMS_MATCHING_ENABLED=false).")
@@ -39,12 +43,6 @@ def worker(once, poll):
 
     Run one per host (or one in all) with OIMS_INDEX_WORKER=external on the web hosts;
     several may run: one holds the lease, the others take over if it dies."""
-    import logging
-    import time
-
-    from oims.matcher import service as ms
-    from oims.matcher.worker import prune_log
-
     logging.basicConfig(level=logging.INFO)
     svc = ms.service()
     if not svc.enabled:
@@ -79,10 +77,6 @@ def worker(once, poll):
 @click.option("--interval", default=900, show_default=True)
 def remind_meetings(loop, interval):
     """Send reminders for first meetings that start within the next day (run hourly, or --loop)."""
-    import time
-
-    from oims.brokerage.services import send_meeting_reminders
-
     while True:
         count = send_meeting_reminders()
         db.session.commit()

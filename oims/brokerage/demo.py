@@ -16,26 +16,36 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from oims.core.reference import PROPOSER_KINDS
+from oims.core.vocabulary import (
+    INACTIVE_STAGES,
+    OUTCOME_STAGES,
+    STAFF_ROLES,
+    NeedStatus,
+    Party,
+    ProposalStage,
+    Role,
+)
 from oims.extensions import db
+from oims.matcher import service as ms
 from oims.models import Invitation, Meeting, MeetingSlot, Need, Organisation, Proposal, ThreadMessage, User
 from oims.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
 _QUESTIONS = [
-    ("owner", "ご提案ありがとうございます。量産時の月産能力と、試作から量産移行までの期間の目安を教えてください。"),
-    ("proposer", "現有設備で月産2万個まで対応できます。試作評価後、量産移行まで約6か月を見込んでいます。"),
-    ("coordinator", "初回面談では、評価条件と試作費の分担についても確認できるとよいと思います。"),
+    (Party.OWNER, "ご提案ありがとうございます。量産時の月産能力と、試作から量産移行までの期間の目安を教えてください。"),
+    (Party.PROPOSER, "現有設備で月産2万個まで対応できます。試作評価後、量産移行まで約6か月を見込んでいます。"),
+    (Party.COORDINATOR, "初回面談では、評価条件と試作費の分担についても確認できるとよいと思います。"),
 ]
-_STALL_STAGES = ("shortlisted", "met")
+_STALL_STAGES = (ProposalStage.SHORTLISTED, ProposalStage.MET)
 
 
 def _staff(users: dict[str, User], bureau: str) -> User | None:
-    for role in ("coordinator", "admin"):
+    for role in STAFF_ROLES:
         for user in users.values():
             if user.role == role and user.organisation.bureau == bureau:
                 return user
-    return next((u for u in users.values() if u.role == "admin"), None)
+    return next((u for u in users.values() if u.role == Role.ADMIN), None)
 
 
 def _first(users: dict[str, User], org_id: int, role: str) -> User | None:
@@ -46,7 +56,7 @@ def _first(users: dict[str, User], org_id: int, role: str) -> User | None:
 def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:
     now = utcnow()
     counts = {"invitations": 0, "thread_messages": 0, "meetings": 0}
-    needs = db.session.scalars(select(Need).where(Need.status == "published").order_by(Need.id)).all()
+    needs = db.session.scalars(select(Need).where(Need.status == NeedStatus.PUBLISHED).order_by(Need.id)).all()
     proposer_orgs = [o for o in orgs.values() if o.kind in PROPOSER_KINDS]
 
     for n_index, need in enumerate(needs[:10]):
@@ -70,7 +80,7 @@ def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:
                 counts["invitations"] += 1
         # An invitation that became a proposal: the first submitted proposal of every other need.
         if n_index % 2 == 0:
-            prop = db.session.scalar(select(Proposal).where(Proposal.need_id == need.id, Proposal.stage != "draft")
+            prop = db.session.scalar(select(Proposal).where(Proposal.need_id == need.id, Proposal.stage != ProposalStage.DRAFT)
                                      .order_by(Proposal.id).limit(1))
             if prop is not None and prop.invitation_id is None:
                 inv = Invitation(need_id=need.id, org_id=prop.org_id, coordinator_id=coordinator.id,
@@ -83,16 +93,16 @@ def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:
     db.session.flush()
 
     live = db.session.scalars(select(Proposal).where(Proposal.forwarded_at.isnot(None),
-                                                     Proposal.stage.notin_(("declined", "withdrawn")))
+                                                     Proposal.stage.notin_(INACTIVE_STAGES))
                               .order_by(Proposal.id)).all()
     for i, prop in enumerate(live):
         need = prop.need
-        owner = _first(users, need.owner_org_id, "need_owner")
-        proposer = _first(users, prop.org_id, "proposer")
+        owner = _first(users, need.owner_org_id, Role.NEED_OWNER)
+        proposer = _first(users, prop.org_id, Role.PROPOSER)
         coordinator = _staff(users, need.bureau)
         if not (owner and proposer and coordinator):
             continue
-        authors = {"owner": owner, "proposer": proposer, "coordinator": coordinator}
+        authors = {Party.OWNER: owner, Party.PROPOSER: proposer, Party.COORDINATOR: coordinator}
         has_messages = db.session.scalar(select(func.count(ThreadMessage.id)).where(
             ThreadMessage.proposal_id == prop.id))
         if not has_messages and i % 2 == 0:
@@ -127,16 +137,16 @@ def _demo_meeting(prop: Proposal, owner: User, proposer: User, i: int, now) -> M
                       address="" if online else "さいたま新都心合同庁舎1号館 会議室",
                       proposed_by_id=owner.id, coordinator_attends=i % 3 == 0, uid=f"{uuid.uuid4()}@oims")
     day = now.replace(hour=1, minute=0, second=0, microsecond=0)  # 10:00 JST
-    if prop.stage == "meeting_requested":
+    if prop.stage == ProposalStage.MEETING_REQUESTED:
         meeting.status = "proposed"
         meeting.slots = [MeetingSlot(starts_at=day + timedelta(days=5 + d), ends_at=day + timedelta(days=5 + d, hours=1))
                          for d in (0, 1, 3)]
-    elif prop.stage == "meeting_scheduled":
+    elif prop.stage == ProposalStage.MEETING_SCHEDULED:
         start = day + timedelta(days=1 + i % 6)
         meeting.status = "scheduled"
         meeting.starts_at, meeting.ends_at = start, start + timedelta(hours=1)
         meeting.slots = [MeetingSlot(starts_at=start, ends_at=start + timedelta(hours=1))]
-    elif prop.stage in ("met", "nda", "poc", "contract", "ended"):
+    elif prop.stage in (ProposalStage.MET, *OUTCOME_STAGES):
         start = (prop.forwarded_at or now - timedelta(days=20)) + timedelta(days=7)
         meeting.status = "held"
         meeting.starts_at, meeting.ends_at = start, start + timedelta(hours=1)
@@ -149,8 +159,6 @@ def _demo_meeting(prop: Proposal, owner: User, proposer: User, i: int, now) -> M
 
 def _index() -> dict:
     """End the demo with the matcher indexed (when matching is enabled)."""
-    from oims.matcher import service as ms
-
     svc = ms.service()
     if not svc.enabled:
         return {}

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -104,8 +104,6 @@ class SlotsForm(FlaskForm):
 
     def slot_pairs(self) -> list[tuple[datetime, datetime]]:
         """Slots as aware UTC datetimes (inputs are in the bureau's time zone)."""
-        from datetime import timedelta
-
         tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo"))
         out = []
         for field in (self.slot1, self.slot2, self.slot3):

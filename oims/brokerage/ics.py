@@ -9,14 +9,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from oims.brokerage.services import participants
 from oims.models import Meeting, Proposal, User
 from oims.models.base import utcnow
 
 
 def meeting_ics(meeting: Meeting, proposal: Proposal, user: User | None = None) -> bytes:
     """A VCALENDAR (METHOD:REQUEST) with the meeting as one VEVENT, worded in `user`'s language."""
-    from oims.brokerage.services import participants
-
     locale = (user.language if user else None) or current_app.config.get("BABEL_DEFAULT_LOCALE", "ja")
     with force_locale(locale):
         summary = _("OIMS first meeting: %(title)s", title=proposal.title)

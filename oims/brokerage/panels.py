@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from oims.brokerage import services
+from oims.brokerage.shortlist import needs_for_org
+from oims.brokerage.workspace import stalled_cases
 from oims.core.timeutil import today_local
+from oims.core.vocabulary import INACTIVE_STAGES, ProposalStage
 from oims.extensions import db
 from oims.matcher import service as ms
-from oims.models import Need, Proposal
+from oims.models import Invitation, Need, Proposal
+from oims.needs.services import accepts_proposals
+from oims.policy import owner_label
+from oims.web.i18n import current_locale
 
 
 def needs_for_you(user):
@@ -18,7 +23,7 @@ def needs_for_you(user):
     svc = ms.service()
     if not svc.enabled:
         return None
-    items = services.needs_for_org(user.organisation)
+    items = needs_for_org(user.organisation)
     return "brokerage/_panel_needs_for_you.html", {"cases": items or [], "status": svc.status(),
                                                    "unavailable": items is None}
 
@@ -26,7 +31,7 @@ def needs_for_you(user):
 def stalled(user):
     if not user.is_staff:
         return None
-    return "brokerage/_panel_stalled.html", {"cases": services.stalled_cases(user)[:20]}
+    return "brokerage/_panel_stalled.html", {"cases": stalled_cases(user)[:20]}
 
 
 def awaiting_answer(user):
@@ -35,7 +40,7 @@ def awaiting_answer(user):
     items = db.session.scalars(
         select(Proposal).join(Need, Need.id == Proposal.need_id)
         .where(Need.owner_org_id == user.organisation_id, Proposal.forwarded_at.isnot(None),
-               Proposal.responded_at.is_(None), Proposal.stage == "shortlisted")
+               Proposal.responded_at.is_(None), Proposal.stage == ProposalStage.SHORTLISTED)
         .order_by(Proposal.response_due)).all()
     return "brokerage/_panel_awaiting.html", {"cases": items, "today": today_local()}
 
@@ -55,11 +60,6 @@ def my_cases(user):
 def invitations(user):
     """A proposer's open invitations from coordinators: the need and a propose button
     (not only a notification). Closed needs drop out; an existing proposal is linked."""
-    from oims.models import Invitation
-    from oims.needs.services import accepts_proposals
-    from oims.policy import owner_label
-    from oims.web.i18n import current_locale
-
     if not user.is_proposer:
         return None
     rows = db.session.scalars(select(Invitation).where(Invitation.org_id == user.organisation_id)
@@ -71,7 +71,7 @@ def invitations(user):
             continue
         existing = db.session.scalar(select(Proposal).where(
             Proposal.need_id == need.id, Proposal.org_id == user.organisation_id,
-            Proposal.stage.notin_(("declined", "withdrawn"))).limit(1))
+            Proposal.stage.notin_(INACTIVE_STAGES)).limit(1))
         items.append({"invitation": inv, "need": need, "proposal": existing,
                       "owner": owner_label(need, user, current_locale())})
     if not items:

@@ -1,73 +1,44 @@
 """Brokerage pages. Each route checks access first (404 for what the user may
 not see, 403 for actions not allowed on what they see), then calls a service
-and commits once."""
+and commits once (`oims.web.actions.run_action`).
+
+This module holds the blueprint, the case page (thread, answer, meeting,
+outcome), the need owner's inbox, the coordinator's workspace and the
+proposer's fit check; the coordinator's page of a need (ranked lists,
+recommendations, invitations, shortlist) is in `shortlist_views.py`."""
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from oims.brokerage import services
-from oims.brokerage.forms import (
-    CandidateFilterForm,
-    FitCheckForm,
-    InviteForm,
-    MessageForm,
-    OutcomeForm,
-    PickSlotForm,
-    RecommendFilterForm,
-    RespondForm,
-    ShortlistForm,
-    SlotsForm,
-)
-from oims.core.exceptions import NotAllowed, ValidationFailed
-from oims.core.timeutil import today_local
+from oims.brokerage import meetings, services
+from oims.brokerage.forms import FitCheckForm, MessageForm, OutcomeForm, PickSlotForm, RespondForm, SlotsForm
+from oims.brokerage.ics import meeting_ics as make_ics
+from oims.brokerage.workspace import bureau_needs, coordinator_workspace, response_stats, stalled_cases
+from oims.core.timeutil import format_local, today_local
+from oims.core.vocabulary import OUTCOME_STAGES, Party, ProposalStage, Role
 from oims.extensions import db
 from oims.matcher import service as ms
-from oims.models import Invitation, Meeting, MeetingSlot, Need, Organisation, Proposal, ThreadMessage
-from oims.models.proposals import OUTCOME_STAGES
-from oims.policy import (
-    can_manage_need,
-    can_view_need,
-    owner_label,
-    proposal_filter,
-    proposal_role,
-    roles_required,
-    staff_required,
-)
+from oims.matchfeed.fitcheck import check, payload
+from oims.models import Meeting, MeetingSlot, Need, Proposal, ThreadMessage
+from oims.policy import can_view_need, owner_label, proposal_filter, proposal_role, roles_required, staff_required
 from oims.proposals.workflow import allowed_targets, stage_labels
-from oims.web.forms import apply_errors
+from oims.web.actions import run_action
 from oims.web.i18n import current_locale
-from oims.web.pagination import ListPage
 
 bp = Blueprint("brokerage", __name__, url_prefix="/brokerage")
 
-CANDIDATES_PER_PAGE = 50
+#: The parties who answer a forwarded proposal.
+ANSWERING_PARTIES = (Party.OWNER, Party.COORDINATOR)
 
 # --- loaders (access first) -------------------------------------------------------------------
 
-def _managed_need(need_id: int) -> Need:
-    need = db.session.get(Need, need_id)
-    if need is None or not can_manage_need(current_user, need):
-        abort(404)
-    return need
-
-
 def _case(proposal_id: int) -> tuple[Proposal, str]:
     proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None or proposal.stage == "draft" and proposal.org_id != current_user.organisation_id:
+    if proposal is None or proposal.stage == ProposalStage.DRAFT and proposal.org_id != current_user.organisation_id:
         abort(404)
     role = proposal_role(current_user, proposal)
     if role is None:
@@ -83,134 +54,21 @@ def _meeting(meeting_id: int) -> tuple[Meeting, Proposal, str]:
     return meeting, proposal, role
 
 
-# --- coordinator: a need ------------------------------------------------------------------------
-
-def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
-                 shortlist_form: ShortlistForm | None = None):
-    filters = RecommendFilterForm(request.args, meta={"csrf": False})
-    filters.fill_choices()
-    if not filters.bureau.data and "bureau" not in request.args:
-        filters.bureau.data = need.bureau
-    chosen = services.recommendation_filters({f.name: f.data for f in filters})
-    cand_filter = CandidateFilterForm(request.args, meta={"csrf": False})
-    cand_filter.fill_choices()
-    rows, ranked = services.ranked_proposals(need, current_user, cand_filter.cand_industry.data or None)
-    # Ranked over all proposals, shown a page at a time; the page's organisations in one query.
-    page = ListPage(rows, request.args.get("page", 1, type=int), CANDIDATES_PER_PAGE)
-    page_org_ids = {r.proposal.org_id for r in page.items}
-    # Held until the page is rendered: the session's identity map is weak, and
-    # `proposal.org` then resolves from it without a query per row.
-    page_orgs = db.session.scalars(select(Organisation).where(Organisation.id.in_(page_org_ids))).all() \
-        if page_org_ids else []
-    recs = services.recommendations(need, chosen) if need.status == "published" else []
-    shortlist_form = shortlist_form or ShortlistForm()
-    shortlist_form.proposal_ids.choices = [(r.proposal.id, r.proposal.title) for r in rows]
-    invitations = db.session.scalars(select(Invitation).where(Invitation.need_id == need.id)
-                                     .order_by(Invitation.id)).all()
-    orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(
-        Organisation.id.in_({i.org_id for i in invitations})))} if invitations else {}
-    return render_template(
-        "brokerage/need.html", need=need, rows=rows, page=page, page_orgs=page_orgs, all_scores=[r.score for r in rows], ranked=ranked, recs=recs, filters=filters, cand_filter=cand_filter,
-        shortlist_form=shortlist_form, invite_form=InviteForm(), invitations=invitations, inv_orgs=orgs,
-        status=ms.service().status(), stats=services.response_stats(need.owner_org_id),
-        errors=errors or [], stages=stage_labels(), owner=owner_label(need, current_user, current_locale()),
-        marks=_marks(need),
-    ), status
-
-
-def _marks(need: Need) -> dict:
-    try:
-        from oims.matchfeed.judgments import marks_for
-    except ImportError:  # the feedback feature is not installed
-        return {}
-    return marks_for(need)
-
-
-@bp.get("/need/<int:need_id>")
-@login_required
-def need(need_id: int):
-    return _render_need(_managed_need(need_id))
-
-
-@bp.post("/need/<int:need_id>/invite")
-@login_required
-def invite(need_id: int):
-    need = _managed_need(need_id)
-    form = InviteForm()
-    org = db.session.get(Organisation, int(form.org_id.data)) if (form.org_id.data or "").isdigit() else None
-    if org is None:
-        abort(404)
-    if not form.validate_on_submit():
-        return _render_need(need, 400, [m for ms_ in form.errors.values() for m in ms_])
-    try:
-        services.invite_org(need, org, actor=current_user, message=form.message.data or "",
-                            score=_float(form.score.data), rank=_int(form.rank.data))
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return _render_need(need, 400, [m for ms_ in exc.errors.values() for m in ms_])
-    db.session.commit()
-    flash(_("%(org)s was invited to propose.", org=org.display_name(current_locale())), "success")
-    return redirect(url_for("brokerage.need", need_id=need.id))
-
-
-@bp.post("/need/<int:need_id>/shortlist")
-@login_required
-def shortlist(need_id: int):
-    need = _managed_need(need_id)
-    form = ShortlistForm()
-    visible = {p.id: p for p in db.session.scalars(select(Proposal).where(
-        Proposal.need_id == need.id, Proposal.stage != "draft", proposal_filter(current_user)))}
-    form.proposal_ids.choices = [(pid, p.title) for pid, p in visible.items()]
-    if not form.validate_on_submit():
-        return _render_need(need, 400, shortlist_form=form)
-    chosen = [visible[pid] for pid in form.proposal_ids.data or [] if pid in visible]
-    ranked = services.ranked_proposals(need, current_user)[0]
-    ranks = {r.proposal.id: r.rank for r in ranked if r.rank}
-    fits = {r.proposal.id: r.fit for r in ranked if r.fit}
-    try:
-        services.forward_shortlist(need, chosen, actor=current_user, comment=form.comment.data, ranks=ranks,
-                                   fits=fits)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        general = apply_errors(form, exc)
-        return _render_need(need, 400, general, shortlist_form=form)
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
-    flash(_("%(count)d proposal(s) were forwarded to the need owner.", count=len(chosen)), "success")
-    return redirect(url_for("brokerage.need", need_id=need.id))
-
-
-def _float(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 # --- coordinator workspace --------------------------------------------------------------------
 
 @bp.get("/workspace")
 @staff_required
 def workspace():
-    data = services.coordinator_workspace(current_user)
+    data = coordinator_workspace(current_user)
     return render_template("brokerage/workspace.html", data=data, stages=stage_labels(),
-                           needs=services.bureau_needs(current_user), today=today_local(),
-                           stalled=services.stalled_cases(current_user), status=ms.service().status())
+                           needs=bureau_needs(current_user), today=today_local(),
+                           stalled=stalled_cases(current_user), status=ms.service().status())
 
 
 # --- need owner inbox ----------------------------------------------------------------------------
 
 @bp.get("/inbox")
-@roles_required("need_owner")
+@roles_required(Role.NEED_OWNER)
 def inbox():
     items = db.session.scalars(
         select(Proposal)
@@ -218,7 +76,7 @@ def inbox():
                Proposal.forwarded_at.isnot(None), proposal_filter(current_user))
         .order_by(Proposal.responded_at.isnot(None), Proposal.response_due, Proposal.id)).all()
     return render_template("brokerage/inbox.html", items=items, today=today_local(), stages=stage_labels(),
-                           stats=services.response_stats(current_user.organisation_id))
+                           stats=response_stats(current_user.organisation_id))
 
 
 # --- a case: thread, answer, meeting, outcome -------------------------------------------------------
@@ -227,14 +85,14 @@ def _render_case(proposal: Proposal, role: str, status: int = 200, errors: list[
     need = proposal.need
     messages = db.session.scalars(select(ThreadMessage).where(ThreadMessage.proposal_id == proposal.id)
                                   .order_by(ThreadMessage.id)).all()
-    meetings = db.session.scalars(select(Meeting).where(Meeting.proposal_id == proposal.id,
-                                                        Meeting.status != "cancelled")
-                                  .order_by(Meeting.id.desc())).all()
+    case_meetings = db.session.scalars(select(Meeting).where(Meeting.proposal_id == proposal.id,
+                                                             Meeting.status != "cancelled")
+                                       .order_by(Meeting.id.desc())).all()
     proposed = None if services.case_closed(proposal) else next(
-        (m for m in meetings if m.status == "proposed"), None)
+        (m for m in case_meetings if m.status == "proposed"), None)
     pick_form = forms.get("pick_form") or PickSlotForm()
     if proposed is not None:
-        pick_form.slot_id.choices = [(s.id, services.local_time(s.starts_at)) for s in proposed.slots]
+        pick_form.slot_id.choices = [(s.id, format_local(s.starts_at)) for s in proposed.slots]
     respond_form = forms.get("respond_form") or RespondForm()
     respond_form.fill_choices()
     outcome_form = forms.get("outcome_form") or OutcomeForm()
@@ -245,22 +103,27 @@ def _render_case(proposal: Proposal, role: str, status: int = 200, errors: list[
         "brokerage/case.html", proposal=proposal, need=need, role=role, stages=labels,
         owner=owner_label(need, current_user, current_locale(), proposal),
         messages=[(m, services.author_label(m, proposal, current_user)) for m in messages],
-        meetings=meetings, proposed=proposed,
-        can_pick=proposed is not None and services.can_pick(current_user, proposed, proposal),
-        can_respond=proposal.stage == "shortlisted" and role in ("owner", "coordinator"),
-        can_arrange=proposal.stage == "meeting_requested", closed=services.case_closed(proposal),
+        meetings=case_meetings, proposed=proposed,
+        can_pick=proposed is not None and meetings.can_pick(current_user, proposed, proposal),
+        can_respond=proposal.stage == ProposalStage.SHORTLISTED and role in ANSWERING_PARTIES,
+        can_arrange=proposal.stage == ProposalStage.MEETING_REQUESTED, closed=services.case_closed(proposal),
         outcome_targets=outcome_targets, message_form=forms.get("message_form") or MessageForm(),
         respond_form=respond_form, slots_form=forms.get("slots_form") or SlotsForm(),
         pick_form=pick_form, outcome_form=outcome_form, errors=errors or [], today=today_local(),
-        stats=services.response_stats(need.owner_org_id) if role != "proposer" else None,
+        stats=response_stats(need.owner_org_id) if role != Party.PROPOSER else None,
         events=proposal.events,
     ), status
 
 
-def _fail(proposal, role, form_name, form, exc: ValidationFailed):
-    db.session.rollback()
-    general = apply_errors(form, exc)
-    return _render_case(proposal, role, 400, general, **{form_name: form})
+def _case_action(action, proposal: Proposal, role: str, form_name: str, form, success: str,
+                 anchor: str = "", category: str = "success"):
+    """Run a case form's action: errors go back onto that form of the case page."""
+    return run_action(
+        action, success=success, category=category,
+        redirect_to=url_for("brokerage.case", proposal_id=proposal.id) + anchor,
+        on_invalid=lambda errors, status: _render_case(proposal, role, status, errors, **{form_name: form}),
+        form=form,
+    )
 
 
 @bp.get("/case/<int:proposal_id>")
@@ -279,42 +142,28 @@ def post_message(proposal_id: int):
     form = MessageForm()
     if not form.validate_on_submit():
         return _render_case(proposal, role, 400, message_form=form)
-    try:
-        services.post_message(proposal, actor=current_user, body=form.body.data)
-    except ValidationFailed as exc:
-        return _fail(proposal, role, "message_form", form, exc)
-    except NotAllowed:
-        abort(403)
-    db.session.commit()
-    flash(_("Your message was posted."), "success")
-    return redirect(url_for("brokerage.case", proposal_id=proposal.id) + "#thread")
+    return _case_action(lambda: services.post_message(proposal, actor=current_user, body=form.body.data),
+                        proposal, role, "message_form", form, _("Your message was posted."), "#thread")
 
 
 @bp.post("/case/<int:proposal_id>/respond")
 @login_required
 def respond(proposal_id: int):
     proposal, role = _case(proposal_id)
-    if role not in ("owner", "coordinator"):
+    if role not in ANSWERING_PARTIES:
         abort(403)
     form = RespondForm()
     form.fill_choices()
     if not form.validate_on_submit():
         return _render_case(proposal, role, 400, respond_form=form)
-    try:
-        if form.action.data == "meeting":
-            services.request_meeting(proposal, actor=current_user, note=form.note.data or "")
-            flash(_("A first meeting was requested. Propose time slots below."), "success")
-        else:
-            services.decline_case(proposal, actor=current_user, reason=form.reason.data or "",
-                                  note=form.note.data or "")
-            flash(_("The proposal was declined."), "info")
-    except ValidationFailed as exc:
-        return _fail(proposal, role, "respond_form", form, exc)
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
-    return redirect(url_for("brokerage.case", proposal_id=proposal.id))
+    if form.action.data == "meeting":
+        return _case_action(
+            lambda: services.request_meeting(proposal, actor=current_user, note=form.note.data or ""),
+            proposal, role, "respond_form", form, _("A first meeting was requested. Propose time slots below."))
+    return _case_action(
+        lambda: services.decline_case(proposal, actor=current_user, reason=form.reason.data or "",
+                                      note=form.note.data or ""),
+        proposal, role, "respond_form", form, _("The proposal was declined."), category="info")
 
 
 @bp.post("/case/<int:proposal_id>/slots")
@@ -326,65 +175,44 @@ def propose_slots(proposal_id: int):
     form = SlotsForm()
     if not form.validate_on_submit():
         return _render_case(proposal, role, 400, slots_form=form)
-    try:
-        services.propose_slots(proposal, actor=current_user, slots=form.slot_pairs(), mode=form.mode.data,
-                               url=form.url.data or "", address=form.address.data or "",
-                               coordinator_attends=bool(form.coordinator_attends.data))
-    except ValidationFailed as exc:
-        return _fail(proposal, role, "slots_form", form, exc)
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
-    flash(_("The time slots were sent to the other side."), "success")
-    return redirect(url_for("brokerage.case", proposal_id=proposal.id) + "#meeting")
+    return _case_action(
+        lambda: meetings.propose_slots(proposal, actor=current_user, slots=form.slot_pairs(), mode=form.mode.data,
+                                       url=form.url.data or "", address=form.address.data or "",
+                                       coordinator_attends=bool(form.coordinator_attends.data)),
+        proposal, role, "slots_form", form, _("The time slots were sent to the other side."), "#meeting")
 
 
 @bp.post("/meeting/<int:meeting_id>/pick")
 @login_required
 def pick_slot(meeting_id: int):
     meeting, proposal, role = _meeting(meeting_id)
-    if not services.can_pick(current_user, meeting, proposal):
+    if not meetings.can_pick(current_user, meeting, proposal):
         abort(403)
     form = PickSlotForm()
-    form.slot_id.choices = [(s.id, services.local_time(s.starts_at)) for s in meeting.slots]
+    form.slot_id.choices = [(s.id, format_local(s.starts_at)) for s in meeting.slots]
     if not form.validate_on_submit():
         return _render_case(proposal, role, 400, pick_form=form)
     slot = db.session.get(MeetingSlot, form.slot_id.data)
-    try:
-        services.pick_slot(meeting, slot, actor=current_user)
-    except ValidationFailed as exc:
-        return _fail(proposal, role, "pick_form", form, exc)
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
-    flash(_("The first meeting is scheduled. A calendar invitation was sent."), "success")
-    return redirect(url_for("brokerage.case", proposal_id=proposal.id) + "#meeting")
+    return _case_action(lambda: meetings.pick_slot(meeting, slot, actor=current_user), proposal, role,
+                        "pick_form", form, _("The first meeting is scheduled. A calendar invitation was sent."),
+                        "#meeting")
 
 
 @bp.post("/meeting/<int:meeting_id>/held")
 @login_required
 def meeting_held(meeting_id: int):
     meeting, proposal, role = _meeting(meeting_id)
-    try:
-        services.mark_meeting_held(meeting, actor=current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return _render_case(proposal, role, 400, list(exc.errors.get("", [])) or [str(exc)])
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
-    flash(_("The meeting was recorded as held."), "success")
-    return redirect(url_for("brokerage.case", proposal_id=proposal.id))
+    return run_action(
+        lambda: meetings.mark_meeting_held(meeting, actor=current_user),
+        success=_("The meeting was recorded as held."),
+        redirect_to=url_for("brokerage.case", proposal_id=proposal.id),
+        on_invalid=lambda errors, status: _render_case(proposal, role, status, errors),
+    )
 
 
 @bp.get("/meeting/<int:meeting_id>/invite.ics")
 @login_required
 def meeting_ics(meeting_id: int):
-    from oims.brokerage.ics import meeting_ics as make_ics
-
     meeting, proposal, _role = _meeting(meeting_id)
     if meeting.status not in ("scheduled", "held") or meeting.starts_at is None:
         abort(404)
@@ -405,26 +233,13 @@ def record_outcome(proposal_id: int):
     form.stage.choices = [(t, labels[t]) for t in targets]
     if not form.validate_on_submit():
         return _render_case(proposal, role, 400, outcome_form=form)
-    try:
-        services.record_outcome(proposal, actor=current_user, stage=form.stage.data, on_date=form.on_date.data,
-                                note=form.note.data or "")
-    except ValidationFailed as exc:
-        return _fail(proposal, role, "outcome_form", form, exc)
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
-    flash(_("The outcome was recorded."), "success")
-    return redirect(url_for("brokerage.case", proposal_id=proposal.id))
+    return _case_action(
+        lambda: services.record_outcome(proposal, actor=current_user, stage=form.stage.data,
+                                        on_date=form.on_date.data, note=form.note.data or ""),
+        proposal, role, "outcome_form", form, _("The outcome was recorded."))
 
 
 # --- proposer: fit check -------------------------------------------------------------------------
-
-def _fit_payload(result) -> dict:
-    from oims.matchfeed.fitcheck import payload
-
-    return payload(result)
-
 
 @bp.route("/fit-check", methods=["GET", "POST"])
 @login_required
@@ -449,8 +264,6 @@ def fit_check():
             return jsonify({"error": _("Write your draft proposal first.")}), 400
         return render_template("brokerage/fit_check.html", need=need, form=form, result=None,
                                status=ms.service().status()), 400
-    from oims.matchfeed.fitcheck import check
-
     result = check(need, text)
     if result is None:
         if wants_json:
@@ -459,6 +272,6 @@ def fit_check():
         return render_template("brokerage/fit_check.html", need=need, form=form, result=None,
                                status=ms.service().status(), unavailable=True), 503
     if wants_json:
-        return jsonify(_fit_payload(result))
+        return jsonify(payload(result))
     return render_template("brokerage/fit_check.html", need=need, form=form, result=result,
                            status=ms.service().status())

@@ -59,6 +59,15 @@ class Party(StrEnum):
     COORDINATOR = "coordinator"
 
 
+class AccountStatus(StrEnum):
+    """An account's status (`User.status`); organisations use the first three (`Organisation.status`)."""
+
+    ACTIVE = "active"
+    PENDING = "pending"  # waiting for approval: joining an organisation, or a new organisation
+    DISABLED = "disabled"  # off-boarded by an admin (or with its organisation); cannot sign in
+    DELETED = "deleted"  # pseudonymised at the person's request; cannot sign in
+
+
 # --- named groups ---------------------------------------------------------------------------
 
 NEED_STATUSES: tuple[NeedStatus, ...] = tuple(NeedStatus)
@@ -89,3 +98,20 @@ FORWARDED_STAGES = (
 ROLES: tuple[Role, ...] = tuple(Role)
 #: Bureau staff: they review needs, screen proposals and see every case of their bureau.
 STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN)
+#: Stages from which a coordinator may shortlist a proposal (forward it to the need owner).
+SHORTLISTABLE_STAGES = (ProposalStage.SUBMITTED, ProposalStage.SCREENING)
+#: Stages of a forwarded case still in the coordinator's hands, which can stall.
+LIVE_CASE_STAGES = (
+    ProposalStage.SHORTLISTED, ProposalStage.MEETING_REQUESTED, ProposalStage.MEETING_SCHEDULED, ProposalStage.MET,
+    ProposalStage.NDA, ProposalStage.POC,
+)
+#: Statuses of a need still in play (withdrawn when its organisation is off-boarded).
+OPEN_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.REVIEW, NeedStatus.RETURNED, NeedStatus.PUBLISHED)
+#: Account statuses that end every way in (sign-in, reset links); the account stays for the records.
+CLOSED_ACCOUNT_STATUSES = (AccountStatus.DISABLED, AccountStatus.DELETED)
+#: Statuses from which the owner may submit a need for review.
+SUBMITTABLE_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.RETURNED)
+#: Statuses from which a need may be withdrawn (by its owner or an admin).
+WITHDRAWABLE_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.REVIEW, NeedStatus.RETURNED, NeedStatus.PUBLISHED)
+#: Statuses in which a need may be marked fulfilled: published, or closed at its deadline.
+FULFILLABLE_NEED_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.CLOSED)

@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from oims.core import reference as ref
 from oims.extensions import db
+from oims.imports.services import UnreadableFile, create_job, run_job, unfinished_job_for
 
 
 @click.command("import-orgs")
@@ -22,8 +23,6 @@ def import_orgs_command(path: Path, dry_run: bool, bureau: str | None, chunk: in
 
     Re-running the same file after an interruption resumes after the last
     committed row; re-importing a list changes only what changed (key: 法人番号)."""
-    from oims.imports.services import UnreadableFile, create_job, run_job, unfinished_job_for
-
     data = path.read_bytes()
     job = None if dry_run else unfinished_job_for(data, bureau)
     if job is not None:

@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from oims.imports.columns import column_for_header
+from oims.core.exceptions import ValidationFailed
+from oims.imports.columns import COLUMN_BY_KEY, column_for_header
 
 FORMATS = ("csv", "xlsx")
 
 
-class UnreadableFile(ValueError):
-    """The file is not a list we can read at all (no row report possible)."""
+class UnreadableFile(ValidationFailed):
+    """The file is not a list we can read at all (no row report possible).
+    A service's refusal like any other, so pages show it with `run_action`."""
 
 
 @dataclass
@@ -80,8 +82,6 @@ def read_sheet(data: bytes, file_format: str) -> Sheet:
                     sheet.unknown_headers.append(str(text).strip())
             missing = {"corporate_number", "name", "prefecture"} - set(sheet.columns.values())
             if missing:
-                from oims.imports.columns import COLUMN_BY_KEY
-
                 raise UnreadableFile(_("The header row lacks the required column(s): %(cols)s.",
                                        cols="、".join(COLUMN_BY_KEY[k].header for k in sorted(missing))))
             continue

@@ -78,6 +78,18 @@ def check_row(raw: dict[str, object], bureau: str | None) -> RowResult:
     def err(key: str, message: str) -> None:
         errors.append((COLUMN_BY_KEY[key].header, message))
 
+    _check_number(raw, values, err)
+    _check_texts(raw, values, err)
+    _check_prefecture(raw, values, err, bureau)
+    _check_codes(raw, values, err)
+    _check_lists(raw, values, err)
+    return RowResult(None if errors else values, errors)
+
+
+# Each check reads its columns of `raw`, puts what it accepts into `values`
+# and reports each problem with `err(column key, message)`.
+
+def _check_number(raw: dict[str, object], values: dict, err) -> None:
     number = normalise(raw.get("corporate_number"))
     if not number:
         err("corporate_number", _("Required."))
@@ -86,6 +98,9 @@ def check_row(raw: dict[str, object], bureau: str | None) -> RowResult:
     elif not is_valid(number):
         err("corporate_number", _("The check digit of %(value)s is wrong.", value=number))
     values["corporate_number"] = number
+
+
+def _check_texts(raw: dict[str, object], values: dict, err) -> None:
     for key in ("name", "name_kana", "name_en", "website", "profile"):
         text = _text(raw.get(key))
         if key == "name" and not text:
@@ -96,6 +111,9 @@ def check_row(raw: dict[str, object], bureau: str | None) -> RowResult:
             err(key, _("Give an address starting with http:// or https://."))
         if text:
             values[key] = text
+
+
+def _check_prefecture(raw: dict[str, object], values: dict, err, bureau: str | None) -> None:
     pref_text = _text(raw.get("prefecture"))
     pref = PREFECTURE_INDEX.get(norm(pref_text)) if pref_text else None
     if not pref_text:
@@ -107,6 +125,9 @@ def check_row(raw: dict[str, object], bureau: str | None) -> RowResult:
                             pref=ref.PREFECTURE_BY_CODE[pref].ja))
     else:
         values["prefecture"] = pref
+
+
+def _check_codes(raw: dict[str, object], values: dict, err) -> None:
     for key, index in (("kind", KIND_INDEX), ("industry", INDUSTRY_INDEX)):
         text = _text(raw.get(key))
         if text:
@@ -122,6 +143,9 @@ def check_row(raw: dict[str, object], bureau: str | None) -> RowResult:
             err("employee_band", _("Unknown value: %(value)s.", value=band_text[:40]))
         else:
             values["employee_band"] = band
+
+
+def _check_lists(raw: dict[str, object], values: dict, err) -> None:
     for key in LIST_COLUMNS:
         text = _text(raw.get(key))
         if text:
@@ -129,7 +153,6 @@ def check_row(raw: dict[str, object], bureau: str | None) -> RowResult:
             if len(items) > 50 or any(len(i) > 200 for i in items):
                 err(key, _("At most 50 items of 200 characters each."))
             values[key] = items
-    return RowResult(None if errors else values, errors)
 
 
 # --- the job ----------------------------------------------------------------------------------

@@ -20,10 +20,11 @@ from oims.audit.log import audit
 from oims.extensions import db
 from oims.imports.columns import COLUMNS
 from oims.imports.forms import UploadForm
-from oims.imports.services import UnreadableFile, claim, create_job, run_job, start_in_background, status_of
+from oims.imports.services import claim, create_job, run_job, start_in_background, status_of
 from oims.imports.templates import template_csv, template_xlsx
 from oims.models import ImportJob
 from oims.policy import can_manage_import, import_job_filter, staff_required
+from oims.web.actions import run_action
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -57,14 +58,14 @@ def upload():
     if not form.validate_on_submit():
         return _render_index(form, 400)
     data = form.file.data.read()
-    try:
-        job = create_job(data, form.file.data.filename or "upload", actor=current_user,
-                         bureau=None if current_user.is_admin else current_user.bureau)
-    except UnreadableFile as exc:
-        db.session.rollback()
-        return _render_index(form, 400, [str(exc)])
-    db.session.commit()
-    return redirect(url_for("imports.job", job_id=job.id))
+    return run_action(
+        lambda: create_job(data, form.file.data.filename or "upload", actor=current_user,
+                           bureau=None if current_user.is_admin else current_user.bureau),
+        success=None,
+        redirect_to=lambda job: url_for("imports.job", job_id=job.id),
+        on_invalid=lambda errors, _status: _render_index(form, 400, errors),  # an UnreadableFile
+        form=form,
+    )
 
 
 @bp.get("/template.<fmt>")
@@ -98,6 +99,8 @@ def run(job_id: int):
     job = _job_or_404(job_id)
     if job.status not in ("validated", "running"):
         return redirect(url_for("imports.job", job_id=job.id))
+    # Not run_action: claim() is a compare-and-set that commits by itself (one
+    # runner across processes), and the job may start only once its audit row is committed.
     resuming = job.status == "running"
     if not claim(job):
         flash(_("This import is already running."), "info")

@@ -31,8 +31,9 @@ from typing import Any
 from flask import current_app, has_app_context
 from sqlalchemy import event, select
 
+from oims.core import reference as ref
 from oims.extensions import db
-from oims.insight.kpi import Scope, funnel, load_facts
+from oims.insight.kpi import Scope, fiscal_year_start, funnel, load_facts
 from oims.models import Meeting, Need, Proposal, ProposalEvent
 
 log = logging.getLogger(__name__)
@@ -192,8 +193,6 @@ def _bulk_statement(state) -> None:
         return
     table = getattr(state.statement, "table", None)
     if getattr(table, "name", None) in _WATCHED_TABLES:
-        from oims.core import reference as ref
-
         state.session.info.setdefault(_BUREAUS, set()).update(b.code for b in ref.BUREAUS)
         state.session.info[_BUREAUS + "_any"] = True
 
@@ -224,9 +223,6 @@ def register_events() -> None:
 
 def refresh_all(today) -> int:
     """Recompute the fiscal-year panel of every bureau and of all bureaus (cron)."""
-    from oims.core import reference as ref
-    from oims.insight.panels import fiscal_year_start
-
     tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo")
     scopes = [Scope(fiscal_year_start(today), today, b, tz=tz) for b in [None, *(b.code for b in ref.BUREAUS)]]
     for scope in scopes:

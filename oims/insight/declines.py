@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from oims.core import reference as ref
 from oims.core.timeutil import local_tz
+from oims.core.vocabulary import ProposalStage
 from oims.extensions import db
 from oims.models import Need, Organisation, Proposal, ProposalEvent
 
@@ -30,7 +31,7 @@ def bureau_declines(bureau: str) -> dict:
     declined proposals to the needs of `bureau`."""
     base = (select(Organisation.industry, Organisation.prefecture, Proposal.decline_reason, func.count(Proposal.id))
             .join(Organisation, Organisation.id == Proposal.org_id)
-            .where(Proposal.stage == "declined",
+            .where(Proposal.stage == ProposalStage.DECLINED,
                    Proposal.need_id.in_(select(Need.id).where(Need.bureau == bureau)))
             .group_by(Organisation.industry, Organisation.prefecture, Proposal.decline_reason))
     by_ind: Counter = Counter()
@@ -61,11 +62,11 @@ def quarter_of(moment) -> str:
 def own_decline_trend(org_id: int) -> dict:
     """The reasons `org_id`'s proposals were declined, by calendar quarter (JST), oldest first."""
     declined_at = (select(ProposalEvent.proposal_id, func.max(ProposalEvent.created_at).label("at"))
-                   .where(ProposalEvent.to_stage == "declined").group_by(ProposalEvent.proposal_id).subquery())
+                   .where(ProposalEvent.to_stage == ProposalStage.DECLINED).group_by(ProposalEvent.proposal_id).subquery())
     rows = db.session.execute(
         select(Proposal.decline_reason, func.coalesce(declined_at.c.at, Proposal.updated_at))
         .outerjoin(declined_at, declined_at.c.proposal_id == Proposal.id)
-        .where(Proposal.org_id == org_id, Proposal.stage == "declined")).all()
+        .where(Proposal.org_id == org_id, Proposal.stage == ProposalStage.DECLINED)).all()
     counts: Counter = Counter()
     for reason, at in rows:
         counts[(quarter_of(at), reason or "")] += 1

@@ -28,11 +28,19 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, tzinfo
 from statistics import median
 
+from sqlalchemy import select
+
+from oims.core.timeutil import local_tz, today_local
+from oims.core.vocabulary import ProposalStage
+from oims.extensions import db
+from oims.models import Meeting, Need, Proposal, ProposalEvent
+
 MILESTONES = ("submitted", "shortlisted", "met", "nda_poc", "deal")
 LEVEL = {"submitted": 1, "shortlisted": 2, "met": 3, "nda_poc": 4, "deal": 5}
 STAGE_LEVEL = {
-    "submitted": 1, "screening": 1, "shortlisted": 2, "meeting_requested": 2, "meeting_scheduled": 2,
-    "met": 3, "nda": 4, "poc": 4, "contract": 5,
+    ProposalStage.SUBMITTED: 1, ProposalStage.SCREENING: 1, ProposalStage.SHORTLISTED: 2,
+    ProposalStage.MEETING_REQUESTED: 2, ProposalStage.MEETING_SCHEDULED: 2, ProposalStage.MET: 3,
+    ProposalStage.NDA: 4, ProposalStage.POC: 4, ProposalStage.CONTRACT: 5,
 }
 
 
@@ -58,7 +66,7 @@ def proposal_level(stage: str, stages_seen: Iterable[str] = (), held_meeting: bo
     level = max([STAGE_LEVEL.get(s, 1) for s in (stage, *stages_seen) if s] or [1])
     if held_meeting:
         level = max(level, LEVEL["met"])
-    elif held_meeting is False and level == LEVEL["met"] and stage == "met":
+    elif held_meeting is False and level == LEVEL["met"] and stage == ProposalStage.MET:
         level = LEVEL["shortlisted"]
     return level
 
@@ -108,11 +116,6 @@ def response_figures(rows: Iterable[tuple[datetime | None, datetime | None, date
 
 def levels_of(proposal_ids: list[int]) -> dict[int, int]:
     """proposal id → level, from its stage, its events and its held meetings."""
-    from sqlalchemy import select
-
-    from oims.extensions import db
-    from oims.models import Meeting, Proposal, ProposalEvent
-
     if not proposal_ids:
         return {}
     ids = list(proposal_ids)
@@ -128,12 +131,6 @@ def levels_of(proposal_ids: list[int]) -> dict[int, int]:
 
 def owner_response(org_id: int | None = None, need_id: int | None = None, today: date | None = None) -> dict:
     """Response figures of a need owner (all its needs) or of one need."""
-    from sqlalchemy import select
-
-    from oims.core.timeutil import local_tz, today_local
-    from oims.extensions import db
-    from oims.models import Need, Proposal
-
     q = (select(Proposal.forwarded_at, Proposal.responded_at, Proposal.response_due)
          .where(Proposal.forwarded_at.isnot(None)))
     if need_id is not None:
@@ -147,12 +144,6 @@ def badge_figures(needs: Iterable, today: date | None = None) -> dict[int, dict]
     """need id → the response badge a proposer sees: over the owner's needs,
     or, for an anonymous need, over that need alone (the same numbers on two
     anonymous needs would link them to one owner)."""
-    from sqlalchemy import select
-
-    from oims.core.timeutil import local_tz, today_local
-    from oims.extensions import db
-    from oims.models import Need, Proposal
-
     needs = list(needs)
     if not needs:
         return {}

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from oims.core.vocabulary import ProposalStage
 from oims.extensions import db
 from oims.insight.figures import LEVEL, MILESTONES, STAGE_LEVEL, held_flags, proposal_level, rate, response_figures  # noqa: F401
 from oims.insight.figures import days_between as _days
@@ -110,10 +111,33 @@ class Facts:
         return [p for p in self.proposals if self.scope.in_period(p.submitted_at)]
 
 
+def fiscal_year_start(today: date) -> date:
+    """Japanese fiscal years start on 1 April."""
+    return date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+
+
 # --- loading -------------------------------------------------------------------
 
 def load_facts(scope: Scope) -> Facts:
     """The one database read behind every KPI table."""
+    facts = Facts(scope, needs=_load_needs(scope))
+    if not facts.needs:
+        return facts
+    props = _load_proposals(scope, facts.needs)
+    seen = _follow_events(scope, props)
+    # Only meetings that happened count (figures.proposal_level).
+    held = held_flags(db.session.execute(_in_scope(
+        select(Meeting.proposal_id, Meeting.starts_at).join(Proposal, Proposal.id == Meeting.proposal_id)
+        .where(Meeting.status == "held"), scope)))
+    for fact in props.values():
+        fact.level = proposal_level(fact.stage, seen.get(fact.id, ()), held.get(fact.id))
+        if fact.level < LEVEL["met"]:
+            fact.first_met_at = None
+    facts.proposals = sorted(props.values(), key=lambda p: p.id)
+    return facts
+
+
+def _load_needs(scope: Scope) -> dict[int, NeedFact]:
     owner = aliased(Organisation)
     # Only the columns the figures need (proposal texts can be long).
     q = (select(Need.id, Need.bureau, Need.owner_org_id, Need.partnership_types, Need.published_at,
@@ -122,56 +146,51 @@ def load_facts(scope: Scope) -> Facts:
         q = q.where(Need.bureau == scope.bureau)
     if scope.owner_org_id is not None:
         q = q.where(Need.owner_org_id == scope.owner_org_id)
-    facts = Facts(scope)
-    for nid, bureau, owner_org_id, types, published_at, pref, industry in db.session.execute(q):
-        facts.needs[nid] = NeedFact(nid, bureau, owner_org_id, pref, industry, tuple(types or ()), published_at)
-    if not facts.needs:
-        return facts
+    return {nid: NeedFact(nid, bureau, owner_org_id, pref, industry, tuple(types or ()), published_at)
+            for nid, bureau, owner_org_id, types, published_at, pref, industry in db.session.execute(q)}
 
-    # One joined query per table, filtered by the same scope as the needs
-    # (large IN lists were slow on PostgreSQL at 100k proposals).
-    def in_scope(q):
-        q = q.join(Need, Need.id == Proposal.need_id).where(Proposal.stage != "draft")
-        if scope.bureau:
-            q = q.where(Need.bureau == scope.bureau)
-        if scope.owner_org_id is not None:
-            q = q.where(Need.owner_org_id == scope.owner_org_id)
-        if scope.forwarded_only:
-            q = q.where(Proposal.forwarded_at.isnot(None))
-        return q
 
-    props: dict[int, ProposalFact] = {}
-    pq = in_scope(select(Proposal.id, Proposal.need_id, Proposal.submitted_at, Proposal.stage, Proposal.forwarded_at,
-                         Proposal.responded_at, Proposal.response_due, Proposal.shortlist_rank,
-                         Proposal.invitation_id, Organisation.kind, Organisation.prefecture, Organisation.bureau)
-                  .join(Organisation, Organisation.id == Proposal.org_id))
-    for p in db.session.execute(pq):
-        props[p.id] = ProposalFact(
-            p.id, p.need_id, facts.needs[p.need_id].bureau, p.kind, p.prefecture, p.bureau, p.submitted_at,
-            p.stage, p.forwarded_at, p.responded_at, p.response_due, p.shortlist_rank,
-            p.invitation_id is not None, STAGE_LEVEL.get(p.stage, 1))
-    eq = in_scope(select(ProposalEvent.proposal_id, ProposalEvent.from_stage, ProposalEvent.to_stage,
-                         ProposalEvent.created_at).join(Proposal, Proposal.id == ProposalEvent.proposal_id))
+def _in_scope(q, scope: Scope):
+    """`q` (on proposals) filtered by the same scope as the needs: one joined
+    query per table (large IN lists were slow on PostgreSQL at 100k proposals)."""
+    q = q.join(Need, Need.id == Proposal.need_id).where(Proposal.stage != ProposalStage.DRAFT)
+    if scope.bureau:
+        q = q.where(Need.bureau == scope.bureau)
+    if scope.owner_org_id is not None:
+        q = q.where(Need.owner_org_id == scope.owner_org_id)
+    if scope.forwarded_only:
+        q = q.where(Proposal.forwarded_at.isnot(None))
+    return q
+
+
+def _load_proposals(scope: Scope, needs: dict[int, NeedFact]) -> dict[int, ProposalFact]:
+    pq = _in_scope(select(Proposal.id, Proposal.need_id, Proposal.submitted_at, Proposal.stage,
+                          Proposal.forwarded_at, Proposal.responded_at, Proposal.response_due,
+                          Proposal.shortlist_rank, Proposal.invitation_id, Organisation.kind,
+                          Organisation.prefecture, Organisation.bureau)
+                   .join(Organisation, Organisation.id == Proposal.org_id), scope)
+    return {p.id: ProposalFact(
+        p.id, p.need_id, needs[p.need_id].bureau, p.kind, p.prefecture, p.bureau, p.submitted_at,
+        p.stage, p.forwarded_at, p.responded_at, p.response_due, p.shortlist_rank,
+        p.invitation_id is not None, STAGE_LEVEL.get(p.stage, 1)) for p in db.session.execute(pq)}
+
+
+def _follow_events(scope: Scope, props: dict[int, ProposalFact]) -> dict[int, list[str]]:
+    """Every stage each proposal passed through (from and to); sets its first
+    shortlisting and first meeting times on the way."""
+    eq = _in_scope(select(ProposalEvent.proposal_id, ProposalEvent.from_stage, ProposalEvent.to_stage,
+                          ProposalEvent.created_at).join(Proposal, Proposal.id == ProposalEvent.proposal_id), scope)
     seen: dict[int, list[str]] = defaultdict(list)
     for ev in db.session.execute(eq.order_by(ProposalEvent.created_at, ProposalEvent.id)):
         fact = props.get(ev.proposal_id)
         if fact is None:
             continue
         seen[fact.id] += [ev.from_stage, ev.to_stage]
-        if ev.to_stage == "shortlisted" and fact.first_shortlist_at is None:
+        if ev.to_stage == ProposalStage.SHORTLISTED and fact.first_shortlist_at is None:
             fact.first_shortlist_at = ev.created_at
-        if ev.to_stage == "met" and fact.first_met_at is None:
+        if ev.to_stage == ProposalStage.MET and fact.first_met_at is None:
             fact.first_met_at = ev.created_at
-    # Only meetings that happened count (figures.proposal_level).
-    held = held_flags(db.session.execute(in_scope(
-        select(Meeting.proposal_id, Meeting.starts_at).join(Proposal, Proposal.id == Meeting.proposal_id)
-        .where(Meeting.status == "held"))))
-    for fact in props.values():
-        fact.level = proposal_level(fact.stage, seen.get(fact.id, ()), held.get(fact.id))
-        if fact.level < LEVEL["met"]:
-            fact.first_met_at = None
-    facts.proposals = sorted(props.values(), key=lambda p: p.id)
-    return facts
+    return seen
 
 
 # --- pure computations ----------------------------------------------------------

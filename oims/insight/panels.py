@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import format_timedelta
 
 from oims.insight.cache import cached_funnel
+from oims.insight.kpi import fiscal_year_start
 from oims.insight.services import kpi_scope, may_view_kpi
-
-
-def fiscal_year_start(today: date) -> date:
-    """Japanese fiscal years start on 1 April."""
-    return date(today.year if today.month >= 4 else today.year - 1, 4, 1)
 
 
 def kpi_panel(user):

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from oims.core import reference as ref
+from oims.core.vocabulary import PUBLIC_NEED_STATUSES, ProposalStage
 from oims.extensions import db
 from oims.models import Need, Organisation, Proposal
-from oims.policy import PUBLIC_NEED_STATUSES
 
 BUREAU_ROW = "bureau"  # the row of the bureau's prefectures taken together
 # Colour classes of the heat map (CSS in oims.css): upper bounds of each band.
@@ -99,7 +99,7 @@ def proposal_counts() -> Counter:
     """Submitted proposals (not drafts), by the proposing organisation's prefecture and industry."""
     rows = db.session.execute(select(Organisation.prefecture, Organisation.industry, func.count(Proposal.id))
                               .join(Organisation, Organisation.id == Proposal.org_id)
-                              .where(Proposal.stage != "draft")
+                              .where(Proposal.stage != ProposalStage.DRAFT)
                               .group_by(Organisation.prefecture, Organisation.industry)).all()
     return Counter({(p, i): n for p, i, n in rows})
 
@@ -117,7 +117,7 @@ def gap(bureau: str, prefectures: list[str] | None = None) -> list[dict]:
     Sorted so that the industries a bureau can act on come first: unanswered
     needs, then the fewest local firms per need."""
     prefectures = prefectures if prefectures is not None else prefectures_of(bureau)
-    proposed = select(Proposal.need_id).where(Proposal.stage != "draft")
+    proposed = select(Proposal.need_id).where(Proposal.stage != ProposalStage.DRAFT)
     rows = db.session.execute(
         select(Organisation.industry, func.count(Need.id),
                func.count(Need.id).filter(Need.id.not_in(proposed)))

@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from oims.core import reference as ref
 from oims.insight import exports
 from oims.insight.kpi import DIMENSIONS, load_facts, report
 from oims.insight.services import BadArguments, kpi_scope, may_view_kpi, org_labeller
+from oims.matchfeed.judgments import precision_by_band
 from oims.web.i18n import current_locale
 
 bp = Blueprint("insight", __name__, url_prefix="/insight")
@@ -38,10 +40,6 @@ def kpi():
 def _judged_precision():
     """The matcher's precision on coordinators' judged suggestions, by band (staff only)."""
     if not current_user.is_staff:
-        return None
-    try:
-        from oims.matchfeed.judgments import precision_by_band
-    except ImportError:
         return None
     scope, _top_n = kpi_scope(current_user, request.args)
     since, until = scope.bounds()
@@ -74,8 +72,6 @@ def export_list(kind: str):
 
 def _charts(data: dict, locale: str) -> dict:
     """Chart.js configurations, handed to insight.js in data-* attributes."""
-    from flask_babel import gettext as _
-
     names = exports.stage_names()
     charts = {"funnel": {"type": "bar", "labels": [names[r["stage"]] for r in data["funnel"]],
                          "datasets": [{"label": _("Count"), "data": [r["count"] for r in data["funnel"]]}]}}

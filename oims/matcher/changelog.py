@@ -1,4 +1,5 @@
-"""Following the matcher's change log (`MatchChange`) from a position.
+"""The matcher's change log (`MatchChange`): appending to it outside the ORM, and
+following it from a position.
 
 Ids come from a sequence, so they are allocated in order but may become visible
 out of order (a transaction that took id 100 can commit after the one that
@@ -18,10 +19,22 @@ import time
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from oims.matcher.documents import MODEL_OF_KIND
 from oims.models import MatchChange
+from oims.models.base import utcnow
 
 GAP_SECONDS = 300.0
 MAX_GAPS = 5000  # a rolled-back bulk import must not make the gap list huge
+
+
+def log_changes(session: Session, kind: str, ids) -> None:
+    """For bulk writes that bypass the ORM (Core inserts/updates, imports): tell the
+    worker that these items changed, in the caller's transaction (flushes, never commits)."""
+    if kind not in MODEL_OF_KIND:
+        raise ValueError(f"unknown kind {kind!r}")
+    rows = [{"origin": "app", "kind": kind, "item_id": int(i), "created_at": utcnow()} for i in ids]
+    if rows:
+        session.execute(MatchChange.__table__.insert(), rows)
 
 
 class LogReader:

@@ -13,8 +13,9 @@ from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
 from oims.extensions import db
-from oims.matcher.service import KIND_OF_MODEL, WATCHED, service
-from oims.models import MatchChange, Proposal
+from oims.matcher.documents import KIND_OF_MODEL, WATCHED
+from oims.matcher.service import service
+from oims.models import Invitation, MatchChange, Proposal
 from oims.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,6 @@ def _after_rollback(session) -> None:
 
 def _link_invitations(session, flush_context, instances) -> None:
     """A proposal from an invited organisation remembers its invitation (for hit rates)."""
-    from oims.models import Invitation
-
     new = [o for o in session.new if isinstance(o, Proposal) and o.invitation_id is None]
     if not new:
         return

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oims.matcher.changelog import LogReader
-from oims.matcher.service import KINDS
+from oims.matcher.documents import KINDS
 from oims.models import MatchChange, MatchCursor, MatchItem
 
 log = logging.getLogger(__name__)

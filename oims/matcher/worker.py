@@ -23,12 +23,19 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import numpy as np
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oims.matcher.changelog import LogReader
-from oims.matcher.service import DERIVED_KINDS, DOCUMENT_OF_KIND, MODEL_OF_KIND, QUERY_KINDS, SOURCE_OF_KIND, text_hash
+from oims.matcher.documents import (
+    DERIVED_KINDS,
+    DOCUMENT_OF_KIND,
+    MODEL_OF_KIND,
+    QUERY_KINDS,
+    SOURCE_OF_KIND,
+    text_hash,
+)
 from oims.models import MatchChange, MatchCursor, MatchItem
 from oims.models.base import utcnow
 
@@ -226,6 +233,32 @@ class IndexWorker:
                 progress(len(chunk))
         log.info("matcher repair: %s", report)
         return report
+
+    def reindex(self, session: Session, *, force: bool = True,
+                progress: Callable[[int], None] | None = None) -> dict[str, list[int]]:
+        """Compare (force: re-encode) everything now, inline (CLI, demo), with the current
+        encoder; the position then moves past every change the repair covered."""
+        self._cursor(session)
+        session.commit()
+        top = session.scalar(select(func.max(MatchChange.id))) or 0
+        enc = self._encoder_factory()
+        cur = session.get(MatchCursor, CURSOR)
+        cur.encoder, cur.dim = enc.name, enc.dim
+        session.commit()
+        report = self.repair(session, force=force, progress=progress)
+        self.repaired = True
+        # Everything logged before the repair started is reflected in what it stored.
+        cur = session.get(MatchCursor, CURSOR, populate_existing=True)
+        cur.position = max(cur.position, top)
+        session.commit()
+        return report
+
+
+def pending_changes(session: Session) -> int:
+    """Changes the worker has not handled yet (approximately)."""
+    position = session.scalar(select(MatchCursor.position).where(MatchCursor.name == CURSOR)) or 0
+    return session.scalar(select(func.count(MatchChange.id)).where(
+        MatchChange.id > position, MatchChange.origin == "app")) or 0
 
 
 def prune_log(session: Session, keep: int = 100_000) -> int:

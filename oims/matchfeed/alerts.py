@@ -20,10 +20,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from oims.brokerage.shortlist import needs_for_org
 from oims.core.mail import enqueue, notify
 from oims.core.reference import PROPOSER_KINDS
 from oims.core.timeutil import today_local
+from oims.core.vocabulary import NeedStatus, Role
 from oims.extensions import db
 from oims.matcher import service as ms
 from oims.matcher.bands import Calibrated, calibrate
@@ -96,7 +99,7 @@ def _need_url(need: Need) -> str:
 def _subscribers(org_id: int, field) -> list[User]:
     return list(db.session.scalars(
         select(User).join(MatchSubscription, MatchSubscription.user_id == User.id)
-        .where(User.organisation_id == org_id, User.status == "active", User.role == "proposer",
+        .where(User.organisation_id == org_id, User.status == "active", User.role == Role.PROPOSER,
                field.is_(True)).order_by(User.id)))
 
 
@@ -114,7 +117,7 @@ def push_new_need(need: Need) -> list[int]:
     OIMS_PUSH_MIN_PROBABILITY. At most OIMS_PUSH_WEEKLY_CAP alerts per
     organisation in any 7 days. Returns the organisations alerted."""
     cfg = current_app.config
-    if need.status != "published" or not ms.service().enabled:
+    if need.status != NeedStatus.PUBLISHED or not ms.service().enabled:
         return []
     filters = {"bureau": list(need.regions)} if need.regions else None
     proposed = set(db.session.scalars(select(Proposal.org_id).where(Proposal.need_id == need.id)))
@@ -157,8 +160,6 @@ def _alert(user: User, need: Need, fit: Calibrated) -> None:
 
 def safe_push_new_need(need: Need) -> None:
     """push_new_need() from the publish step: an alert must never block publishing."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         push_new_need(need)
     except SQLAlchemyError:
@@ -171,8 +172,6 @@ def safe_push_new_need(need: Need) -> None:
 
 def digest_for(user: User, since: datetime, k: int = 10) -> list[tuple[Need, Calibrated]]:
     """New open needs (published after `since`) that match the user's organisation, best first."""
-    from oims.brokerage.services import needs_for_org
-
     org = user.organisation
     if org is None or not org.is_proposer_kind:
         return []
@@ -200,7 +199,7 @@ def send_digest(now: datetime | None = None, force: bool = False) -> int:
                               .order_by(MatchSubscription.user_id)).all()
     for sub in subs:
         user = db.session.get(User, sub.user_id)
-        if user is None or user.status != "active" or user.role != "proposer":
+        if user is None or user.status != "active" or user.role != Role.PROPOSER:
             continue
         if not force and sub.last_digest_at is not None and now - sub.last_digest_at < DIGEST_EVERY - timedelta(hours=1):
             continue

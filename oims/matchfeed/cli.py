@@ -9,6 +9,8 @@ import click
 from flask.cli import with_appcontext
 
 from oims.extensions import db
+from oims.matchfeed import alerts
+from oims.matchfeed.judgments import verdicts, write_corpus_and_queries, write_qrels
 
 
 @click.command("export-judgments")
@@ -23,8 +25,6 @@ from oims.extensions import db
               help="judged proposals (ranked lists) or organisations (recommendations)")
 def export_judgments(out, corpus_out, queries_out, kind):
     """Write coordinators' judgments as qrels (query-id, corpus-id, relevance)."""
-    from oims.matchfeed.judgments import verdicts, write_corpus_and_queries, write_qrels
-
     items = [v for v in verdicts() if kind == "all" or v.kind == kind]
     if out:
         with open(out, "w", encoding="utf-8") as fh:
@@ -45,8 +45,6 @@ def export_judgments(out, corpus_out, queries_out, kind):
 @click.option("--force", is_flag=True, help="Send even to users who had a digest in the past 7 days.")
 def send_digest(force):
     """E-mail each opted-in proposer the new needs of the week that match its organisation (run daily or weekly)."""
-    from oims.matchfeed.alerts import send_digest as send
-
-    count = send(force=force)
+    count = alerts.send_digest(force=force)
     db.session.commit()
     click.echo(f"queued {count} digest e-mail(s); deliver them with `flask oims send-mail`")

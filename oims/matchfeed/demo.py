@@ -10,6 +10,7 @@ import logging
 
 from sqlalchemy import func, select
 
+from oims.core.vocabulary import NDA_STAGES, ProposalStage
 from oims.extensions import db
 from oims.matcher import service as ms
 from oims.matcher.bands import calibrate
@@ -18,7 +19,9 @@ from oims.matchfeed.alerts import set_subscription
 from oims.models import Invitation, Judgment, MatchSubscription, Need, Organisation, Proposal, User
 
 log = logging.getLogger(__name__)
-MEETING_OR_LATER = ("meeting_requested", "meeting_scheduled", "met", "nda", "poc", "contract")
+#: Demo cases whose owner asked for a meeting count as a "meeting" judgment (ended ones are left out).
+MEETING_OR_LATER = (ProposalStage.MEETING_REQUESTED, ProposalStage.MEETING_SCHEDULED, ProposalStage.MET,
+                    *NDA_STAGES)
 
 
 def _fits(need: Need) -> dict[int, object]:
@@ -50,7 +53,7 @@ def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:
         judgments.record(prop.need, prop, "shortlist", actor=None, fit=fit, rank=prop.shortlist_rank)
         if prop.stage in MEETING_OR_LATER:
             judgments.record(prop.need, prop, "meeting", actor=None, fit=fit)
-        elif prop.stage == "declined":
+        elif prop.stage == ProposalStage.DECLINED:
             judgments.record(prop.need, prop, "declined", actor=None, fit=fit)
     db.session.flush()
     return {"judgments": db.session.scalar(select(func.count(Judgment.id))) or 0,

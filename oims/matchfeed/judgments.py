@@ -16,10 +16,12 @@ of the decisions, except that a decline after a shortlist counts as 0.
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from oims.extensions import db
 from oims.matcher.bands import BANDS, Calibrated, band_of
@@ -60,15 +62,11 @@ def record_quietly(*args, **kwargs) -> None:
     """record(), for workflow hooks: a judgment must not block the decision itself.
 
     (A database error is re-raised: the session could not commit the decision either.)"""
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         record(*args, **kwargs)
     except SQLAlchemyError:
         raise
     except Exception:
-        import logging
-
         logging.getLogger(__name__).warning("judgment not recorded", exc_info=True)
 
 

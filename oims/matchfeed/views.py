@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from oims.brokerage import services as brokerage
+from oims.brokerage.shortlist import recommendations
+from oims.brokerage.shortlist_views import _render_need
 from oims.core.reference import PROPOSER_KINDS
+from oims.core.vocabulary import ProposalStage
 from oims.extensions import db
 from oims.matcher import service as ms
 from oims.matcher.bands import calibrate
@@ -18,6 +20,7 @@ from oims.matchfeed import alerts, judgments
 from oims.matchfeed.forms import AlertSettingsForm, JudgeForm
 from oims.models import Need, Organisation, Proposal
 from oims.policy import can_manage_need, can_view_proposal
+from oims.web.actions import run_action
 
 bp = Blueprint("matchfeed", __name__, url_prefix="/matching")
 
@@ -39,7 +42,7 @@ def _fit_of(need: Need, kind: str, target_id: int):
                 if hit.id == target_id:
                     return calibrate(hit), None
         else:
-            for rec in brokerage.recommendations(need) or []:
+            for rec in recommendations(need) or []:
                 if rec.org.id == target_id:
                     return rec.fit, rec.rank
     except Exception:
@@ -54,12 +57,10 @@ def judge(need_id: int):
     form = JudgeForm()
     target_id = int(form.target_id.data) if (form.target_id.data or "").isdigit() else None
     if not form.validate_on_submit() or target_id is None:
-        from oims.brokerage.views import _render_need
-
         return _render_need(need, 400, [_("The mark was not saved: choose relevant or not relevant.")])
     if form.kind.data == "proposal":
         target = db.session.get(Proposal, target_id)
-        if (target is None or target.need_id != need.id or target.stage == "draft"
+        if (target is None or target.need_id != need.id or target.stage == ProposalStage.DRAFT
                 or not can_view_proposal(current_user, target)):
             abort(404)
     else:
@@ -67,12 +68,14 @@ def judge(need_id: int):
         if target is None or target.kind not in PROPOSER_KINDS or target.id == need.owner_org_id:
             abort(404)
     fit, rank = _fit_of(need, form.kind.data, target.id)
-    judgments.record(need, target, "mark", actor=current_user, relevance=float(form.relevant.data), fit=fit,
-                     rank=rank)
-    db.session.commit()
-    flash(_("Your mark was saved. It helps measure the matcher."), "success")
     anchor = "#ranked-h" if form.kind.data == "proposal" else "#recs-h"
-    return redirect(url_for("brokerage.need", need_id=need.id) + anchor)
+    return run_action(
+        lambda: judgments.record(need, target, "mark", actor=current_user, relevance=float(form.relevant.data),
+                                 fit=fit, rank=rank),
+        success=_("Your mark was saved. It helps measure the matcher."),
+        redirect_to=url_for("brokerage.need", need_id=need.id) + anchor,
+        on_invalid=lambda errors, status: _render_need(need, status, errors),
+    )
 
 
 @bp.route("/alerts", methods=["GET", "POST"])
@@ -84,17 +87,23 @@ def alert_settings():
     if request.method == "POST":
         if not form.validate_on_submit():
             return render_template("matchfeed/alerts.html", form=form, applies=applies), 400
-        alerts.set_subscription(current_user, on_publish=form.on_publish.data,
-                                weekly_digest=form.weekly_digest.data)
-        db.session.commit()
-        flash(_("Your alert settings were saved."), "success")
-        return redirect(url_for("matchfeed.alert_settings"))
+        return run_action(
+            lambda: alerts.set_subscription(current_user, on_publish=form.on_publish.data,
+                                            weekly_digest=form.weekly_digest.data),
+            success=_("Your alert settings were saved."),
+            redirect_to=url_for("matchfeed.alert_settings"),
+            on_invalid=lambda errors, status: (
+                render_template("matchfeed/alerts.html", form=form, applies=applies), status),
+            form=form,
+        )
     return render_template("matchfeed/alerts.html", form=form, applies=applies)
 
 
 @bp.get("/unsubscribe/<token>")
 def unsubscribe(token: str):
     """From an e-mail, without logging in: the signed token names the user."""
+    # Not `run_action`: a link opened from an e-mail shows its result page
+    # rather than redirecting, and a bad token is the only refusal.
     user = alerts.unsubscribe(token)
     if user is None:
         return render_template("matchfeed/unsubscribed.html", ok=False), 400

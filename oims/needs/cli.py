@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from oims.core.exceptions import ValidationFailed
 from oims.extensions import db
+from oims.models import Need
+from oims.needs.deadlines import close_expired, remind_deadlines
+from oims.needs.uploads import clean_for_anonymity
 
 
 @click.command("remind-deadlines")
 @with_appcontext
 def remind_deadlines_command():
     """Tell owners and drafting proposers about proposal deadlines 7 and 1 days ahead."""
-    from oims.needs.services import remind_deadlines
-
     count = remind_deadlines()
     db.session.commit()
     click.echo(f"reminded {count} needs")
@@ -23,8 +26,6 @@ def remind_deadlines_command():
 @with_appcontext
 def close_needs_command():
     """Close published needs whose proposal deadline has passed."""
-    from oims.needs.services import close_expired
-
     count = close_expired()
     db.session.commit()
     click.echo(f"closed {count} needs")
@@ -34,12 +35,6 @@ def close_needs_command():
 @with_appcontext
 def clean_anonymous_attachments_command():
     """Rebuild the files of anonymous needs that were stored before cleaning existed."""
-    from sqlalchemy import select
-
-    from oims.core.exceptions import ValidationFailed
-    from oims.models import Need
-    from oims.needs.uploads import clean_for_anonymity
-
     changed, refused = 0, 0
     for need in db.session.scalars(select(Need).where(Need.anonymous.is_(True)).order_by(Need.id)).all():
         try:

@@ -17,10 +17,12 @@ from sqlalchemy import func, select
 
 from oims.core.reference import PROPOSER_KINDS
 from oims.core.timeutil import today_local
+from oims.core.vocabulary import PUBLIC_NEED_STATUSES
 from oims.extensions import db
+from oims.matcher.service import service
 from oims.models import Meeting, Need, Organisation, Proposal
-from oims.needs.services import normalise
-from oims.policy import PUBLIC_NEED_STATUSES, need_filter
+from oims.needs.search import normalise
+from oims.policy import need_filter
 
 MIN_PROBLEM_CHARS = 40
 MIN_SOUGHT_CHARS = 30
@@ -117,8 +119,6 @@ def similar_needs(values: dict, *, user, exclude_id: int | None = None, k: int =
     if len(text.strip()) < 4:
         return []
     scored: list[tuple[int, float]] = []
-    from oims.matcher.service import service
-
     try:
         svc = service()
         results = svc.search("needs", text, k=k * 3) if svc.enabled else None

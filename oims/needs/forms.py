@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from oims.core import reference as ref
-from oims.needs.services import LIMITS
+from oims.needs.validation import LIMITS
 from oims.web.conflicts import version_field
 from oims.web.fields import MultiCheckboxField
 from oims.web.i18n import current_locale

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from oims.extensions import db
 from oims.models import Need, Organisation, User
+from oims.needs.labels import field_labels
 
 # Legal-form words dropped to get the name people actually use.
 LEGAL_FORMS_JA = ("株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "一般社団法人", "一般財団法人",
@@ -197,8 +198,6 @@ def field_values(need_or_values) -> dict[str, str]:
 
 
 def findings_in_fields(values: dict[str, str], terms: list[Term]) -> list[Finding]:
-    from oims.needs.services import field_labels
-
     labels = field_labels()
     found = []
     for field, text in values.items():

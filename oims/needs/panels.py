@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from oims.core.vocabulary import NEED_STATUSES
 from oims.extensions import db
 from oims.models import Need
-from oims.models.needs import NEED_STATUSES
+from oims.needs.labels import status_labels
+from oims.needs.search import review_queue, search_needs
+from oims.policy import owner_label
+from oims.web.i18n import current_locale
 
 
 def owner_panel(user):
@@ -14,8 +18,6 @@ def owner_panel(user):
         return None
     rows = dict(db.session.execute(select(Need.status, func.count(Need.id)).where(
         Need.owner_org_id == user.organisation_id).group_by(Need.status)).all())
-    from oims.needs.services import status_labels
-
     counts = [(s, rows.get(s, 0)) for s in NEED_STATUSES]
     return "needs/_panel_owner.html", {"counts": counts, "labels": status_labels(), "total": sum(rows.values())}
 
@@ -23,18 +25,12 @@ def owner_panel(user):
 def coordinator_panel(user):
     if not user.is_staff:
         return None
-    from oims.needs.services import review_queue
-
     return "needs/_panel_coordinator.html", {"queue": review_queue(user)[:5], "count": len(review_queue(user))}
 
 
 def proposer_panel(user):
     if not user.is_proposer:
         return None
-    from oims.needs.services import search_needs
-    from oims.policy import owner_label
-    from oims.web.i18n import current_locale
-
     page = search_needs(user, "", {}, "newest", 1, per_page=5)
     return "needs/_panel_proposer.html", {
         "needs": page.items, "total": page.total,

@@ -1,8 +1,10 @@
-"""Finding needs: Japanese substring search, filters, sort, pagination; owners' and coordinators' lists."""
+"""Finding needs: the search text kept on each need, Japanese substring search,
+filters, sort, pagination; owners' and coordinators' lists."""
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date
 
 from flask import current_app
@@ -10,11 +12,40 @@ from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from oims.core import reference as ref
+from oims.core.vocabulary import INACTIVE_STAGES, NeedStatus, ProposalStage
 from oims.extensions import db
 from oims.models import Need, Organisation, Proposal, User
-from oims.models.proposals import INACTIVE_STAGES
-from oims.needs.services import _as_date, keyword_tag, search_terms
+from oims.needs.validation import as_date
 from oims.policy import visible_needs
+
+# --- the search text ---------------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """NFKC + lower case: full-width letters, half-width kana and case all match."""
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def search_terms(q: str) -> list[str]:
+    return [t for t in normalise(q).split() if t][:10]
+
+
+def keyword_tag(keyword: str) -> str:
+    return f"[{normalise(keyword).strip()}]"
+
+
+def refresh_search_text(need: Need) -> None:
+    """Rebuild Need.search_text. Anonymous needs carry their alias, never the
+    owner's name, so searching for the firm cannot find them."""
+    org = need.owner_org
+    if need.anonymous:
+        who = [need.alias, need.alias_en]
+    else:
+        who = [org.name, org.name_en, org.name_kana] if org else []
+    parts = [need.title, need.summary, need.background, need.sought, " ".join(need.keywords or []),
+             " ".join(w for w in who if w), " ".join(keyword_tag(k) for k in need.keywords or [])]
+    need.search_text = normalise("\n".join(p for p in parts if p))
+
 
 # --- search ------------------------------------------------------------------------------------------
 
@@ -41,7 +72,7 @@ def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str
     """
     filters = filters or {}
     query = visible_needs(user)
-    status = filters.get("status") or "published"
+    status = filters.get("status") or NeedStatus.PUBLISHED
     if status != "all":
         query = query.where(Need.status == status)
     for term in search_terms(q):
@@ -56,7 +87,7 @@ def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str
         regions_text = cast(Need.regions, Text)
         query = query.where(or_(regions_text.contains(f'"{region}"'), regions_text.in_(("[]", "null")),
                                 Need.regions.is_(None)))
-    if isinstance(deadline_before := _as_date(filters.get("deadline_before")), date):
+    if isinstance(deadline_before := as_date(filters.get("deadline_before")), date):
         query = query.where(Need.deadline <= deadline_before)
     query = _owner_filters(query, user, filters)
     if filters.get("new"):
@@ -96,7 +127,7 @@ def my_needs(user: User) -> list[Need]:
 
 
 def review_queue(user: User) -> list[Need]:
-    query = select(Need).where(Need.status == "review")
+    query = select(Need).where(Need.status == NeedStatus.REVIEW)
     if not user.is_admin:
         query = query.where(Need.bureau == user.bureau)
     return list(db.session.scalars(query.order_by(Need.submitted_at.asc(), Need.id.asc())))
@@ -106,7 +137,7 @@ def proposal_counts(need_ids: list[int]) -> dict[int, int]:
     if not need_ids:
         return {}
     rows = db.session.execute(select(Proposal.need_id, func.count(Proposal.id)).where(
-        Proposal.need_id.in_(need_ids), Proposal.stage.notin_(("draft",) + INACTIVE_STAGES))
+        Proposal.need_id.in_(need_ids), Proposal.stage.notin_((ProposalStage.DRAFT, *INACTIVE_STAGES)))
         .group_by(Proposal.need_id))
     return dict(rows.all())
 

@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import difflib
 
+from oims.extensions import db
 from oims.models import Need, NeedVersion, User
 from oims.models.needs import NEED_SNAPSHOT_FIELDS, NEED_TEXT_FIELDS
-from oims.policy import can_manage_need, is_need_owner
+from oims.needs.identity import redact
+from oims.policy import sees_need_history
+
+# Why a version was recorded (NeedVersion.reason).
+EDIT_AFTER_PUBLISH = "edit_after_publish"
+COORDINATOR_EDIT = "coordinator_edit"
 
 # --- versions ------------------------------------------------------------------------------------
+
+def record_version(need: Need, actor: User, reason: str) -> NeedVersion:
+    """Keep the need as it is now (before a change) and count its version up."""
+    version = NeedVersion(need=need, version=need.version, snapshot=need.snapshot(),
+                          changed_by_id=actor.id, reason=reason)
+    db.session.add(version)
+    need.version += 1
+    return version
+
 
 def versions_for(need: Need, viewer: User) -> list[NeedVersion]:
     """Versions `viewer` may see: all for the owner and staff; for others
     only the changes made after publication."""
     versions = list(need.versions)
-    if is_need_owner(viewer, need) or can_manage_need(viewer, need):
+    if sees_need_history(viewer, need):
         return versions
-    return [v for v in versions if v.reason == "edit_after_publish"]
+    return [v for v in versions if v.reason == EDIT_AFTER_PUBLISH]
 
 
 def coordinator_edits(need: Need) -> list[NeedVersion]:
-    return [v for v in need.versions if v.reason == "coordinator_edit"]
+    return [v for v in need.versions if v.reason == COORDINATOR_EDIT]
 
 
 def _field_text(snapshot: dict, field: str) -> str:
@@ -65,8 +80,6 @@ def version_diffs(need: Need, versions: list[NeedVersion], *, redact_terms: list
     def shown(snapshot: dict) -> dict:
         if not redact_terms:
             return snapshot
-        from oims.needs.identity import redact
-
         return {k: redact(v, redact_terms, "＊＊＊") if isinstance(v, str)
                 else [redact(str(x), redact_terms, "＊＊＊") for x in v] if k == "keywords" and isinstance(v, list)
                 else v

@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from sqlalchemy import Select, and_, false, or_, select
 
-from oims.core.vocabulary import COORDINATOR_EDITABLE_STATUSES, OWNER_EDITABLE_STATUSES
+from oims.core.vocabulary import (
+    COORDINATOR_EDITABLE_STATUSES,
+    FULFILLABLE_NEED_STATUSES,
+    OWNER_EDITABLE_STATUSES,
+    SUBMITTABLE_NEED_STATUSES,
+    WITHDRAWABLE_NEED_STATUSES,
+    NeedStatus,
+)
 from oims.models import Need, Proposal, User
 
 __all__ = [
@@ -26,6 +33,15 @@ __all__ = [
     "is_need_owner",
     "can_edit_need",
     "can_manage_need",
+    "can_submit_need",
+    "may_withdraw_need",
+    "can_withdraw_need",
+    "may_fulfil_need",
+    "can_fulfil_need",
+    "can_review_need",
+    "can_attach_to_need",
+    "sees_need_history",
+    "can_propose_to_need",
     "proposal_filter",
     "visible_proposals",
     "can_view_proposal",
@@ -107,6 +123,53 @@ def can_edit_need(user: User, need: Need) -> bool:
 def can_manage_need(user: User, need: Need) -> bool:
     """Coordinator duties on a need: review, publish, rank, invite, shortlist."""
     return user.is_admin or (user.is_coordinator and need.bureau == user.bureau)
+
+
+def can_submit_need(user: User, need: Need) -> bool:
+    """The owner submits a draft or a returned need for review."""
+    return is_need_owner(user, need) and need.status in SUBMITTABLE_NEED_STATUSES
+
+
+def may_withdraw_need(user: User, need: Need) -> bool:
+    """The owner (or an admin) is who withdraws a need, whatever its status now."""
+    return is_need_owner(user, need) or user.is_admin
+
+
+def can_withdraw_need(user: User, need: Need) -> bool:
+    """The owner (or an admin) withdraws a need not yet closed, fulfilled or withdrawn."""
+    return may_withdraw_need(user, need) and need.status in WITHDRAWABLE_NEED_STATUSES
+
+
+def may_fulfil_need(user: User, need: Need) -> bool:
+    """The owner or the bureau's coordinator is who marks a need fulfilled, whatever its status now."""
+    return is_need_owner(user, need) or can_manage_need(user, need)
+
+
+def can_fulfil_need(user: User, need: Need) -> bool:
+    """The owner or the bureau's coordinator marks a published or closed need fulfilled."""
+    return may_fulfil_need(user, need) and need.status in FULFILLABLE_NEED_STATUSES
+
+
+def can_review_need(user: User, need: Need) -> bool:
+    """The bureau's coordinator (or an admin) publishes or returns a need under review."""
+    return can_manage_need(user, need) and need.status == NeedStatus.REVIEW
+
+
+def can_attach_to_need(user: User, need: Need) -> bool:
+    """The owner adds and removes files while it may edit the need itself."""
+    return is_need_owner(user, need) and need.status in OWNER_EDITABLE_STATUSES
+
+
+def sees_need_history(user: User, need: Need) -> bool:
+    """The owner and the bureau's staff see every version of a need and the
+    coordinator's edits; others only the changes made after publication."""
+    return is_need_owner(user, need) or can_manage_need(user, need)
+
+
+def can_propose_to_need(user: User, need: Need) -> bool:
+    """A proposer account of a proposing organisation, not the need's owner.
+    Whether the need still takes proposals is `oims.needs.services.accepts_proposals`."""
+    return user.is_proposer and not is_need_owner(user, need) and user.organisation.is_proposer_kind
 
 
 # --- proposals ---------------------------------------------------------------

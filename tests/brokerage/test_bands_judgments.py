@@ -127,7 +127,7 @@ def test_marks_are_stored_replaced_and_access_checked(matching_app, factory):
 
 
 def test_decisions_become_judgments_and_export_reads_back(matching_app, factory, tmp_path):
-    from oims.brokerage import services
+    from oims.brokerage import services, shortlist
     from oims.matcher.bands import calibrate as cal
 
     app = matching_app()
@@ -138,8 +138,8 @@ def test_decisions_become_judgments_and_export_reads_back(matching_app, factory,
         food = factory.proposal(need, **FOOD)
         org = factory.org(kind="sme", prefecture="09", profile=CFRP_PROFILE)
         _db.session.commit()
-        services.invite_org(need, org, actor=coord, score=0.9, rank=1)
-        services.forward_shortlist(need, [good, food], actor=coord, comment="ご確認ください",
+        shortlist.invite_org(need, org, actor=coord, score=0.9, rank=1)
+        shortlist.forward_shortlist(need, [good, food], actor=coord, comment="ご確認ください",
                                    fits={good.id: cal(0.95)})
         _db.session.commit()
         owner = _db.session.get(type(coord), need.created_by_id)

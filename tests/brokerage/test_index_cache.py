@@ -148,7 +148,7 @@ def test_a_new_process_builds_from_stored_vectors_and_reanalyses_an_old_analysis
             assert prop.id in m.ids()
             assert m._lexicon.scores("射出成形", 64).max() > 0  # analysed again from the texts
             # The worker brings the stored analysis up to date without encoding.
-            with ms._own_session() as session:
+            with ms.own_session() as session:
                 report = svc.worker.process(session, [("proposals", prop.id)])
                 session.commit()
             assert report["proposals"] == [1, 0]

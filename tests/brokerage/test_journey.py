@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 from sqlalchemy import select
 
-from oims.brokerage.services import response_stats, send_meeting_reminders
+from oims.brokerage.meetings import send_meeting_reminders
+from oims.brokerage.workspace import response_stats
 from oims.models import (
     Invitation,
     Meeting,
@@ -199,7 +200,7 @@ def test_full_journey(client, db, cast, factory, runner):
     assert "panel-stalled" in html and pa.title in html
     html = client.get("/brokerage/workspace").get_data(as_text=True)
     assert pa.title in html and carol_org.name in html
-    from oims.brokerage.services import coordinator_workspace
+    from oims.brokerage.workspace import coordinator_workspace
 
     ws = coordinator_workspace(coord)
     assert ws["funnel"] == {"invitations": 1, "proposals": 1, "meetings": 0, "deals": 0}

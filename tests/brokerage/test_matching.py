@@ -139,8 +139,7 @@ def test_crash_between_commit_and_index_is_repaired_on_restart(matching_app, fac
         # The other process follows the change log: it applies the stored vectors, encoding nothing.
         with worker_b.app_context():
             svc_b = ms.service(worker_b)
-            monkeypatch.setattr(svc_b, "_encoder", None)
-            monkeypatch.setattr(svc_b, "encoder", lambda: pytest.fail("a follower must not encode"))
+            monkeypatch.setattr(svc_b.encoders, "get", lambda: pytest.fail("a follower must not encode"))
             assert lost_id in svc_b.matcher("proposals").ids()
             assert len(svc_b.matcher("proposals")) == len(ms.service(restarted).matcher("proposals"))
 
@@ -207,9 +206,10 @@ def test_needs_for_you_fit_check_and_reindex(matching_app, factory):
 @pytest.mark.parametrize("name", ["/no/such/model", "st:./missing-model"])
 def test_missing_model_path_fails_fast(name):
     from matching import EncoderUnavailable
+    from oims.matcher.encoders import check_encoder_name
 
     with pytest.raises(EncoderUnavailable):
-        ms._check_encoder_name(name)
+        check_encoder_name(name)
 
 
 def test_index_in_background_thread(matching_app, factory):
@@ -222,7 +222,7 @@ def test_index_in_background_thread(matching_app, factory):
         prop = factory.proposal(need)
         svc.start()
         assert svc.wait_idle(timeout=120)
-        assert all(t.is_alive() for t in svc._threads.values()) and len(svc._threads) == 2
+        assert all(t.is_alive() for t in svc.upkeep.threads.values()) and len(svc.upkeep.threads) == 2
         assert prop.id in svc.matcher("proposals").ids() and need.id in svc.matcher("needs").ids()
         prop.stage = "withdrawn"
         _db.session.commit()

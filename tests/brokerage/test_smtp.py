@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from oims.brokerage import services
+from oims.brokerage import meetings
 from oims.extensions import db as _db
 from oims.models import OutboxMessage
 from oims.models.base import utcnow
@@ -53,9 +53,9 @@ def _scheduled_meeting(factory):
     need = factory.need(owner=owner)
     prop = factory.proposal(need, proposer, stage="meeting_requested")
     start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    meeting = services.propose_slots(prop, actor=owner, slots=[(start, start + timedelta(hours=1))],
+    meeting = meetings.propose_slots(prop, actor=owner, slots=[(start, start + timedelta(hours=1))],
                                      mode="onsite", address="東京都千代田区霞が関1-3-1")
-    services.pick_slot(meeting, meeting.slots[0], actor=proposer)
+    meetings.pick_slot(meeting, meeting.slots[0], actor=proposer)
     _db.session.commit()
     return proposer, meeting
 

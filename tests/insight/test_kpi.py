@@ -93,7 +93,7 @@ def check_response_rates(w):
     early = report(load_facts(ALL), today=date(2026, 5, 1))["response"]["owners"][1]
     assert (early["overdue"], early["pending"], early["on_time_rate"]) == (0, 1, None)
     # The same definition as the brokerage's per-owner figure (all time, same today).
-    from oims.brokerage.services import response_stats
+    from oims.brokerage.workspace import response_stats
 
     everything = report(load_facts(Scope()), owner_label=str, today=today)["response"]["owners"]
     for row in everything:
@@ -211,7 +211,7 @@ def test_bad_dates_are_a_400_with_messages(client, cast):
 
 
 def test_dashboard_panel_shows_this_fiscal_year(client, cast, factory):
-    from oims.insight.panels import fiscal_year_start
+    from oims.insight.kpi import fiscal_year_start
 
     assert fiscal_year_start(date(2027, 3, 31)) == date(2026, 4, 1)
     assert fiscal_year_start(date(2026, 4, 1)) == date(2026, 4, 1)

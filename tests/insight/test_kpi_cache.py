@@ -106,7 +106,7 @@ def test_refresh_command_warms_every_bureau(app, runner, db, world, monkeypatch)
     assert result.exit_code == 0 and "refreshed 10 KPI panels" in result.output
     calls = []
     monkeypatch.setattr(cache, "load_facts", lambda scope: calls.append(1) or cache.Facts(scope))
-    from oims.insight.panels import fiscal_year_start
+    from oims.insight.kpi import fiscal_year_start
 
     today = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo")).date()
     entry = cache.cached_funnel(Scope(fiscal_year_start(today), today, "kanto"))

@@ -261,3 +261,19 @@ def test_deadline_after_publication_may_be_extended(cast, as_user, factory, db):
     assert resp.status_code == 302
     need = _need(db, need.id)
     assert need.deadline.isoformat() == new_deadline and need.version == 2
+
+
+@pytest.mark.parametrize("status", ["draft", "review", "returned", "published", "closed", "withdrawn", "fulfilled"])
+def test_the_need_page_offers_what_the_routes_allow(people, as_user, factory, db, status):
+    """A button on the need page (its flag from oims.policy) is there exactly
+    when posting it succeeds: the page and the route ask the same rules."""
+    for who in ("owner", "coordinator", "admin", "proposer"):
+        for action in ("submit", "withdraw", "fulfil"):
+            need = factory.need(people.owner, status=status, deadline_days=-1 if status == "closed" else 30)
+            c = as_user(getattr(people, who))
+            page = c.get(f"/needs/{need.id}")
+            if page.status_code == 404:
+                continue  # may not see it: no page, no button
+            offered = f'action="/needs/{need.id}/{action}"' in page.get_data(as_text=True)
+            done = c.post(f"/needs/{need.id}/{action}").status_code == 302
+            assert offered == done, (who, status, action)

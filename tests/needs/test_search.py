@@ -119,7 +119,7 @@ def test_new_since_last_visit(cast, as_user, factory, db):
 
 
 def test_search_service_directly(cast, catalogue):
-    from oims.needs.services import search_needs
+    from oims.needs.search import search_needs
 
     page = search_needs(cast.proposer, "軽量化", {"partnership": "joint_rnd"}, "newest", 1)
     assert [n.title for n in page.items] == ["車体の軽量化部材"] and page.total == 1

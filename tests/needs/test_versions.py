@@ -86,7 +86,7 @@ def test_published_anonymous_need_cannot_be_made_public(cast, as_user, factory, 
 
 
 def test_deadline_reminders_once_per_threshold(cast, factory, db):
-    from oims.needs.services import remind_deadlines
+    from oims.needs.deadlines import remind_deadlines
 
     soon = factory.need(cast.owner, status="published", deadline_days=6)
     factory.need(cast.owner, status="published", deadline_days=20)       # too far

@@ -21,7 +21,7 @@ from oims.models import (
     ThreadMessage,
     User,
 )
-from oims.needs.services import refresh_search_text
+from oims.needs.search import refresh_search_text
 
 from .access_rules import RULES
 from .harness import URL_RULES, expected, method_for, world_context
