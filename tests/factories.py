@@ -147,6 +147,7 @@ class Factory:
         at `stage`, made by `proposals.services` and moved through the workflow
         by the need's coordinator, owner and proposer as the pages would."""
         from oims.brokerage import services as brokerage
+        from oims.brokerage.shortlist import forward_shortlist
         from oims.proposals import services
         from oims.proposals.workflow import change_stage
 
@@ -169,7 +170,7 @@ class Factory:
         elif stage == "screening":
             services.start_screening(prop, actor=coordinator)
         elif stage in _PATH[2:] or stage in _AFTER_MEETING:
-            brokerage.forward_shortlist(need, [prop], actor=coordinator, comment="")
+            forward_shortlist(need, [prop], actor=coordinator, comment="")
             for step in _PATH[3:]:
                 if prop.stage == stage:
                     break

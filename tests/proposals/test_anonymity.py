@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from oims.brokerage.services import forward_shortlist
+from oims.brokerage.shortlist import forward_shortlist
 from oims.models import Notification, OutboxMessage
 
 from .conftest import proposal_form, proposals_of
