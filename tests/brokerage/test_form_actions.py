@@ -11,15 +11,14 @@ from oims.models import OutboxMessage, Proposal, ProposalEvent
 from ..factories import login
 
 
-def test_a_refused_shortlist_forwards_nothing(client, db, factory):
-    owner = factory.user("need_owner")
-    coord = factory.user("coordinator")
+def test_a_refused_shortlist_forwards_nothing(client, db, cast, factory):
+    owner = cast.owner
+    coord = cast.coordinator
     need = factory.need(owner=owner)
-    first = factory.proposal(need, factory.user("proposer"))
-    second = factory.proposal(need, factory.user("proposer"), title="二件目の提案")
-    second.stage = "declined"  # cannot be shortlisted
-    db.session.commit()
+    first = factory.proposal(need, cast.proposer)
+    second = factory.proposal(need, cast.other_proposer, title="二件目の提案", stage="declined")  # not shortlistable
     mails_before = len(db.session.scalars(select(OutboxMessage)).all())
+    events_before = db.session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id == first.id)).all()
 
     login(client, coord)
     r = client.post(f"/brokerage/need/{need.id}/shortlist",
@@ -31,15 +30,15 @@ def test_a_refused_shortlist_forwards_nothing(client, db, factory):
     db.session.expire_all()
     first = db.session.get(Proposal, first.id)
     assert first.stage == "submitted" and first.forwarded_at is None and first.shortlisted_by_id is None
-    assert not db.session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id == first.id)).all()
+    assert db.session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id == first.id)).all() == events_before
     assert len(db.session.scalars(select(OutboxMessage)).all()) == mails_before
 
 
-def test_a_refused_outcome_stays_on_the_case_page_with_its_form(client, db, factory):
-    owner = factory.user("need_owner")
-    coord = factory.user("coordinator")
+def test_a_refused_outcome_stays_on_the_case_page_with_its_form(client, db, cast, factory):
+    owner = cast.owner
+    coord = cast.coordinator
     need = factory.need(owner=owner)
-    prop = factory.proposal(need, factory.user("proposer"))
+    prop = factory.proposal(need, cast.proposer)
     prop.stage, prop.forwarded_at, prop.shortlisted_by_id = "met", prop.submitted_at, coord.id
     db.session.commit()
 

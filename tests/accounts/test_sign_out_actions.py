@@ -17,8 +17,8 @@ from ..factories import login
     ("/auth/logout", "auth.logout", "ログアウトしました。"),
     ("/auth/sessions/end", "auth.sessions_ended", "すべての端末からログアウトしました。"),
 ])
-def test_sign_out_commits_clears_the_session_and_keeps_its_message(client, db, factory, url, action, message):
-    user = factory.user("proposer")
+def test_sign_out_commits_clears_the_session_and_keeps_its_message(client, db, cast, url, action, message):
+    user = cast.proposer
     assert login(client, user).status_code == 302
     nonce = user.session_nonce
     resp = client.post(url)
