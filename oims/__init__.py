@@ -21,8 +21,9 @@ def create_app(config: dict | None = None) -> Flask:
     """Application factory.
 
     `config` overrides what the environment gives (tests pass their own
-    mapping); the instance folder holds the SQLite file, secret key, uploads
-    and the matcher's index unless configured otherwise.
+    mapping); the instance folder holds only the SQLite file and the secret key
+    unless configured otherwise — uploaded files and the matcher's vectors live
+    in the database, so any number of hosts can serve the same data.
     """
     app = Flask(
         __name__,
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from oims.matchfeed import views as matchfeed
     from oims.needs import views as needs
     from oims.orgs import views as orgs
+    from oims.proposals import stages as proposal_stages  # noqa: F401 - routes on the proposals blueprint
     from oims.proposals import views as proposals
     from oims.ratings import views as ratings
 
@@ -177,15 +179,14 @@ def _register_panels(app: Flask) -> None:
 
 
 def _register_listeners(app: Flask) -> None:
-    """ORM events: the matcher's change log, the KPI cache's invalidation and
-    upload files that follow their transaction. Each registers once per process."""
+    """ORM events: the matcher's change log and the KPI cache's invalidation
+    (uploaded files are rows, so they follow their transaction without one).
+    Each registers once per process."""
     from oims.insight import cache as kpi_cache
     from oims.matcher import events as matcher_events
-    from oims.needs import uploads
 
     matcher_events.register_events()
     kpi_cache.register_events()
-    uploads.register_events()
 
 
 def _register_cli(app: Flask) -> None:

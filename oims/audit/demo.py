@@ -14,10 +14,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from oims.core.vocabulary import OUTCOME_STAGES, ProposalStage
 from oims.extensions import db
 from oims.models import AuditLog, Proposal, User
 
-MET_OR_LATER = ("met", "nda", "poc", "contract", "ended")
+MET_OR_LATER = (ProposalStage.MET, *OUTCOME_STAGES)
 
 
 def demo_step(orgs, users) -> dict:

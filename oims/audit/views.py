@@ -17,6 +17,7 @@ from oims.audit.services import (
     trail_query,
 )
 from oims.core.timeutil import local_tz
+from oims.core.vocabulary import Role
 from oims.extensions import db
 from oims.insight.exports import csv_response
 from oims.policy import roles_required, staff_required
@@ -60,7 +61,7 @@ def trail_csv():
 
 
 @bp.get("/proposal-views")
-@roles_required("need_owner")
+@roles_required(Role.NEED_OWNER)
 def proposal_views():
     """Who of the owner's organisation opened the proposals forwarded to it, and when."""
     page = RowPage(owner_views_query(current_user), page_number(request.args), PER_PAGE)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from oims.core.timeutil import today_local
+from oims.core.vocabulary import NeedStatus
 from oims.demo import data
 from oims.extensions import db
 from oims.models import Need, Organisation, ThemedCall, ThemedCallNeed, User
@@ -30,7 +31,7 @@ def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:
             db.session.flush()
         counts["calls"] += 1
         for title in row["needs"]:
-            need = db.session.scalar(select(Need).where(Need.title == title, Need.status == "published"))
+            need = db.session.scalar(select(Need).where(Need.title == title, Need.status == NeedStatus.PUBLISHED))
             if need is None:
                 continue
             if not db.session.scalar(select(ThemedCallNeed.id).where(ThemedCallNeed.call_id == call.id,

@@ -14,6 +14,7 @@ from oims.audit.log import audit
 from oims.core import reference as ref
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.timeutil import today_local
+from oims.core.vocabulary import NeedStatus, ProposalStage
 from oims.extensions import db
 from oims.models import Meeting, Need, Proposal, ThemedCall, ThemedCallNeed, User
 from oims.policy import call_needs_filter, can_manage_call, can_run_calls
@@ -81,7 +82,7 @@ def attachable_needs(call: ThemedCall) -> list[Need]:
 def attach_need(call: ThemedCall, need: Need | None, *, actor: User) -> ThemedCallNeed:
     if not can_manage_call(actor, call):
         raise NotAllowed
-    if need is None or need.status != "published":
+    if need is None or need.status != NeedStatus.PUBLISHED:
         # Publication is the owner's consent to being listed; drafts and closed needs are not.
         raise ValidationFailed({"need_id": [_("Only published needs can join a call.")]})
     if db.session.scalar(select(ThemedCallNeed.id).where(ThemedCallNeed.call_id == call.id,
@@ -144,7 +145,7 @@ def call_kpi(call: ThemedCall) -> dict:
     proposals, meetings = {}, {}
     if ids:
         proposals = dict(db.session.execute(
-            select(Proposal.need_id, func.count()).where(Proposal.need_id.in_(ids), Proposal.stage != "draft")
+            select(Proposal.need_id, func.count()).where(Proposal.need_id.in_(ids), Proposal.stage != ProposalStage.DRAFT)
             .group_by(Proposal.need_id)).all())
         meetings = dict(db.session.execute(
             select(Proposal.need_id, func.count(Meeting.id)).join(Meeting, Meeting.proposal_id == Proposal.id)

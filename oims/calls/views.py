@@ -3,19 +3,18 @@ who run a call: create, edit, attach and detach needs, and its KPI."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from oims.calls import services
 from oims.calls.forms import AttachNeedForm, CallForm
 from oims.core import reference as ref
-from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.timeutil import today_local
 from oims.extensions import db
 from oims.models import Need, ThemedCall
 from oims.policy import can_manage_call, can_run_calls, owner_label
-from oims.web.forms import apply_errors
+from oims.web.actions import run_action
 from oims.web.i18n import current_locale
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
@@ -82,17 +81,11 @@ def new():
         form.bureau.data = current_user.bureau
         return _form_page(form)
     form.validate_on_submit()
-    try:
-        call = services.create_call({f: getattr(form, f).data for f in services.FIELDS}, actor=current_user)
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return _form_page(form, status=400, general=apply_errors(form, exc))
-    db.session.commit()
-    flash(_("The call “%(title)s” is open. Now add published needs to it.", title=call.title), "success")
-    return redirect(url_for("calls.edit", call_id=call.id))
+    return run_action(
+        lambda: services.create_call({f: getattr(form, f).data for f in services.FIELDS}, actor=current_user),
+        success=lambda call: _("The call “%(title)s” is open. Now add published needs to it.", title=call.title),
+        redirect_to=lambda call: url_for("calls.edit", call_id=call.id), form=form,
+        on_invalid=lambda errors, status: _form_page(form, status=status, general=errors))
 
 
 @bp.route("/<int:call_id>/edit", methods=["GET", "POST"])
@@ -104,14 +97,17 @@ def edit(call_id: int):
     if request.method == "GET":
         return _form_page(form, call)
     form.validate_on_submit()
-    try:
-        services.update_call(call, {f: getattr(form, f).data for f in services.FIELDS}, actor=current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return _form_page(form, call, 400, apply_errors(form, exc))
-    db.session.commit()
-    flash(_("The call was saved."), "success")
-    return redirect(url_for("calls.edit", call_id=call.id))
+    return run_action(
+        lambda: services.update_call(call, {f: getattr(form, f).data for f in services.FIELDS}, actor=current_user),
+        success=_("The call was saved."), redirect_to=url_for("calls.edit", call_id=call.id), form=form,
+        on_invalid=lambda errors, status: _form_page(form, call, status, errors))
+
+
+def _page_with_errors(call: ThemedCall, errors: list[str], status: int):
+    """The edit page of `call` as saved, with the errors of an action on its needs."""
+    edit_form = CallForm(obj=call, formdata=None)
+    _bureau_choices(edit_form, call.bureau)
+    return _form_page(edit_form, call, status, errors)
 
 
 @bp.post("/<int:call_id>/needs")
@@ -121,23 +117,17 @@ def add_need(call_id: int):
     form = AttachNeedForm()
     form.validate_on_submit()
     need = db.session.get(Need, form.need_id.data or 0)
-    try:
-        services.attach_need(call, need, actor=current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        edit_form = CallForm(obj=call, formdata=None)
-        _bureau_choices(edit_form, call.bureau)
-        return _form_page(edit_form, call, 400, [m for ms in exc.errors.values() for m in ms])
-    db.session.commit()
-    flash(_("The need was added to the call."), "success")
-    return redirect(url_for("calls.edit", call_id=call.id))
+    return run_action(
+        lambda: services.attach_need(call, need, actor=current_user),
+        success=_("The need was added to the call."), redirect_to=url_for("calls.edit", call_id=call.id),
+        on_invalid=lambda errors, status: _page_with_errors(call, errors, status))
 
 
 @bp.post("/<int:call_id>/needs/<int:need_id>/remove")
 @login_required
 def remove_need(call_id: int, need_id: int):
     call = _managed_or_404(call_id)
-    if services.detach_need(call, need_id, actor=current_user):
-        db.session.commit()
-        flash(_("The need was removed from the call."), "success")
-    return redirect(url_for("calls.edit", call_id=call.id))
+    return run_action(
+        lambda: services.detach_need(call, need_id, actor=current_user),
+        success=lambda removed: _("The need was removed from the call.") if removed else None,
+        redirect_to=url_for("calls.edit", call_id=call.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from oims.checkins.services import send_checkins
 from oims.extensions import db
 
 
@@ -12,8 +13,6 @@ from oims.extensions import db
 @with_appcontext
 def send_checkins_command():
     """Send the follow-up check-ins due 2, 6 and 12 weeks after held first meetings (idempotent; run daily)."""
-    from oims.checkins.services import send_checkins
-
     count = send_checkins()
     db.session.commit()
     click.echo(f"check-ins sent: {count}")

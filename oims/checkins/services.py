@@ -13,6 +13,7 @@ from oims.audit.log import audit
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.mail import notify
 from oims.core.timeutil import today_local
+from oims.core.vocabulary import CLOSED_STAGES, AccountStatus, Party, ProposalStage, Role
 from oims.extensions import db
 from oims.models import CheckIn, Meeting, Need, Proposal, User
 from oims.models.base import utcnow
@@ -23,14 +24,15 @@ from oims.proposals import workflow
 TOKEN_SALT = "oims-checkin"
 TOKEN_MAX_AGE = 60 * 24 * 3600  # a link works for 60 days
 ANSWER_WITHIN = timedelta(days=7)  # unanswered after this: the case shows as stalled
-CLOSED_STAGES = ("ended", "declined", "withdrawn")
 MAX_NOTE = 2000
 
 
 def answer_labels() -> dict[str, str]:
-    return {"continuing": _("Still talking; no NDA or PoC yet"), "nda": _("We signed an NDA"),
-            "poc": _("A PoC is under way"), "contract": _("We agreed joint development or a contract"),
-            "ended": _("It did not continue")}
+    # Every answer but "continuing" is the stage the case moves to (as far as the workflow allows).
+    return {"continuing": _("Still talking; no NDA or PoC yet"), ProposalStage.NDA: _("We signed an NDA"),
+            ProposalStage.POC: _("A PoC is under way"),
+            ProposalStage.CONTRACT: _("We agreed joint development or a contract"),
+            ProposalStage.ENDED: _("It did not continue")}
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -51,7 +53,7 @@ def read_token(token: str) -> tuple[CheckIn, User] | None:
     if checkin is None or user is None or not user.is_active:
         return None
     proposal = db.session.get(Proposal, checkin.proposal_id)
-    if proposal_role(user, proposal) not in ("proposer", "owner"):
+    if proposal_role(user, proposal) not in (Party.PROPOSER, Party.OWNER):
         return None
     return checkin, user
 
@@ -87,9 +89,9 @@ def parties(proposal: Proposal) -> list[User]:
     """The active users of the proposing organisation and of the need's owner."""
     need = db.session.get(Need, proposal.need_id)
     return list(db.session.scalars(select(User).where(
-        User.status == "active",
-        ((User.organisation_id == proposal.org_id) & (User.role == "proposer"))
-        | ((User.organisation_id == need.owner_org_id) & (User.role.in_(("need_owner", "proposer")))))
+        User.status == AccountStatus.ACTIVE,
+        ((User.organisation_id == proposal.org_id) & (User.role == Role.PROPOSER))
+        | ((User.organisation_id == need.owner_org_id) & (User.role.in_((Role.NEED_OWNER, Role.PROPOSER)))))
         .order_by(User.id)))
 
 
@@ -119,7 +121,7 @@ def answer_checkin(checkin: CheckIn, *, actor: User, answer: str, note: str = ""
     contract, ended), as far as the workflow allows from where the case is."""
     proposal = db.session.get(Proposal, checkin.proposal_id)
     role = proposal_role(actor, proposal)
-    if role not in ("proposer", "owner"):
+    if role not in (Party.PROPOSER, Party.OWNER):
         raise NotAllowed()
     note = (note or "").strip()
     errors: dict[str, list[str]] = {}

@@ -33,6 +33,9 @@ def answer(token: str):
         return _page(checkin, user, form, done=checkin.answered_at is not None)
     if not form.validate():
         return _page(checkin, user, form, 400)
+    # Not run_action: this page is reached without signing in, so a refusal is 404 (the
+    # link does not reveal the case), the page is shown again rather than redirected to,
+    # and a lost race shows the answer already given.
     try:
         services.answer_checkin(checkin, actor=user, answer=form.answer.data or "", note=form.note.data or "")
     except NotAllowed:

@@ -115,3 +115,7 @@ SUBMITTABLE_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.RETURNED)
 WITHDRAWABLE_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.REVIEW, NeedStatus.RETURNED, NeedStatus.PUBLISHED)
 #: Statuses in which a need may be marked fulfilled: published, or closed at its deadline.
 FULFILLABLE_NEED_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.CLOSED)
+#: Stages in which the proposer may still edit its proposal (before the deadline).
+PROPOSER_EDITABLE_STAGES = (ProposalStage.DRAFT, ProposalStage.SUBMITTED)
+#: Stages of a case that is over: ended, declined or withdrawn (no follow-up check-ins).
+CLOSED_STAGES = (ProposalStage.ENDED, *INACTIVE_STAGES)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from oims.auth.passwords import hash_password
 from oims.core.timeutil import today_local
+from oims.core.vocabulary import Role
 from oims.extensions import db
 from oims.models import Endorsement, Organisation, User
 
@@ -30,12 +31,12 @@ def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:
     user = db.session.scalar(select(User).where(User.email == ENDORSER_EMAIL))
     if user is None:
         any_user = next(iter(users.values()), None)
-        user = User(email=ENDORSER_EMAIL, name="山本 技術支援", role="proposer", organisation=endorser,
+        user = User(email=ENDORSER_EMAIL, name="山本 技術支援", role=Role.PROPOSER, organisation=endorser,
                     password_hash=any_user.password_hash if any_user else hash_password("oims-demo-2026"),
                     is_org_admin=True, language="ja")
         db.session.add(user)
         db.session.flush()
-    coordinator = next((u for u in users.values() if u.role == "coordinator"), None)
+    coordinator = next((u for u in users.values() if u.role == Role.COORDINATOR), None)
     today = today_local()
     plan = [("omori_seimitsu", None, "難削材（インコネル・チタン）の5軸精密切削",
              "依頼試験で加工面粗さと寸法精度を当センターが測定・確認（2026年度）。"),

@@ -8,14 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.endorsements import services
 from oims.endorsements.forms import EndorseForm, EndorserForm
 from oims.extensions import db
 from oims.models import Endorsement, Organisation
 from oims.models.casework import ENDORSER_KINDS
 from oims.policy import staff_required
-from oims.web.forms import apply_errors
+from oims.web.actions import run_action
 from oims.web.i18n import current_locale
 
 bp = Blueprint("endorsements", __name__, url_prefix="/endorsements")
@@ -44,19 +43,13 @@ def index():
     if org is None:
         form.org_id.errors = [_("Choose an organisation.")]
         return _endorse_page(form, 400)
-    try:
-        services.endorse(org, actor=current_user, capability=form.capability.data or "", note=form.note.data or "",
-                         expires_on=form.expires_on.data)
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return _endorse_page(form, 400, apply_errors(form, exc))
-    db.session.commit()
-    flash(_("Your endorsement of “%(cap)s” now shows on %(org)s's profile.", cap=form.capability.data.strip(),
-            org=org.display_name(current_locale())), "success")
-    return redirect(url_for("endorsements.index"))
+    return run_action(
+        lambda: services.endorse(org, actor=current_user, capability=form.capability.data or "",
+                                 note=form.note.data or "", expires_on=form.expires_on.data),
+        success=lambda _result: _("Your endorsement of “%(cap)s” now shows on %(org)s's profile.",
+                                  cap=form.capability.data.strip(), org=org.display_name(current_locale())),
+        redirect_to=url_for("endorsements.index"), form=form,
+        on_invalid=lambda errors, status: _endorse_page(form, status, errors))
 
 
 @bp.post("/<int:endorsement_id>/withdraw")
@@ -65,16 +58,19 @@ def withdraw(endorsement_id: int):
     item = db.session.get(Endorsement, endorsement_id)
     if item is None or not services.may_withdraw(current_user, item):
         abort(404)
-    try:
-        services.withdraw(item, actor=current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-        return redirect(request.referrer or url_for("endorsements.index"))
-    db.session.commit()
-    flash(_("The endorsement was withdrawn."), "success")
-    return redirect(url_for("endorsements.index") if services.endorser_kind(current_user)
-                    else url_for("orgs.view", org_id=item.org_id))
+    return run_action(
+        lambda: services.withdraw(item, actor=current_user),
+        success=_("The endorsement was withdrawn."),
+        redirect_to=url_for("endorsements.index") if services.endorser_kind(current_user)
+        else url_for("orgs.view", org_id=item.org_id),
+        on_invalid=lambda errors, status: _back(errors, request.referrer or url_for("endorsements.index")))
+
+
+def _back(errors: list[str], target: str):
+    """A refused withdrawal: its message, and back to the page it came from."""
+    for message in errors:
+        flash(message, "warning")
+    return redirect(target)
 
 
 def _endorsers_page(form, status=200, general=()):
@@ -102,17 +98,13 @@ def endorsers():
     if form.kind.data not in ENDORSER_KINDS:
         form.kind.errors = [_("Choose the kind of support body.")]
         return _endorsers_page(form, 400)
-    try:
-        services.set_endorser(org, form.kind.data, actor=current_user)
-    except NotAllowed:
-        db.session.rollback()
-        abort(404)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return _endorsers_page(form, 400, apply_errors(form, exc))
-    db.session.commit()
-    flash(_("%(org)s may now endorse capabilities.", org=org.display_name(current_locale())), "success")
-    return redirect(url_for("endorsements.endorsers"))
+    if not services.may_manage_endorsers(current_user, org):
+        abort(404)  # another bureau's organisation
+    return run_action(
+        lambda: services.set_endorser(org, form.kind.data, actor=current_user),
+        success=lambda _result: _("%(org)s may now endorse capabilities.", org=org.display_name(current_locale())),
+        redirect_to=url_for("endorsements.endorsers"), form=form,
+        on_invalid=lambda errors, status: _endorsers_page(form, status, errors))
 
 
 @bp.post("/endorsers/<int:org_id>/remove")
@@ -121,10 +113,8 @@ def remove_endorser(org_id: int):
     org = db.session.get(Organisation, org_id)
     if org is None or not services.may_manage_endorsers(current_user, org):
         abort(404)
-    services.set_endorser(org, "", actor=current_user)
-    db.session.commit()
-    flash(_("%(org)s may no longer endorse. Its endorsements already given stay until they expire or are "
-            "withdrawn.", org=org.display_name(current_locale())), "success")
-    return redirect(url_for("endorsements.endorsers"))
-
-
+    return run_action(
+        lambda: services.set_endorser(org, "", actor=current_user),
+        success=lambda _result: _("%(org)s may no longer endorse. Its endorsements already given stay until they "
+                                  "expire or are withdrawn.", org=org.display_name(current_locale())),
+        redirect_to=url_for("endorsements.endorsers"))

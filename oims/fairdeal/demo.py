@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from oims.demo import data
 from oims.extensions import db
 from oims.models import CaseTerms, FairDealingReport, Need, Organisation, Proposal, User
 from oims.models.base import utcnow
 from oims.proposals import receipts
+from oims.proposals.services import proposal_attachments
 
 # (proposing organisation key, need title prefix) -> sections disclosed after the NDA
 _STAGED = {("jomo_composite", "n_ev_battery_case"): ["solution", "cost"],
@@ -17,8 +19,6 @@ _STAGED = {("jomo_composite", "n_ev_battery_case"): ["solution", "cost"],
 
 
 def _proposal(orgs, org_key: str, need_key: str) -> Proposal | None:
-    from oims.demo import data
-
     title = next((n["title"] for n in data.NEEDS if n["key"] == need_key), None)
     org = orgs.get(org_key)
     if title is None or org is None:
@@ -35,8 +35,6 @@ def demo_step(orgs: dict[str, Organisation], users: dict[str, User]) -> dict:
             p.after_nda = parts
             if p.receipt_content:  # the receipt names the staged parts; keep its original time
                 stamp = receipts.receipt_time(p) or utcnow()
-                from oims.proposals.services import proposal_attachments
-
                 receipts.issue_receipt(p, proposal_attachments(p), stamp)
             counts["staged_proposals"] += 1
     p = _proposal(orgs, "aki_seiki", "n_eaxle_gear_noise")

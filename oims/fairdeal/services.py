@@ -10,15 +10,17 @@ from sqlalchemy import select
 from oims.audit.log import audit
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.mail import notify
+from oims.core.vocabulary import Party
 from oims.extensions import db
-from oims.models import CaseTerms, FairDealingReport, Proposal, User
+from oims.models import CaseTerms, FairDealingReport, Need, Proposal, User
 from oims.models.base import utcnow
 from oims.models.casework import IP_OWNERS, REPORT_CATEGORIES
 from oims.policy import nda_recorded, proposal_role
+from oims.proposals.services import bureau_coordinators
 
 MAX_TEXT = 2000
 MAX_REPORT = 4000
-PARTIES = ("proposer", "owner", "coordinator")
+PARTIES = tuple(Party)
 
 
 def ip_owner_labels() -> dict[str, str]:
@@ -127,7 +129,7 @@ def record_terms(proposal: Proposal, data: dict, *, actor: User) -> CaseTerms:
 def report_problem(proposal: Proposal, *, actor: User, category: str, body: str) -> FairDealingReport:
     """A proposer tells the bureau's coordinators privately about a problem.
     Never shown to the need owner; the audit entry holds no text."""
-    if proposal_role(actor, proposal) != "proposer":
+    if proposal_role(actor, proposal) != Party.PROPOSER:
         raise NotAllowed()
     body = (body or "").strip()
     errors: dict[str, list[str]] = {}
@@ -143,8 +145,6 @@ def report_problem(proposal: Proposal, *, actor: User, category: str, body: str)
     db.session.add(report)
     db.session.flush()
     audit(actor, "case.problem_reported", report, proposal_id=proposal.id)
-    from oims.proposals.services import bureau_coordinators
-
     try:
         url = url_for("brokerage.case", proposal_id=proposal.id) + "#fair-dealing"
     except RuntimeError:
@@ -162,17 +162,15 @@ def reports_for(proposal: Proposal, viewer: User) -> list[FairDealingReport]:
     proposer's own organisation's for the proposer, none for anyone else."""
     role = proposal_role(viewer, proposal)
     q = select(FairDealingReport).where(FairDealingReport.proposal_id == proposal.id).order_by(FairDealingReport.id)
-    if role == "coordinator":
+    if role == Party.COORDINATOR:
         return list(db.session.scalars(q))
-    if role == "proposer":
+    if role == Party.PROPOSER:
         return list(db.session.scalars(q.where(FairDealingReport.reporter_id.in_(
             select(User.id).where(User.organisation_id == viewer.organisation_id)))))
     return []
 
 
 def bureau_reports(viewer: User) -> list[FairDealingReport]:
-    from oims.models import Need
-
     q = (select(FairDealingReport).join(Proposal, Proposal.id == FairDealingReport.proposal_id)
          .join(Need, Need.id == Proposal.need_id).order_by(FairDealingReport.id.desc()))
     if not viewer.is_admin:

@@ -4,17 +4,19 @@ call and one commit."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, g, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.brokerage.views import _case as load_case
+from oims.brokerage.views import _render_case
+from oims.core.vocabulary import Party
 from oims.extensions import db
 from oims.fairdeal import services
 from oims.fairdeal.forms import ReportForm, TermsForm
 from oims.models import Proposal, User
 from oims.policy import staff_required
-from oims.web.forms import apply_errors
+from oims.web.actions import run_action
 
 bp = Blueprint("fairdeal", __name__, url_prefix="/fair-dealing")
 
@@ -32,21 +34,17 @@ def case_panel(proposal: Proposal, role: str) -> dict:
     report_form.fill_choices()
     return {
         "open": services.terms_open(proposal), "terms": terms, "warnings": services.warnings(terms),
-        "terms_form": terms_form, "report_form": report_form, "may_report": role == "proposer",
+        "terms_form": terms_form, "report_form": report_form, "may_report": role == Party.PROPOSER,
         "reports": services.reports_for(proposal, current_user), "categories": services.category_labels(),
         "ip_owners": services.ip_owner_labels(),
     }
 
 
 def _case(proposal_id: int):
-    from oims.brokerage.views import _case as load
-
-    return load(proposal_id)
+    return load_case(proposal_id)
 
 
 def _rerender(proposal, role, general):
-    from oims.brokerage.views import _render_case
-
     db.session.rollback()
     return _render_case(proposal, role, 400, general)
 
@@ -62,42 +60,32 @@ def save_terms(proposal_id: int):
     g.fairdeal_terms_form = form
     if not form.validate_on_submit():
         return _rerender(proposal, role, [])
-    try:
-        terms = services.record_terms(proposal, form.service_data(), actor=current_user)
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except ValidationFailed as exc:
-        return _rerender(proposal, role, apply_errors(form, exc))
-    found = services.warnings(terms)
-    db.session.commit()
-    flash(_("The key terms were recorded.") if not found else
-          _("The key terms were recorded. Please look at the warnings below."), "success" if not found else "warning")
-    return redirect(url_for("brokerage.case", proposal_id=proposal.id) + "#fair-dealing")
+    return run_action(
+        lambda: services.record_terms(proposal, form.service_data(), actor=current_user),
+        success=lambda terms: _("The key terms were recorded. Please look at the warnings below.")
+        if services.warnings(terms) else _("The key terms were recorded."),
+        category=lambda terms: "warning" if services.warnings(terms) else "success",
+        redirect_to=url_for("brokerage.case", proposal_id=proposal.id) + "#fair-dealing", form=form,
+        on_invalid=lambda errors, status: _rerender(proposal, role, errors))
 
 
 @bp.post("/case/<int:proposal_id>/report")
 @login_required
 def report(proposal_id: int):
     proposal, role = _case(proposal_id)
-    if role != "proposer":
+    if role != Party.PROPOSER:
         abort(403)
     form = ReportForm(prefix="report")
     form.fill_choices()
     g.fairdeal_report_form = form
     if not form.validate_on_submit():
         return _rerender(proposal, role, [])
-    try:
-        services.report_problem(proposal, actor=current_user, category=form.category.data or "",
-                                body=form.body.data or "")
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except ValidationFailed as exc:
-        return _rerender(proposal, role, apply_errors(form, exc))
-    db.session.commit()
-    flash(_("Your report was sent to the bureau's coordinators. The need owner does not see it."), "success")
-    return redirect(url_for("brokerage.case", proposal_id=proposal.id) + "#fair-dealing")
+    return run_action(
+        lambda: services.report_problem(proposal, actor=current_user, category=form.category.data or "",
+                                        body=form.body.data or ""),
+        success=_("Your report was sent to the bureau's coordinators. The need owner does not see it."),
+        redirect_to=url_for("brokerage.case", proposal_id=proposal.id) + "#fair-dealing", form=form,
+        on_invalid=lambda errors, status: _rerender(proposal, role, errors))
 
 
 @bp.get("/reports")

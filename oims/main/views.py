@@ -4,6 +4,7 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from oims.auth.views import safe_next
 from oims.extensions import db
 from oims.main.dashboard import panels_for
 from oims.models import Notification, Organisation
@@ -35,8 +36,6 @@ def set_language(code: str):
     if current_user.is_authenticated:
         current_user.language = code
         db.session.commit()
-    from oims.auth.views import safe_next
-
     return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
 
 

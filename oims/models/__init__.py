@@ -3,6 +3,7 @@
 from oims.models.brokerage import Invitation, Meeting, MeetingSlot, ThreadMessage
 from oims.models.calls import ThemedCall, ThemedCallNeed
 from oims.models.casework import CaseTerms, CheckIn, Endorsement, FairDealingReport
+from oims.models.files import StoredFile
 from oims.models.imports import ImportJob
 from oims.models.matchfeed import Judgment, MatchAlert, MatchSubscription
 from oims.models.matching import MatchChange, MatchCursor, MatchItem
@@ -18,5 +19,5 @@ __all__ = [
     "ImportJob", "Invitation", "Judgment", "MatchAlert", "MatchChange", "MatchCursor", "MatchItem",
     "MatchSubscription", "Meeting", "MeetingSlot", "Need", "NeedVersion", "Notification", "OrgJoinRequest",
     "Organisation", "OutboxMessage", "OwnerRating", "PasswordResetToken", "Proposal", "ProposalEvent",
-    "ProposalReceipt", "ThemedCall", "ThemedCallNeed", "ThreadMessage", "User",
+    "ProposalReceipt", "StoredFile", "ThemedCall", "ThemedCallNeed", "ThreadMessage", "User",
 ]

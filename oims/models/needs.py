@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from oims.core.vocabulary import NEED_STATUSES  # noqa: F401 - re-exported for the models' readers
 from oims.extensions import db
 from oims.models.base import JSONList, UTCDateTime, utcnow
+from oims.models.files import StoredFile
 from oims.models.orgs import Organisation
 
 # The fields that make up a need's wording; versions snapshot these.
@@ -97,7 +98,8 @@ class NeedVersion(db.Model):
 
 
 class Attachment(db.Model):
-    """A file attached to a need or a proposal; bytes live in the upload folder."""
+    """A file attached to a need or a proposal; its bytes are a StoredFile row
+    (None only for a file that was already missing when files moved into the database)."""
 
     __tablename__ = "attachment"
 
@@ -105,7 +107,7 @@ class Attachment(db.Model):
     need_id: Mapped[int | None] = mapped_column(ForeignKey("need.id"), index=True)
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"), index=True)
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
@@ -114,6 +116,8 @@ class Attachment(db.Model):
     anonymised: Mapped[bool] = mapped_column(default=False)
     after_nda: Mapped[bool] = mapped_column(default=False)  # a proposal's file disclosed after the NDA only
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    file: Mapped[StoredFile | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Attachment {self.id} {self.filename!r}>"

@@ -208,14 +208,14 @@ def findings_in_fields(values: dict[str, str], terms: list[Term]) -> list[Findin
 
 def findings_in_attachments(need: Need, terms: list[Term]) -> list[Finding]:
     from oims.needs.cleaning import pdf_text
-    from oims.needs.uploads import attachments_of, upload_dir
+    from oims.needs.uploads import attachments_of, file_bytes
 
     found = []
     for att in attachments_of(need):
-        path = upload_dir() / att.stored_name
         # File names are not checked: proposers see attachment-<n>.<ext> instead.
-        if att.content_type == "application/pdf" and path.is_file():
-            text = pdf_text(path.read_bytes())
+        data = file_bytes(att) if att.content_type == "application/pdf" else None
+        if data is not None:
+            text = pdf_text(data)
             for term, start, end in find_in(text, terms):
                 found.append(Finding("attachment", att.filename, term, text[start:end], _excerpt(text, start, end)))
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from oims.core.vocabulary import AccountStatus
 from oims.extensions import db
 from oims.models import Organisation
 
@@ -17,7 +18,7 @@ def demo_step(orgs, users) -> dict:
     if db.session.scalar(select(Organisation.id).where(Organisation.name == PENDING["name"])):
         return {"pending_orgs": 0}
     row = dict(PENDING)
-    org = Organisation(status="pending", **{k: v for k, v in row.items() if k != "prefecture"})
+    org = Organisation(status=AccountStatus.PENDING, **{k: v for k, v in row.items() if k != "prefecture"})
     org.set_prefecture(row["prefecture"])
     db.session.add(org)
     db.session.flush()

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from oims.auth.forms import choices
 from oims.core import reference as ref
+from oims.core.vocabulary import Role
 from oims.web.conflicts import version_field
 from oims.web.validators import HttpUrl
 
@@ -64,6 +65,6 @@ class OrganisationForm(FlaskForm):
 class StaffUserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[("coordinator", _l("Coordinator")), ("admin", _l("Administrator"))])
+    role = SelectField(_l("Role"), choices=[(Role.COORDINATOR, _l("Coordinator")), (Role.ADMIN, _l("Administrator"))])
     organisation = SelectField(_l("Support body"), validators=[DataRequired()])
     password = PasswordField(_l("Initial password"), validators=[DataRequired()])

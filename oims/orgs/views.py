@@ -9,14 +9,14 @@ from oims.audit.log import audit
 from oims.auth import services as auth_services
 from oims.core import reference as ref
 from oims.core.concurrency import check_version
-from oims.core.exceptions import EditConflict, NotAllowed, ValidationFailed
 from oims.core.mail import notify
+from oims.core.vocabulary import AccountStatus, Role
 from oims.extensions import db
 from oims.models import Organisation, OrgJoinRequest, User
 from oims.orgs.forms import OrganisationForm, StaffUserForm
 from oims.policy import can_edit_org, can_view_org, roles_required, staff_required
-from oims.web.conflicts import commit_or_conflict, conflict_context
-from oims.web.forms import apply_errors
+from oims.web.actions import run_action
+from oims.web.conflicts import conflict_context
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
 
@@ -68,16 +68,14 @@ def edit(org_id: int):
     if request.method == "GET":
         form.load(org)
     elif form.validate_on_submit():
-        try:
+        def save():
             check_version(org, form.row_version.data)
-        except EditConflict:
-            return _edit_conflict(org, form)
-        form.save(org)
-        audit(current_user, "org.updated", org)
-        if not commit_or_conflict():
-            return _edit_conflict(org, form)
-        flash(_("The organisation's profile was saved."), "success")
-        return redirect(url_for("orgs.view", org_id=org.id))
+            form.save(org)
+            audit(current_user, "org.updated", org)
+
+        return run_action(save, success=_("The organisation's profile was saved."),
+                          redirect_to=url_for("orgs.view", org_id=org.id),
+                          on_conflict=lambda: _edit_conflict(org, form))
     status = 400 if request.method == "POST" else 200
     return render_template("orgs/edit.html", form=form, org=org), status
 
@@ -112,41 +110,35 @@ def decide_join(req_id: int, decision: str):
     req = db.session.get(OrgJoinRequest, req_id)
     if req is None or not auth_services.can_decide_join(current_user, req):
         abort(404)
-    try:
-        auth_services.decide_join(current_user, req, decision == "approve")
-    except NotAllowed:
-        abort(403)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-        return redirect(url_for("orgs.join_requests"))
-    db.session.commit()
-    flash(_("Approved.") if decision == "approve" else _("Declined."), "success")
-    return redirect(url_for("orgs.join_requests"))
+    return run_action(lambda: auth_services.decide_join(current_user, req, decision == "approve"),
+                      success=_("Approved.") if decision == "approve" else _("Declined."),
+                      redirect_to=url_for("orgs.join_requests"))
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def new_staff():
     form = StaffUserForm()
     support = db.session.scalars(select(Organisation).where(Organisation.kind == "support")
                                  .order_by(Organisation.name)).all()
     form.organisation.choices = [(str(o.id), o.name) for o in support]
-    general: list[str] = []
     if form.validate_on_submit():
         org = db.session.get(Organisation, int(form.organisation.data))
-        try:
+
+        def create():
             user = auth_services.create_user(email=form.email.data, name=form.name.data,
                                              password=form.password.data, role=form.role.data, organisation=org)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            general = apply_errors(form, exc)
-        else:
             audit(current_user, "user.created", user, role=user.role)
-            db.session.commit()
-            flash(_("The account %(email)s was created.", email=user.email), "success")
-            return redirect(url_for("orgs.view", org_id=org.id))
-    status = 400 if request.method == "POST" else 200
+            return user
+
+        return run_action(
+            create, success=lambda user: _("The account %(email)s was created.", email=user.email),
+            redirect_to=url_for("orgs.view", org_id=org.id), form=form,
+            on_invalid=lambda errors, status: _new_staff_page(form, errors, status))
+    return _new_staff_page(form, [], 400 if request.method == "POST" else 200)
+
+
+def _new_staff_page(form: StaffUserForm, general: list[str], status: int):
     return render_template("orgs/new_staff.html", form=form, general_errors=general), status
 
 
@@ -159,7 +151,7 @@ def _may_approve_org(user, org: Organisation) -> bool:
 @bp.get("/pending")
 @staff_required
 def pending():
-    q = select(Organisation).where(Organisation.status == "pending")
+    q = select(Organisation).where(Organisation.status == AccountStatus.PENDING)
     if not current_user.is_admin:
         q = q.where(Organisation.bureau == current_user.bureau)
     items = db.session.scalars(q.order_by(Organisation.created_at, Organisation.id)).all()
@@ -175,7 +167,7 @@ def approve(org_id: int):
     if not org.is_pending:
         flash(_("This organisation is not waiting for approval."), "warning")
         return redirect(url_for("orgs.pending"))
-    org.status = "active"
+    org.status = AccountStatus.ACTIVE
     audit(current_user, "org.approved", org)
     for member in db.session.scalars(select(User).where(User.organisation_id == org.id, User.is_org_admin.is_(True))):
         notify(member, "org_approved", lambda: _("Your organisation %(org)s was approved: you can now propose.",

@@ -8,6 +8,8 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
+from oims.core.vocabulary import STAFF_ROLES
+
 
 def roles_required(*roles: str):
     """Allow only logged-in, active users with one of `roles` (admins always pass)."""
@@ -26,4 +28,4 @@ def roles_required(*roles: str):
     return decorator
 
 
-staff_required = roles_required("coordinator", "admin")
+staff_required = roles_required(*STAFF_ROLES)

@@ -18,12 +18,19 @@ from sqlalchemy import Select, and_, false, or_, select
 from oims.core.vocabulary import (
     COORDINATOR_EDITABLE_STATUSES,
     FULFILLABLE_NEED_STATUSES,
+    NDA_STAGES,
     OWNER_EDITABLE_STATUSES,
+    PUBLIC_NEED_STATUSES,
+    RATEABLE_STAGES,
     SUBMITTABLE_NEED_STATUSES,
     WITHDRAWABLE_NEED_STATUSES,
     NeedStatus,
+    Party,
+    ProposalStage,
+    Role,
 )
-from oims.models import Need, Proposal, User
+from oims.extensions import db
+from oims.models import AuditLog, ImportJob, Meeting, Need, Organisation, Proposal, User
 
 __all__ = [
     "PUBLIC_NEED_STATUSES",
@@ -68,9 +75,6 @@ __all__ = [
 ]
 
 
-PUBLIC_NEED_STATUSES = ("published", "closed", "fulfilled")
-
-
 # --- needs -----------------------------------------------------------------
 
 def need_filter(user: User):
@@ -82,10 +86,10 @@ def need_filter(user: User):
         return or_(Need.bureau == user.bureau, public)
     own = Need.owner_org_id == user.organisation_id
     if user.is_need_owner:
-        return or_(own, Need.status == "published")
+        return or_(own, Need.status == NeedStatus.PUBLISHED)
     # Proposers: published needs, plus closed ones they proposed to.
     proposed = Need.id.in_(select(Proposal.need_id).where(Proposal.org_id == user.organisation_id))
-    return or_(Need.status == "published", and_(public, proposed), own)
+    return or_(Need.status == NeedStatus.PUBLISHED, and_(public, proposed), own)
 
 
 def visible_needs(user: User) -> Select:
@@ -99,18 +103,16 @@ def can_view_need(user: User, need: Need) -> bool:
         return True
     if user.is_coordinator:
         return need.bureau == user.bureau or need.status in PUBLIC_NEED_STATUSES
-    if need.status == "published":
+    if need.status == NeedStatus.PUBLISHED:
         return True
     if need.status in PUBLIC_NEED_STATUSES and user.is_proposer:
-        from oims.extensions import db
-
         return bool(db.session.scalar(select(Proposal.id).where(
             Proposal.need_id == need.id, Proposal.org_id == user.organisation_id).limit(1)))
     return False
 
 
 def is_need_owner(user: User, need: Need) -> bool:
-    return need.owner_org_id == user.organisation_id and user.role in ("need_owner", "proposer")
+    return need.owner_org_id == user.organisation_id and user.role in (Role.NEED_OWNER, Role.PROPOSER)
 
 
 def can_edit_need(user: User, need: Need) -> bool:
@@ -183,7 +185,7 @@ def proposal_filter(user: User):
         # IN (subquery) rather than a correlated EXISTS: PostgreSQL plans it as a
         # hash semi-join (the EXISTS form took seconds at 100k proposals).
         bureau_need = Proposal.need_id.in_(select(Need.id).where(Need.bureau == user.bureau))
-        return and_(Proposal.stage != "draft", bureau_need)
+        return and_(Proposal.stage != ProposalStage.DRAFT, bureau_need)
     if user.is_need_owner:
         owned_need = Proposal.need_id.in_(select(Need.id).where(Need.owner_org_id == user.organisation_id))
         return or_(own, and_(owned_need, Proposal.forwarded_at.isnot(None)))
@@ -202,7 +204,7 @@ def can_view_proposal(user: User, proposal: Proposal) -> bool:
     if proposal.org_id == user.organisation_id:
         return True
     if user.is_coordinator:
-        return proposal.stage != "draft" and proposal.need.bureau == user.bureau
+        return proposal.stage != ProposalStage.DRAFT and proposal.need.bureau == user.bureau
     if user.is_need_owner:
         return proposal.need.owner_org_id == user.organisation_id and proposal.forwarded_at is not None
     return False
@@ -211,11 +213,11 @@ def can_view_proposal(user: User, proposal: Proposal) -> bool:
 def proposal_role(user: User, proposal: Proposal) -> str | None:
     """How `user` stands to a proposal: proposer, owner, coordinator (or admin), or None."""
     if proposal.org_id == user.organisation_id:
-        return "proposer"
+        return Party.PROPOSER
     if user.is_staff and can_manage_need(user, proposal.need):
-        return "coordinator"
+        return Party.COORDINATOR
     if proposal.need.owner_org_id == user.organisation_id and proposal.forwarded_at is not None:
-        return "owner"
+        return Party.OWNER
     return None
 
 
@@ -231,8 +233,6 @@ def sees_owner(user: User | None, need: Need, proposal: Proposal | None = None) 
         return True
     if proposal is not None:
         return proposal.owner_disclosed and proposal.org_id == user.organisation_id
-    from oims.extensions import db
-
     return bool(db.session.scalar(select(Proposal.id).where(
         Proposal.need_id == need.id, Proposal.org_id == user.organisation_id,
         Proposal.owner_disclosed.is_(True)).limit(1)))
@@ -249,7 +249,6 @@ def owner_label(need: Need, user: User | None, locale: str = "ja", proposal: Pro
 
 # Sections a proposer may mark "after NDA" (the title and summary always show).
 RESTRICTABLE_PARTS = ("solution", "track_record", "team", "schedule", "cost")
-NDA_STAGES = ("nda", "poc", "contract")
 
 
 def nda_recorded(proposal: Proposal) -> bool:
@@ -263,7 +262,7 @@ def _disclosure_role(user: User | None, proposal: Proposal, as_role: str | None)
     if as_role:
         return as_role
     if user is not None and getattr(user, "organisation_id", None) == proposal.org_id:
-        return "proposer"
+        return Party.PROPOSER
     return "other"  # the owner, coordinators and admins alike
 
 
@@ -273,7 +272,7 @@ def withheld_parts(user: User | None, proposal: Proposal, *, as_role: str | None
     NDA stage is recorded. `as_role="owner"` gives the owner's view (the
     proposer's preview)."""
     marked = [p for p in RESTRICTABLE_PARTS if p in (proposal.after_nda or [])]
-    if not marked or _disclosure_role(user, proposal, as_role) == "proposer" or nda_recorded(proposal):
+    if not marked or _disclosure_role(user, proposal, as_role) == Party.PROPOSER or nda_recorded(proposal):
         return []
     return marked
 
@@ -281,7 +280,7 @@ def withheld_parts(user: User | None, proposal: Proposal, *, as_role: str | None
 def attachment_withheld(user: User | None, att, proposal: Proposal, *, as_role: str | None = None) -> bool:
     if att.proposal_id != proposal.id or not att.after_nda:
         return False
-    return _disclosure_role(user, proposal, as_role) != "proposer" and not nda_recorded(proposal)
+    return _disclosure_role(user, proposal, as_role) != Party.PROPOSER and not nda_recorded(proposal)
 
 
 def anything_withheld(user: User | None, proposal: Proposal, attachments=()) -> bool:
@@ -306,8 +305,6 @@ def visible_reasons(user: User | None, proposal: Proposal, reasons, parts) -> li
 
 def import_job_filter(user: User):
     """SQL condition on ImportJob: the jobs `user` may see and run."""
-    from oims.models import ImportJob
-
     if user.is_admin:
         return ImportJob.id.isnot(None)
     if user.is_coordinator:
@@ -326,8 +323,6 @@ def audit_filter(user: User):
     all; a coordinator only entries about its own bureau's objects (needs,
     proposals and meetings to its needs, its organisations and their users,
     its import jobs); nobody else browses the trail."""
-    from oims.models import AuditLog, ImportJob, Meeting, Organisation
-
     if user.is_admin:
         return AuditLog.id.isnot(None)
     if not user.is_coordinator:
@@ -347,8 +342,6 @@ def audit_filter(user: User):
 def owner_view_filter(user: User):
     """SQL condition on AuditLog: the owner's views of the proposals forwarded
     to `user`'s organisation (what a need owner may see of the trail)."""
-    from oims.models import AuditLog
-
     forwarded = select(Proposal.id).where(
         Proposal.need_id.in_(select(Need.id).where(Need.owner_org_id == user.organisation_id)),
         Proposal.forwarded_at.isnot(None))
@@ -379,14 +372,13 @@ def can_manage_call(user: User, call) -> bool:
 def call_needs_filter():
     """SQL condition on Need: the needs a call's public page lists (published only;
     a need that closes or is withdrawn leaves the public page)."""
-    return Need.status == "published"
+    return Need.status == NeedStatus.PUBLISHED
 
 
 # --- proposers' ratings of need owners ----------------------------------------------
 
-# Stages that follow a decision of the owner's side on a proposal: a decline, a
-# meeting (requested, agreed, held) or an outcome.
-RATEABLE_STAGES = ("declined", "meeting_requested", "meeting_scheduled", "met", "nda", "poc", "contract", "ended")
+# RATEABLE_STAGES (oims.core.vocabulary): the stages that follow a decision of the
+# owner's side on a proposal: a decline, a meeting (requested, agreed, held) or an outcome.
 FAIRNESS_MIN_RATINGS = 5  # below this, no badge: no single rating may identify its author
 
 

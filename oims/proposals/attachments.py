@@ -1,6 +1,6 @@
 """Proposal attachments: a thin layer over the shared upload code of the needs
-feature (`oims.needs.uploads`: type and size checks, stored names, hashing,
-sending with safe headers)."""
+feature (`oims.needs.uploads`: type and size checks, bytes stored in the
+database and shared by SHA-256, sending with safe headers and an ETag)."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def remove(ids: list[int], proposal: Proposal, *, actor: User) -> int:
         uploads = _uploads()
         audit(actor, "proposal.attachment_removed", proposal, filename=att.filename, sha256=att.sha256)
         if uploads is not None:
-            uploads.delete_attachment(att)  # the bytes go once the transaction commits
+            uploads.delete_attachment(att)  # and its bytes, unless another attachment shares them
         else:
             db.session.delete(att)
         removed += 1

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from oims.core.vocabulary import ProposalStage
 from oims.demo import data
 from oims.extensions import db
 from oims.models import Proposal, ProposalReceipt, User
@@ -21,7 +22,7 @@ def demo_step(orgs, users) -> dict:
         if user is None:
             continue
         props = db.session.scalars(select(Proposal).where(
-            Proposal.org_id == user.organisation_id, Proposal.stage == "submitted",
+            Proposal.org_id == user.organisation_id, Proposal.stage == ProposalStage.SUBMITTED,
             Proposal.receipt_hash != "").order_by(Proposal.id)).all()
         if any(row["append"] in (p.summary or "") for p in props):
             continue  # already edited by an earlier run

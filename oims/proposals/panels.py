@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from oims.core.vocabulary import PROPOSAL_STAGES, ProposalStage
 from oims.extensions import db
 from oims.models import Need, Proposal
-from oims.models.proposals import PROPOSAL_STAGES
 from oims.policy import proposal_filter
 
 
@@ -28,13 +28,13 @@ def screening_panel(user):
     if not user.is_staff:
         return None
     waiting = (select(Proposal).join(Need, Need.id == Proposal.need_id)
-               .where(proposal_filter(user), Proposal.stage == "submitted"))
+               .where(proposal_filter(user), Proposal.stage == ProposalStage.SUBMITTED))
     oldest = db.session.scalars(waiting.order_by(Proposal.submitted_at.asc(), Proposal.id).limit(8)).all()
 
     def counts() -> list[int]:
         return [db.session.scalar(select(func.count()).select_from(waiting.subquery())) or 0,
                 db.session.scalar(select(func.count(Proposal.id)).where(
-                    proposal_filter(user), Proposal.stage == "screening")) or 0]
+                    proposal_filter(user), Proposal.stage == ProposalStage.SCREENING)) or 0]
 
     # The counts of a bureau's queue are cached with the KPI panel (recomputed on any change in the bureau).
     from oims.insight.cache import PREFIX, cached

@@ -19,10 +19,18 @@ from oims.audit.log import audit
 from oims.core.exceptions import NotAllowed, ValidationFailed
 from oims.core.mail import notify
 from oims.core.reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
+from oims.core.vocabulary import (
+    INACTIVE_STAGES,
+    PROPOSER_EDITABLE_STAGES,
+    AccountStatus,
+    NeedStatus,
+    Party,
+    ProposalStage,
+    Role,
+)
 from oims.extensions import db
 from oims.models import Attachment, Need, Organisation, Proposal, User
 from oims.models.base import utcnow
-from oims.models.proposals import INACTIVE_STAGES
 from oims.needs.services import accepts_proposals
 from oims.policy import RESTRICTABLE_PARTS, proposal_role
 from oims.proposals import receipts, workflow
@@ -37,7 +45,7 @@ REQUIRED_FOR_DRAFT = ("title",)
 REQUIRED_FOR_SUBMISSION = ("title", "summary", "solution")
 MAX_ANSWERS, MAX_ANSWER_LENGTH = 30, 300
 MAX_DECLINE_NOTE = 2000
-EDITABLE_STAGES = ("draft", "submitted")
+EDITABLE_STAGES = PROPOSER_EDITABLE_STAGES
 
 
 class DuplicateProposal(ValidationFailed):
@@ -55,7 +63,7 @@ class DuplicateProposal(ValidationFailed):
 
 def may_propose(user: User) -> bool:
     """Proposer accounts of SMEs, universities, institutes and startups."""
-    return user.is_authenticated and user.role == "proposer" and user.organisation.kind in PROPOSER_KINDS
+    return user.is_authenticated and user.role == Role.PROPOSER and user.organisation.kind in PROPOSER_KINDS
 
 
 def active_proposal(need_id: int, org_id: int) -> Proposal | None:
@@ -69,11 +77,11 @@ def is_editable(proposal: Proposal) -> bool:
 
 
 def can_edit(user: User, proposal: Proposal) -> bool:
-    return proposal_role(user, proposal) == "proposer" and is_editable(proposal)
+    return proposal_role(user, proposal) == Party.PROPOSER and is_editable(proposal)
 
 
 def can_withdraw(user: User, proposal: Proposal) -> bool:
-    return "withdrawn" in workflow.allowed_targets(proposal, user)
+    return ProposalStage.WITHDRAWN in workflow.allowed_targets(proposal, user)
 
 
 def check_transition(proposal: Proposal, to_stage: str, actor: User) -> None:
@@ -93,7 +101,7 @@ def check_transition(proposal: Proposal, to_stage: str, actor: User) -> None:
 
 
 def _check_open(need: Need) -> None:
-    if need.status != "published":
+    if need.status != NeedStatus.PUBLISHED:
         raise ValidationFailed(_("This need is not open for proposals."))
     if not accepts_proposals(need):
         raise ValidationFailed(_("The deadline for proposals to this need (%(date)s) has passed.",
@@ -184,7 +192,7 @@ def create_proposal(need: Need, data: dict, *, actor: User, submit: bool = False
         raise DuplicateProposal(existing)
     clean = _clean(data, REQUIRED_FOR_SUBMISSION if submit else REQUIRED_FOR_DRAFT)
     proposal = Proposal(need=need, need_id=need.id, org_id=actor.organisation_id,
-                        created_by_id=actor.id, stage="draft", **clean)
+                        created_by_id=actor.id, stage=ProposalStage.DRAFT, **clean)
     db.session.add(proposal)
     try:
         db.session.flush()
@@ -207,10 +215,10 @@ def update_proposal(proposal: Proposal, data: dict, *, actor: User, submit: bool
     """Change a draft or submitted proposal before the deadline (and submit a
     draft when `submit`). A submitted proposal gets a new receipt for its new
     content; the previous hash is kept in the audit log."""
-    if proposal_role(actor, proposal) != "proposer":
+    if proposal_role(actor, proposal) != Party.PROPOSER:
         raise NotAllowed()
     _check_editable(proposal)
-    required = REQUIRED_FOR_SUBMISSION if (submit or proposal.stage == "submitted") else REQUIRED_FOR_DRAFT
+    required = REQUIRED_FOR_SUBMISSION if (submit or proposal.stage == ProposalStage.SUBMITTED) else REQUIRED_FOR_DRAFT
     clean = _clean(data, required)
     for field, value in clean.items():
         setattr(proposal, field, value)
@@ -218,14 +226,14 @@ def update_proposal(proposal: Proposal, data: dict, *, actor: User, submit: bool
     db.session.flush()
     if attach is not None:
         attach(proposal)
-    if proposal.stage == "submitted":
+    if proposal.stage == ProposalStage.SUBMITTED:
         previous = proposal.receipt_hash
         _issue_receipt(proposal)
         audit(actor, "proposal.edited", proposal, previous_receipt_hash=previous,
               receipt_hash=proposal.receipt_hash)
     else:
         audit(actor, "proposal.edited", proposal)
-    if submit and proposal.stage == "draft":
+    if submit and proposal.stage == ProposalStage.DRAFT:
         submit_proposal(proposal, actor=actor)
     return proposal
 
@@ -235,7 +243,7 @@ def _check_editable(proposal: Proposal) -> None:
         raise ValidationFailed(_("This proposal can no longer be changed: it is already being screened "
                                  "or has been closed."))
     need = proposal.need
-    if need.status != "published" or not accepts_proposals(need):
+    if need.status != NeedStatus.PUBLISHED or not accepts_proposals(need):
         raise ValidationFailed(_("The deadline for proposals to this need (%(date)s) has passed; "
                                  "the proposal can no longer be changed.", date=need.deadline.isoformat()))
 
@@ -243,9 +251,9 @@ def _check_editable(proposal: Proposal) -> None:
 def submit_proposal(proposal: Proposal, *, actor: User) -> Proposal:
     """draft → submitted: check completeness, issue the receipt, tell the
     coordinators of the need's bureau (the proposer is told by the workflow)."""
-    if proposal_role(actor, proposal) != "proposer":
+    if proposal_role(actor, proposal) != Party.PROPOSER:
         raise NotAllowed()
-    if proposal.stage != "draft":
+    if proposal.stage != ProposalStage.DRAFT:
         raise ValidationFailed(_("Only a draft can be submitted."))
     _check_open(proposal.need)
     _clean({f: getattr(proposal, f) for f in TEXT_FIELDS} | {"answers": proposal.answers},
@@ -253,7 +261,7 @@ def submit_proposal(proposal: Proposal, *, actor: User) -> Proposal:
     now = utcnow()
     proposal.submitted_at = now
     receipts.issue_receipt(proposal, proposal_attachments(proposal), now)
-    workflow.change_stage(proposal, "submitted", actor)
+    workflow.change_stage(proposal, ProposalStage.SUBMITTED, actor)
     _tell_coordinators(proposal)
     return proposal
 
@@ -266,27 +274,27 @@ def _issue_receipt(proposal: Proposal) -> None:
 
 def withdraw_proposal(proposal: Proposal, *, actor: User, note: str = "") -> Proposal:
     note = (note or "").strip()
-    if proposal_role(actor, proposal) != "proposer":
+    if proposal_role(actor, proposal) != Party.PROPOSER:
         raise NotAllowed()
     if len(note) > MAX_DECLINE_NOTE:
         raise ValidationFailed({"note": [_("Too long: at most %(max)d characters (now %(n)d).",
                                            max=MAX_DECLINE_NOTE, n=len(note))]})
     if proposal.stage not in workflow.WITHDRAWABLE:
         raise ValidationFailed(_("A proposal cannot be withdrawn once a meeting has been agreed."))
-    workflow.change_stage(proposal, "withdrawn", actor, note=note)
+    workflow.change_stage(proposal, ProposalStage.WITHDRAWN, actor, note=note)
     return proposal
 
 
 def start_screening(proposal: Proposal, *, actor: User) -> Proposal:
-    check_transition(proposal, "screening", actor)
-    workflow.change_stage(proposal, "screening", actor)
+    check_transition(proposal, ProposalStage.SCREENING, actor)
+    workflow.change_stage(proposal, ProposalStage.SCREENING, actor)
     return proposal
 
 
 def decline_proposal(proposal: Proposal, *, actor: User, reason: str, note: str = "") -> Proposal:
     """Decline with a reason from the fixed list plus free text; both reach
     the proposer through the workflow's notification and e-mail."""
-    check_transition(proposal, "declined", actor)
+    check_transition(proposal, ProposalStage.DECLINED, actor)
     note = (note or "").strip()
     errors: dict[str, list[str]] = {}
     if reason not in DECLINE_REASON_BY_CODE:
@@ -299,7 +307,7 @@ def decline_proposal(proposal: Proposal, *, actor: User, reason: str, note: str 
         raise ValidationFailed(errors)
     proposal.decline_reason = reason
     proposal.decline_note = note
-    workflow.change_stage(proposal, "declined", actor, note=note)
+    workflow.change_stage(proposal, ProposalStage.DECLINED, actor, note=note)
     try:  # a declined case keeps no proposed or scheduled meeting
         from oims.brokerage.services import cancel_open_meetings
     except ImportError:  # pragma: no cover - brokerage not installed
@@ -327,7 +335,7 @@ def proposal_attachments(proposal: Proposal) -> list[Attachment]:
 def bureau_coordinators(bureau: str) -> list[User]:
     return list(db.session.scalars(
         select(User).join(Organisation, User.organisation_id == Organisation.id)
-        .where(User.role == "coordinator", User.status == "active", Organisation.bureau == bureau)
+        .where(User.role == Role.COORDINATOR, User.status == AccountStatus.ACTIVE, Organisation.bureau == bureau)
         .order_by(User.id)))
 
 

@@ -8,13 +8,12 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from oims.core.concurrency import check_version
-from oims.core.exceptions import EditConflict, NotAllowed, ValidationFailed
+from oims.core.vocabulary import PROPOSAL_STAGES, Party, ProposalStage, Role
 from oims.extensions import db
+from oims.insight.declines import own_decline_trend
 from oims.models import Need, Organisation, Proposal, ProposalEvent, ProposalReceipt, User
-from oims.models.proposals import PROPOSAL_STAGES
 from oims.policy import (
     anything_withheld,
     attachment_withheld,
@@ -32,18 +31,20 @@ from oims.policy import (
 from oims.proposals import attachments as proposal_files
 from oims.proposals import receipts, services, workflow
 from oims.proposals.forms import DeclineForm, ProposalForm, WithdrawForm
-from oims.web.conflicts import commit_or_conflict, conflict_context
+from oims.web.actions import run_action
+from oims.web.conflicts import conflict_context
 from oims.web.forms import apply_errors
 from oims.web.i18n import current_locale
 
 bp = Blueprint("proposals", __name__, url_prefix="/proposals")
 
+S = ProposalStage
 STAGE_CLASSES = {
-    "draft": "text-bg-light border", "submitted": "text-bg-primary", "screening": "text-bg-info",
-    "shortlisted": "text-bg-warning", "meeting_requested": "text-bg-warning",
-    "meeting_scheduled": "text-bg-success", "met": "text-bg-success", "nda": "text-bg-success",
-    "poc": "text-bg-success", "contract": "text-bg-success", "ended": "text-bg-secondary",
-    "declined": "text-bg-danger", "withdrawn": "text-bg-secondary",
+    S.DRAFT: "text-bg-light border", S.SUBMITTED: "text-bg-primary", S.SCREENING: "text-bg-info",
+    S.SHORTLISTED: "text-bg-warning", S.MEETING_REQUESTED: "text-bg-warning",
+    S.MEETING_SCHEDULED: "text-bg-success", S.MET: "text-bg-success", S.NDA: "text-bg-success",
+    S.POC: "text-bg-success", S.CONTRACT: "text-bg-success", S.ENDED: "text-bg-secondary",
+    S.DECLINED: "text-bg-danger", S.WITHDRAWN: "text-bg-secondary",
 }
 
 
@@ -59,7 +60,7 @@ def proposal_stage_class(stage: str) -> str:
 
 # --- helpers ------------------------------------------------------------------------
 
-def _proposal_or_404(proposal_id: int) -> Proposal:
+def proposal_or_404(proposal_id: int) -> Proposal:
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or not can_view_proposal(current_user, proposal):
         abort(404)  # never confirm that another organisation's proposal exists
@@ -73,19 +74,19 @@ def _need_or_404(need_id: int | None) -> Need:
     return need
 
 
-def _render_view(proposal: Proposal, status: int = 200, *, general_errors=(), decline_form=None,
+def render_view(proposal: Proposal, status: int = 200, *, general_errors=(), decline_form=None,
                  withdraw_form=None, preview: bool = False):
     role = proposal_role(current_user, proposal)
     if role is None and current_user.is_admin:
-        role = "coordinator"
+        role = Party.COORDINATOR
     # Staged disclosure: what this user sees; `preview` shows the proposer the owner's view.
-    as_role = "owner" if preview else None
+    as_role = Party.OWNER if preview else None
     all_files = services.proposal_attachments(proposal)
     files = [a for a in all_files if not attachment_withheld(current_user, a, proposal, as_role=as_role)]
     disclosure = {"withheld": withheld_parts(current_user, proposal, as_role=as_role),
                   "hidden_files": len(all_files) - len(files), "nda": nda_recorded(proposal), "preview": preview}
     if preview:
-        role = "owner"
+        role = Party.OWNER
     targets = [] if preview else workflow.allowed_targets(proposal, current_user)
     if decline_form is None:
         decline_form = DeclineForm(formdata=None)
@@ -102,25 +103,23 @@ def _render_view(proposal: Proposal, status: int = 200, *, general_errors=(), de
         owner_name=owner_label(proposal.need, current_user, current_locale(), proposal),
         events=events, actors=actors, attachments=files, disclosure=disclosure,
         can_edit=not preview and services.can_edit(current_user, proposal),
-        can_submit=role == "proposer" and proposal.stage == "draft" and services.accepts_proposals(proposal.need),
-        can_withdraw="withdrawn" in targets, can_screen="screening" in targets,
-        can_decline="declined" in targets, decline_form=decline_form,
+        can_submit=role == Party.PROPOSER and proposal.stage == ProposalStage.DRAFT and services.accepts_proposals(proposal.need),
+        can_withdraw=ProposalStage.WITHDRAWN in targets, can_screen=ProposalStage.SCREENING in targets,
+        can_decline=ProposalStage.DECLINED in targets, decline_form=decline_form,
         withdraw_form=withdraw_form or WithdrawForm(formdata=None),
-        general_errors=list(general_errors), show_receipt=bool(proposal.receipt_hash) and role != "owner",
-        receipt_download=role == "proposer" or not anything_withheld(current_user, proposal, all_files),
+        general_errors=list(general_errors), show_receipt=bool(proposal.receipt_hash) and role != Party.OWNER,
+        receipt_download=role == Party.PROPOSER or not anything_withheld(current_user, proposal, all_files),
         receipt_time=receipts.receipt_time(proposal),
-        history=_history(events, receipts.history(proposal) if proposal.receipt_hash and role != "owner" else []),
+        history=_history(events, receipts.history(proposal) if proposal.receipt_hash and role != Party.OWNER else []),
     ), status
 
 
 def _history(events, kept) -> list[dict]:
     """Stage changes and edits in one list, oldest first. Every receipt after the
     first one is an edit of the submitted proposal, with its own receipt."""
-    from oims.proposals.receipts import receipt_time
-
     items = [{"kind": "event", "at": e.created_at, "event": e} for e in events]
     for n, r in enumerate(kept):
-        items.append({"kind": "edit" if n else "receipt", "at": receipt_time(None, r.content) or r.issued_at,
+        items.append({"kind": "edit" if n else "receipt", "at": receipts.receipt_time(None, r.content) or r.issued_at,
                       "receipt": r, "current": n == len(kept) - 1})
     return sorted(items, key=lambda i: (i["at"], 0 if i["kind"] == "event" else 1))
 
@@ -134,7 +133,7 @@ def _form_page(template: str, form: ProposalForm, need: Need, status: int, **ctx
 # --- creating and editing -------------------------------------------------------------------
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("proposer")
+@roles_required(Role.PROPOSER)
 def new():
     need = _need_or_404(request.args.get("need_id", type=int))
     if not services.may_propose(current_user):
@@ -146,85 +145,72 @@ def new():
     options = services.answer_options(need)
     form = ProposalForm()
     form.fill_choices(options)
-    general: list[str] = []
     if request.method == "POST":
-        if form.validate_on_submit():
-            submit = request.form.get("action") == "submit"
-            try:
-                proposal = services.create_proposal(
-                    need, form.service_data(options), actor=current_user, submit=submit,
-                    attach=lambda p: proposal_files.save_all(form.attachments.data, p, actor=current_user,
-                                                             after_nda=bool(form.attachments_after_nda.data)))
-            except NotAllowed:
-                db.session.rollback()
-                abort(403)
-            except ValidationFailed as exc:
-                db.session.rollback()
-                general = apply_errors(form, exc)
-                existing = getattr(exc, "existing", None)
-            else:
-                db.session.commit()
-                flash(_("Your proposal was submitted. Keep the receipt below as proof of what you sent and when.")
-                      if submit else _("Your proposal was saved as a draft. Submit it before the deadline."),
-                      "success")
-                return redirect(url_for("proposals.view", proposal_id=proposal.id))
-        return _form_page("proposals/new.html", form, need, 400, general_errors=general, existing=existing)
-    return _form_page("proposals/new.html", form, need, 200, general_errors=general, existing=None)
+        if not form.validate_on_submit():
+            return _form_page("proposals/new.html", form, need, 400, general_errors=[], existing=existing)
+        submit = request.form.get("action") == "submit"
+        return run_action(
+            lambda: services.create_proposal(
+                need, form.service_data(options), actor=current_user, submit=submit,
+                attach=lambda p: proposal_files.save_all(form.attachments.data, p, actor=current_user,
+                                                         after_nda=bool(form.attachments_after_nda.data))),
+            success=_("Your proposal was submitted. Keep the receipt below as proof of what you sent and when.")
+            if submit else _("Your proposal was saved as a draft. Submit it before the deadline."),
+            redirect_to=lambda proposal: url_for("proposals.view", proposal_id=proposal.id),
+            # the page links the organisation's proposal that is already there (DuplicateProposal)
+            on_refused=lambda exc, status: _form_page(
+                "proposals/new.html", form, need, 400, general_errors=apply_errors(form, exc),
+                existing=getattr(exc, "existing", None)))
+    return _form_page("proposals/new.html", form, need, 200, general_errors=[], existing=None)
 
 
 @bp.route("/<int:proposal_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
-    if proposal_role(current_user, proposal) != "proposer":
+    proposal = proposal_or_404(proposal_id)
+    if proposal_role(current_user, proposal) != Party.PROPOSER:
         abort(403)
     need = proposal.need
     options = services.answer_options(need)
     form = ProposalForm()
     form.fill_choices(options)
-    general: list[str] = []
     if request.method == "GET":
         if not services.is_editable(proposal):
             flash(_("This proposal can no longer be changed."), "warning")
             return redirect(url_for("proposals.view", proposal_id=proposal.id))
         form.load(proposal, options)
-        return _form_page("proposals/edit.html", form, need, 200, proposal=proposal, general_errors=general,
+        return _form_page("proposals/edit.html", form, need, 200, proposal=proposal, general_errors=[],
                           attachments=services.proposal_attachments(proposal))
-    if form.validate_on_submit():
-        submit = request.form.get("action") == "submit"
-        try:
-            def attach(p):
-                proposal_files.remove(request.form.getlist("remove_attachment", type=int), p, actor=current_user)
-                proposal_files.mark_after_nda(request.form.getlist("nda_attachment", type=int), p,
-                                              actor=current_user)
-                proposal_files.save_all(form.attachments.data, p, actor=current_user,
-                                        after_nda=bool(form.attachments_after_nda.data))
+    if not form.validate_on_submit():
+        return _form_page("proposals/edit.html", form, need, 400, proposal=proposal, general_errors=[],
+                          attachments=services.proposal_attachments(proposal))
+    submit = request.form.get("action") == "submit"
 
-            check_version(proposal, form.row_version.data)
-            services.update_proposal(proposal, form.service_data(options), actor=current_user, submit=submit,
-                                     attach=attach)
-        except (EditConflict, StaleDataError):  # stale form, or changed since it was read
-            db.session.rollback()
-            return _edit_conflict(proposal, form, options)
-        except NotAllowed:
-            db.session.rollback()
-            abort(403)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            general = apply_errors(form, exc)
-        else:
-            if not commit_or_conflict():
-                return _edit_conflict(proposal, form, options)
-            flash(_("Your proposal was submitted. Keep the receipt below as proof of what you sent and when.")
-                  if submit else _("Your changes were saved."), "success")
-            return redirect(url_for("proposals.view", proposal_id=proposal.id))
-    return _form_page("proposals/edit.html", form, need, 400, proposal=proposal, general_errors=general,
-                      attachments=services.proposal_attachments(proposal))
+    def attach(p):
+        proposal_files.remove(request.form.getlist("remove_attachment", type=int), p, actor=current_user)
+        proposal_files.mark_after_nda(request.form.getlist("nda_attachment", type=int), p, actor=current_user)
+        proposal_files.save_all(form.attachments.data, p, actor=current_user,
+                                after_nda=bool(form.attachments_after_nda.data))
+
+    def update():
+        check_version(proposal, form.row_version.data)
+        services.update_proposal(proposal, form.service_data(options), actor=current_user, submit=submit,
+                                 attach=attach)
+
+    return run_action(
+        update,
+        success=_("Your proposal was submitted. Keep the receipt below as proof of what you sent and when.")
+        if submit else _("Your changes were saved."),
+        redirect_to=url_for("proposals.view", proposal_id=proposal.id), form=form,
+        on_invalid=lambda errors, status: _form_page(
+            "proposals/edit.html", form, need, 400, proposal=proposal, general_errors=errors,
+            attachments=services.proposal_attachments(proposal)),
+        on_conflict=lambda: _edit_conflict(proposal, form, options))
 
 
 def _edit_conflict(proposal: Proposal, form: ProposalForm, options: list[str]):
     """The edit page again (409): the proposal as saved now next to the user's values."""
-    proposal = _proposal_or_404(proposal.id)
+    proposal = proposal_or_404(proposal.id)
     theirs = ProposalForm(formdata=None)
     theirs.fill_choices(options)
     theirs.load(proposal, options)
@@ -238,29 +224,29 @@ def _edit_conflict(proposal: Proposal, form: ProposalForm, options: list[str]):
 @bp.get("/<int:proposal_id>")
 @login_required
 def view(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
-    if proposal_role(current_user, proposal) == "owner":
+    proposal = proposal_or_404(proposal_id)
+    if proposal_role(current_user, proposal) == Party.OWNER:
         services.record_owner_view(proposal, current_user)
         db.session.commit()
-    return _render_view(proposal)
+    return render_view(proposal)
 
 
 @bp.get("/<int:proposal_id>/as-owner")
 @login_required
 def as_owner(proposal_id: int):
     """Staged disclosure: the proposer sees its proposal exactly as the need owner does."""
-    proposal = _proposal_or_404(proposal_id)
-    if proposal_role(current_user, proposal) != "proposer":
+    proposal = proposal_or_404(proposal_id)
+    if proposal_role(current_user, proposal) != Party.PROPOSER:
         abort(403)
-    return _render_view(proposal, preview=True)
+    return render_view(proposal, preview=True)
 
 
 @bp.get("/<int:proposal_id>/receipt")
 @login_required
 def receipt(proposal_id: int):
     """The receipt as the exact JSON that was hashed (default) or as text."""
-    proposal = _proposal_or_404(proposal_id)
-    if proposal_role(current_user, proposal) == "owner":
+    proposal = proposal_or_404(proposal_id)
+    if proposal_role(current_user, proposal) == Party.OWNER:
         abort(403)
     if anything_withheld(current_user, proposal, services.proposal_attachments(proposal)):
         abort(403)  # the receipt holds the sections disclosed after the NDA only
@@ -287,7 +273,7 @@ def receipt(proposal_id: int):
 @bp.get("/<int:proposal_id>/files/<int:attachment_id>")
 @login_required
 def attachment(proposal_id: int, attachment_id: int):
-    proposal = _proposal_or_404(proposal_id)
+    proposal = proposal_or_404(proposal_id)
     att = next((a for a in services.proposal_attachments(proposal) if a.id == attachment_id), None)
     if att is None or attachment_withheld(current_user, att, proposal):
         abort(404)
@@ -295,7 +281,7 @@ def attachment(proposal_id: int, attachment_id: int):
 
 
 @bp.get("/mine")
-@roles_required("proposer")
+@roles_required(Role.PROPOSER)
 def mine():
     stage = request.args.get("stage", "")
     base = visible_proposals(current_user).where(Proposal.org_id == current_user.organisation_id)
@@ -307,8 +293,6 @@ def mine():
         select(Proposal.stage, func.count(Proposal.id)).where(Proposal.org_id == current_user.organisation_id)
         .group_by(Proposal.stage)).all())
     labels = {p.id: owner_label(p.need, current_user, current_locale(), p) for p in page.items}
-    from oims.insight.declines import own_decline_trend
-
     return render_template("proposals/mine.html", page=page, stage=stage, counts=counts, owner_labels=labels,
                            stages=PROPOSAL_STAGES, decline_trend=own_decline_trend(current_user.organisation_id))
 
@@ -334,75 +318,3 @@ def for_need(need_id: int):
         select(Organisation).where(Organisation.id.in_({p.org_id for p in page.items})))} if page.items else {}
     return render_template("proposals/for_need.html", need=need, page=page, stage=stage, counts=counts,
                            orgs=orgs, stages=PROPOSAL_STAGES)
-
-
-# --- stage actions -------------------------------------------------------------------------
-
-def _action(proposal: Proposal, run, success: str, **forms):
-    try:
-        run()
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        messages = []
-        for form in forms.values():
-            messages = apply_errors(form, exc)
-        if not forms:
-            messages = [m for ms in exc.errors.values() for m in ms]
-        return _render_view(proposal, 400, general_errors=messages, **forms)
-    db.session.commit()
-    flash(success, "success")
-    return redirect(url_for("proposals.view", proposal_id=proposal.id))
-
-
-@bp.post("/<int:proposal_id>/submit")
-@login_required
-def submit(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
-    if proposal_role(current_user, proposal) != "proposer":
-        abort(403)
-    return _action(proposal, lambda: services.submit_proposal(proposal, actor=current_user),
-                   _("Your proposal was submitted. Keep the receipt below as proof of what you sent and when."))
-
-
-@bp.post("/<int:proposal_id>/withdraw")
-@login_required
-def withdraw(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
-    if proposal_role(current_user, proposal) != "proposer":
-        abort(403)
-    form = WithdrawForm()
-    if not form.validate_on_submit():
-        return _render_view(proposal, 400, withdraw_form=form)
-    return _action(proposal, lambda: services.withdraw_proposal(proposal, actor=current_user,
-                                                                note=form.note.data or ""),
-                   _("Your proposal was withdrawn."), withdraw_form=form)
-
-
-@bp.post("/<int:proposal_id>/screen")
-@login_required
-def start_screening(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
-    return _action(proposal, lambda: services.start_screening(proposal, actor=current_user),
-                   _("Screening started. The proposer has been told."))
-
-
-@bp.post("/<int:proposal_id>/decline")
-@login_required
-def decline(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
-    try:
-        services.check_transition(proposal, "declined", current_user)
-    except NotAllowed:
-        abort(403)
-    except ValidationFailed as exc:
-        return _render_view(proposal, 400, general_errors=[m for ms in exc.errors.values() for m in ms])
-    form = DeclineForm()
-    form.fill_choices()
-    if not form.validate_on_submit():
-        return _render_view(proposal, 400, decline_form=form)
-    return _action(proposal, lambda: services.decline_proposal(
-        proposal, actor=current_user, reason=form.reason.data or "", note=form.note.data or ""),
-        _("The proposal was declined. The proposer has been told the reason."), decline_form=form)

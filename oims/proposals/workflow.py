@@ -1,9 +1,9 @@
 """Proposal stage transitions: who may move a proposal from which stage to
 which, and the one function that does it (event, audit, notification).
 
-Actors are relative to the proposal: "proposer" (its organisation), "owner"
-(the need's organisation, once forwarded) and "coordinator" (staff of the
-need's bureau, or an admin).
+Actors are the `Party` a user plays on the proposal: PROPOSER (its
+organisation), OWNER (the need's organisation, once forwarded) and COORDINATOR
+(staff of the need's bureau, or an admin).
 """
 
 from __future__ import annotations
@@ -12,42 +12,49 @@ from datetime import date
 
 from flask import url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from oims.audit.log import audit
 from oims.core.concurrency import claim_state
 from oims.core.exceptions import NotAllowed, ValidationFailed
+from oims.core.mail import notify
+from oims.core.reference import DECLINE_REASON_BY_CODE
+from oims.core.vocabulary import AccountStatus, Party, ProposalStage
+from oims.extensions import db
 from oims.models import Proposal, ProposalEvent, User
 from oims.models.base import utcnow
 from oims.policy import proposal_role
+from oims.web.i18n import current_locale
 
-P, OWN, C = "proposer", "owner", "coordinator"  # the three sides of a case
-WITHDRAWABLE = ("draft", "submitted", "screening", "shortlisted", "meeting_requested")
+S = ProposalStage
+P, OWN, C = Party.PROPOSER, Party.OWNER, Party.COORDINATOR  # the three sides of a case
+WITHDRAWABLE = (S.DRAFT, S.SUBMITTED, S.SCREENING, S.SHORTLISTED, S.MEETING_REQUESTED)
 
-TRANSITIONS: dict[tuple[str, str], set[str]] = {
-    ("draft", "submitted"): {P},
-    ("submitted", "screening"): {C},
-    ("submitted", "declined"): {C},
-    ("screening", "shortlisted"): {C},
-    ("screening", "declined"): {C},
-    ("shortlisted", "meeting_requested"): {OWN, C},
-    ("shortlisted", "declined"): {OWN, C},
-    ("meeting_requested", "meeting_scheduled"): {P, OWN, C},
-    ("meeting_requested", "declined"): {OWN, C},
-    ("meeting_scheduled", "met"): {P, OWN, C},
-    ("meeting_scheduled", "ended"): {OWN, C},
-    ("met", "nda"): {P, OWN, C},
-    ("met", "poc"): {P, OWN, C},
-    ("met", "contract"): {P, OWN, C},
-    ("met", "ended"): {P, OWN, C},
-    ("nda", "poc"): {P, OWN, C},
-    ("nda", "contract"): {P, OWN, C},
-    ("nda", "ended"): {P, OWN, C},
-    ("poc", "contract"): {P, OWN, C},
-    ("poc", "ended"): {P, OWN, C},
-    ("contract", "ended"): {P, OWN, C},
+TRANSITIONS: dict[tuple[ProposalStage, ProposalStage], set[Party]] = {
+    (S.DRAFT, S.SUBMITTED): {P},
+    (S.SUBMITTED, S.SCREENING): {C},
+    (S.SUBMITTED, S.DECLINED): {C},
+    (S.SCREENING, S.SHORTLISTED): {C},
+    (S.SCREENING, S.DECLINED): {C},
+    (S.SHORTLISTED, S.MEETING_REQUESTED): {OWN, C},
+    (S.SHORTLISTED, S.DECLINED): {OWN, C},
+    (S.MEETING_REQUESTED, S.MEETING_SCHEDULED): {P, OWN, C},
+    (S.MEETING_REQUESTED, S.DECLINED): {OWN, C},
+    (S.MEETING_SCHEDULED, S.MET): {P, OWN, C},
+    (S.MEETING_SCHEDULED, S.ENDED): {OWN, C},
+    (S.MET, S.NDA): {P, OWN, C},
+    (S.MET, S.POC): {P, OWN, C},
+    (S.MET, S.CONTRACT): {P, OWN, C},
+    (S.MET, S.ENDED): {P, OWN, C},
+    (S.NDA, S.POC): {P, OWN, C},
+    (S.NDA, S.CONTRACT): {P, OWN, C},
+    (S.NDA, S.ENDED): {P, OWN, C},
+    (S.POC, S.CONTRACT): {P, OWN, C},
+    (S.POC, S.ENDED): {P, OWN, C},
+    (S.CONTRACT, S.ENDED): {P, OWN, C},
 }
 for _stage in WITHDRAWABLE:
-    TRANSITIONS[(_stage, "withdrawn")] = {P}
+    TRANSITIONS[(_stage, S.WITHDRAWN)] = {P}
 
 
 def allowed_targets(proposal: Proposal, user: User) -> list[str]:
@@ -75,8 +82,6 @@ def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = 
         raise ValidationFailed(_("A proposal cannot move from this stage to that one."))
     if role not in allowed:
         raise NotAllowed()
-    from oims.extensions import db
-
     from_stage = proposal.stage
     # The one conditional UPDATE: of two concurrent changes from the same
     # stage, exactly one moves the proposal; the other gets StaleState.
@@ -101,28 +106,20 @@ def _stale_message(current: str | None) -> str:
 
 
 def _tell_proposer(proposal: Proposal, to_stage: str, note: str) -> None:
-    from sqlalchemy import select
-
-    from oims.core.mail import notify
-    from oims.core.reference import DECLINE_REASON_BY_CODE
-    from oims.extensions import db
-
     recipients = db.session.scalars(select(User).where(
-        User.organisation_id == proposal.org_id, User.status == "active")).all()
+        User.organisation_id == proposal.org_id, User.status == AccountStatus.ACTIVE)).all()
     reason = ""
-    if to_stage == "declined" and proposal.decline_reason in DECLINE_REASON_BY_CODE:
+    if to_stage == ProposalStage.DECLINED and proposal.decline_reason in DECLINE_REASON_BY_CODE:
         reason = DECLINE_REASON_BY_CODE[proposal.decline_reason]
     for user in recipients:
         def text(u=user):
             base = _("Your proposal “%(title)s” is now: %(stage)s",
                      title=proposal.title, stage=stage_labels()[to_stage])
-            if to_stage != "declined":
+            if to_stage != ProposalStage.DECLINED:
                 return base
             # The decline notice carries the structured reason and the owner's note (issue 13).
             parts = [base]
             if reason:
-                from oims.web.i18n import current_locale
-
                 parts.append(_("Reason: %(reason)s", reason=reason.label(current_locale())))
             if note:
                 parts.append(note)
@@ -144,11 +141,10 @@ def stage_labels():
     """Translated stage names in the current locale (inside a request, or under
     `force_locale` for a recipient's language)."""
     return {
-        "draft": _("Draft"), "submitted": _("Proposal submitted"), "screening": _("Under screening"),
-        "shortlisted": _("Shortlisted (forwarded to the need owner)"),
-        "meeting_requested": _("Meeting requested"), "meeting_scheduled": _("Meeting scheduled"),
-        "met": _("Met"), "nda": _("NDA signed"), "poc": _("PoC under way"),
-        "contract": _("Joint development / contract"), "ended": _("Ended"),
-        "declined": _("Declined"), "withdrawn": _("Withdrawn"),
+        S.DRAFT: _("Draft"), S.SUBMITTED: _("Proposal submitted"), S.SCREENING: _("Under screening"),
+        S.SHORTLISTED: _("Shortlisted (forwarded to the need owner)"),
+        S.MEETING_REQUESTED: _("Meeting requested"), S.MEETING_SCHEDULED: _("Meeting scheduled"),
+        S.MET: _("Met"), S.NDA: _("NDA signed"), S.POC: _("PoC under way"),
+        S.CONTRACT: _("Joint development / contract"), S.ENDED: _("Ended"),
+        S.DECLINED: _("Declined"), S.WITHDRAWN: _("Withdrawn"),
     }
-

@@ -5,15 +5,14 @@ Everything through the HTTP client, the real database and real files."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pikepdf
 import pytest
-from flask import current_app
 from PIL import Image
 from sqlalchemy import select
 
-from oims.models import Attachment, AuditLog, Need
+from oims.models import Attachment, AuditLog, Need, StoredFile
+from oims.needs.uploads import file_bytes, store_bytes
 
 from .conftest import need_form
 from .identifying_files import (
@@ -32,7 +31,11 @@ def _files(*items):
 
 
 def _stored(att: Attachment) -> bytes:
-    return (Path(current_app.config["OIMS_UPLOAD_DIR"]) / att.stored_name).read_bytes()
+    return file_bytes(att)
+
+
+def _stored_files(db) -> set[str]:
+    return set(db.session.scalars(select(StoredFile.sha256)))
 
 
 def _latest_need(db) -> Need:
@@ -100,14 +103,14 @@ def test_edit_making_a_need_anonymous_rebuilds_its_files(cast, as_user, db):
                   content_type="multipart/form-data").status_code == 302
     need = _latest_need(db)
     [att] = _atts(db, need)
-    raw_name = att.stored_name
+    raw_sha = att.sha256
     assert b"/ObjStm" in _stored(att) and not att.anonymised  # a named need keeps its PDF as uploaded
     resp = c.post(f"/needs/{need.id}/edit", data=need_form(anonymous="y"))
     assert resp.status_code == 302
     [att] = _atts(db, need)
-    assert att.anonymised and att.stored_name != raw_name
+    assert att.anonymised and att.sha256 != raw_sha
     _assert_clean_file(_stored(att), att.content_type)
-    assert not (Path(current_app.config["OIMS_UPLOAD_DIR"]) / raw_name).exists()
+    assert _stored_files(db) == {att.sha256}  # the bytes before cleaning are gone
 
 
 def test_coordinator_publishing_anonymously_rebuilds_the_files(cast, as_user, db):
@@ -148,8 +151,7 @@ def _encrypted_pdf() -> bytes:
 
 
 def test_a_file_that_cannot_be_rebuilt_is_refused_and_nothing_is_saved(cast, as_user, db):
-    folder = Path(current_app.config["OIMS_UPLOAD_DIR"])
-    before = set(folder.glob("*")) if folder.exists() else set()
+    before = _stored_files(db)
     c = as_user(cast.owner)
     resp = c.post("/needs/new", data=need_form(anonymous="y", title="暗号化PDFのニーズ", attachments=_files(
         (png_with_chunks(NAMES[1]), "d.png"), (_encrypted_pdf(), "locked.pdf"))), content_type="multipart/form-data")
@@ -157,7 +159,7 @@ def test_a_file_that_cannot_be_rebuilt_is_refused_and_nothing_is_saved(cast, as_
     assert "パスワード" in resp.get_data(as_text=True)
     assert db.session.scalar(select(Need).where(Need.title == "暗号化PDFのニーズ")) is None
     assert db.session.scalar(select(Attachment)) is None
-    assert set(folder.glob("*")) == before
+    assert _stored_files(db) == before
 
 
 def test_publication_refused_when_a_file_cannot_be_rebuilt(cast, as_user, db):
@@ -306,22 +308,17 @@ def test_a_name_redacted_after_publication_does_not_return_through_the_history(c
 
 def test_cli_rebuilds_files_stored_before_cleaning(cast, factory, runner, db, app):
     """Files of anonymous needs stored by older versions (not anonymised) are rebuilt by the command."""
-    import hashlib
-    import secrets
-
     need = factory.need(cast.owner, status="published", anonymous=True)
     raw = rich_pdf(NAMES)
-    stored = secrets.token_hex(16) + ".pdf"
-    folder = Path(app.config["OIMS_UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / stored).write_bytes(raw)
-    db.session.add(Attachment(need_id=need.id, filename="old.pdf", stored_name=stored, content_type="application/pdf",
-                              size=len(raw), sha256=hashlib.sha256(raw).hexdigest(), uploaded_by_id=cast.owner.id))
+    stored = store_bytes(raw, "application/pdf")
+    raw_sha = stored.sha256
+    db.session.add(Attachment(need_id=need.id, filename="old.pdf", file_id=stored.id, content_type="application/pdf",
+                              size=len(raw), sha256=raw_sha, uploaded_by_id=cast.owner.id))
     db.session.commit()
     result = runner.invoke(args=["oims", "clean-anonymous-attachments"])
     assert result.exit_code == 0 and "rebuilt 1 files" in result.output
     [att] = _atts(db, need)
-    assert att.anonymised and att.stored_name != stored and not (folder / stored).exists()
+    assert att.anonymised and att.sha256 != raw_sha and _stored_files(db) == {att.sha256}
     _assert_clean_file(_stored(att), att.content_type)
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import os
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from oims.models import Attachment, Need
+from oims.models import Attachment, Need, StoredFile
 
 from .conftest import need_form
 
@@ -30,9 +29,8 @@ def _count(db, model):
     return db.session.scalar(select(func.count(model.id)))
 
 
-def _upload_dir_files(app):
-    path = app.config["OIMS_UPLOAD_DIR"]
-    return sorted(os.listdir(path)) if os.path.isdir(path) else []
+def _stored_files(db):
+    return sorted(db.session.scalars(select(StoredFile.sha256)))
 
 
 BAD_NEED_INPUT = [
@@ -75,24 +73,24 @@ def test_bad_edit_keeps_the_need_unchanged(cast, as_user, factory, db):
 
 
 def test_exe_renamed_pdf_is_refused(cast, as_user, db, app):
-    before = _upload_dir_files(app)
+    before = _stored_files(db)
     c = as_user(cast.owner)
     resp = c.post("/needs/new", data=need_form(attachments=[(io.BytesIO(EXE), "仕様書.pdf")]),
                   content_type="multipart/form-data")
     assert resp.status_code == 400
     assert "PDF・PNG・JPEG" in resp.get_data(as_text=True)
     assert _count(db, Need) == 0 and _count(db, Attachment) == 0
-    assert _upload_dir_files(app) == before
+    assert _stored_files(db) == before
 
 
-def test_second_bad_file_removes_the_first_from_disk(cast, as_user, db, app):
-    before = _upload_dir_files(app)
+def test_second_bad_file_leaves_no_stored_bytes(cast, as_user, db, app):
+    before = _stored_files(db)
     c = as_user(cast.owner)
     resp = c.post("/needs/new", data=need_form(attachments=[(io.BytesIO(PNG), "ok.png"), (io.BytesIO(EXE), "b.pdf")]),
                   content_type="multipart/form-data")
     assert resp.status_code == 400
     assert _count(db, Need) == 0 and _count(db, Attachment) == 0
-    assert _upload_dir_files(app) == before
+    assert _stored_files(db) == before
 
 
 def test_oversize_file_is_refused(cast, as_user, factory, db, app, monkeypatch):
@@ -115,17 +113,16 @@ def test_good_upload_is_stored_with_random_name_and_safe_filename(cast, as_user,
     assert resp.status_code == 302
     att = db.session.scalar(select(Attachment))
     assert att.filename == "写真.png" and att.content_type == "image/png"
-    assert att.stored_name != att.filename and len(att.stored_name) == 36
-    assert att.stored_name in _upload_dir_files(app)
+    assert _stored_files(db) == [att.sha256]  # the bytes are a row, not a file in the instance folder
     download = c.get(f"/needs/attachments/{att.id}")
     assert download.headers["X-Content-Type-Options"] == "nosniff" and att.size == len(download.data)
     from PIL import (
         Image,  # re-encoded from its pixels (oims.needs.cleaning), same picture
     )
     assert Image.open(io.BytesIO(download.data)).size == Image.open(io.BytesIO(PNG)).size
-    # removing it deletes the file once committed
+    # removing it deletes the bytes too
     assert c.post(f"/needs/{need.id}/attachments/{att.id}/delete").status_code == 302
-    assert att.stored_name not in _upload_dir_files(app)
+    assert _stored_files(db) == []
 
 
 def test_upload_refused_for_others(cast, as_user, factory, db):

@@ -264,13 +264,13 @@ def test_deadline_after_publication_may_be_extended(cast, as_user, factory, db):
 
 
 @pytest.mark.parametrize("status", ["draft", "review", "returned", "published", "closed", "withdrawn", "fulfilled"])
-def test_the_need_page_offers_what_the_routes_allow(people, as_user, factory, db, status):
+def test_the_need_page_offers_what_the_routes_allow(cast, as_user, factory, db, status):
     """A button on the need page (its flag from oims.policy) is there exactly
     when posting it succeeds: the page and the route ask the same rules."""
     for who in ("owner", "coordinator", "admin", "proposer"):
         for action in ("submit", "withdraw", "fulfil"):
-            need = factory.need(people.owner, status=status, deadline_days=-1 if status == "closed" else 30)
-            c = as_user(getattr(people, who))
+            need = factory.need(cast.owner, status=status, deadline_days=-1 if status == "closed" else 30)
+            c = as_user(getattr(cast, who))
             page = c.get(f"/needs/{need.id}")
             if page.status_code == 404:
                 continue  # may not see it: no page, no button

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
-from pathlib import Path
 
 import pytest
-from flask import current_app
 
 from oims.models import Attachment, Notification
+from oims.needs.uploads import store_bytes
 
 from .test_confidentiality import SECRET_FIRM, SECRET_PROPOSAL
 from .world import PNG
@@ -24,11 +22,8 @@ def scene(db, cast, factory):
     assert cast.owner_org.name == SECRET_FIRM
     need = factory.need(owner=cast.owner, anonymous=True, title="匿名ニーズ：軽量化部材")
     unforwarded = factory.proposal(need, proposer=cast.proposer, stage="submitted", title=SECRET_PROPOSAL)
-    stored = secrets.token_hex(16) + ".png"
-    folder = Path(current_app.config["OIMS_UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / stored).write_bytes(PNG)
-    att = Attachment(need_id=need.id, filename=f"{SECRET_FIRM}_仕様書.png", stored_name=stored,
+    stored = store_bytes(PNG, "image/png")
+    att = Attachment(need_id=need.id, filename=f"{SECRET_FIRM}_仕様書.png", file_id=stored.id,
                      content_type="image/png", size=len(PNG), sha256=hashlib.sha256(PNG).hexdigest(),
                      uploaded_by_id=cast.owner.id)
     db.session.add_all([att, Notification(user_id=cast.proposer.id, kind="x", text="提案を受け付けました")])

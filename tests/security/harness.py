@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import tempfile
 from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -130,14 +129,8 @@ def _restore_world() -> dict:
     if not _SNAPSHOT:
         world = build_world(_db)
         rows = [(t, [dict(r._mapping) for r in _db.session.execute(select(t))]) for t in _db.metadata.sorted_tables]
-        folder = Path(current_app.config["OIMS_UPLOAD_DIR"])
-        files = {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file()}
-        _SNAPSHOT.update(world=world, rows=rows, files=files)
+        _SNAPSHOT.update(world=world, rows=rows)  # attachments' bytes are rows too (stored files)
         return world
-    folder = Path(current_app.config["OIMS_UPLOAD_DIR"])
-    for name, data in _SNAPSHOT["files"].items():  # a request may have deleted an attachment's file
-        if not (folder / name).exists():
-            (folder / name).write_bytes(data)
     for table, rows in _SNAPSHOT["rows"]:
         if rows:
             _db.session.execute(table.insert(), rows)

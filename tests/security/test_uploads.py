@@ -4,12 +4,11 @@ size is limited with a clear message, file names cannot reach the file system.""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from oims.models import Attachment
+from oims.models import Attachment, StoredFile
 
 from ..factories import login
 from .world import PNG
@@ -24,9 +23,8 @@ def _count(db) -> int:
     return db.session.scalar(select(func.count(Attachment.id)))
 
 
-def _files_on_disk(app) -> set[str]:
-    folder = Path(app.config["OIMS_UPLOAD_DIR"])
-    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+def _stored_files(db) -> set[str]:
+    return set(db.session.scalars(select(StoredFile.sha256)))
 
 
 @pytest.fixture
@@ -45,13 +43,13 @@ def _upload_to_need(client, need, name, data):
 @pytest.mark.parametrize("name,data", [("仕様書.pdf", EXE), ("drawing.png", HTML), ("plan.pdf", b"")],
                          ids=["exe-as-pdf", "html-as-png", "empty"])
 def test_need_upload_refuses_what_the_bytes_are_not(app, client, db, owner_need, name, data):
-    before, disk = _count(db), _files_on_disk(app)
+    before, stored = _count(db), _stored_files(db)
     resp = _upload_to_need(client, owner_need, name, data)
     assert resp.status_code == 400
     page = resp.get_data(as_text=True)
     assert "PDF" in page  # the message names what is allowed
     assert _count(db) == before
-    assert _files_on_disk(app) == disk
+    assert _stored_files(db) == stored
 
 
 def test_need_upload_accepts_a_real_pdf_with_a_wrong_name(app, client, db, owner_need):
@@ -70,10 +68,7 @@ def test_need_upload_file_names_are_sanitised(app, client, db, owner_need, name)
                              .order_by(Attachment.id.desc())).first()
     for bad in ("/", "\\", "..", "\x00", "<", ">"):
         assert bad not in att.filename, att.filename
-    folder = Path(app.config["OIMS_UPLOAD_DIR"]).resolve()
-    stored = (folder / att.stored_name).resolve()
-    assert stored.parent == folder and stored.is_file()
-    assert "/" not in att.stored_name and ".." not in att.stored_name
+    assert att.file_id is not None and att.file.sha256 == att.sha256  # the name never reaches a file system
 
 
 def test_oversized_request_gets_413_with_a_message(app, client, owner_need):
@@ -123,7 +118,7 @@ def test_proposal_attachment_name_is_sanitised(app, client, db, cast, factory):
     assert resp.status_code == 302, resp.get_data(as_text=True)[:400]
     att = db.session.scalars(select(Attachment).where(Attachment.proposal_id.isnot(None))).one()
     assert "/" not in att.filename and ".." not in att.filename
-    assert (Path(app.config["OIMS_UPLOAD_DIR"]) / att.stored_name).is_file()
+    assert att.file is not None and att.file.size == att.size
 
 
 def test_downloads_are_attachments_with_nosniff(app, client, db, owner_need):

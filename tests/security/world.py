@@ -12,9 +12,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from pathlib import Path
-
-from flask import current_app
 
 from oims.models import (
     ApiToken,
@@ -28,6 +25,7 @@ from oims.models import (
     User,
 )
 from oims.models.base import utcnow
+from oims.needs.uploads import store_bytes
 
 from ..factories import PASSWORD, Factory
 
@@ -97,13 +95,10 @@ def _side(f: Factory, db, side: str) -> dict:
     msg = ThreadMessage(proposal_id=prop.id, author_id=owner.id, body="質問です")
     inv = Invitation(need_id=need.id, org_id=proposer.organisation_id, coordinator_id=coord.id, message="ぜひ")
     db.session.add_all([msg, inv])
-    upload = Path(current_app.config["OIMS_UPLOAD_DIR"])
-    upload.mkdir(parents=True, exist_ok=True)
     atts = {}
+    stored = store_bytes(PNG, "image/png")
     for key, kw in (("att_need", {"need_id": need.id}), ("att_proposal", {"proposal_id": prop.id})):
-        stored = secrets.token_hex(16) + ".png"
-        (upload / stored).write_bytes(PNG)
-        att = Attachment(filename="図面.png", stored_name=stored, content_type="image/png", size=len(PNG),
+        att = Attachment(filename="図面.png", file_id=stored.id, content_type="image/png", size=len(PNG),
                          sha256=hashlib.sha256(PNG).hexdigest(), uploaded_by_id=owner.id, **kw)
         db.session.add(att)
         atts[key] = att
