@@ -87,6 +87,8 @@ class Matcher:
         self._row_ja: list[bool] = []  # row's text is mainly Japanese (per-language normalising)
         self._vectors = VectorIndex(self.encoder.dim, hnsw_threshold=self.hnsw_threshold)
         self._lexicon = BM25Index()
+        self._profile_norms: dict[int, float] = {}  # item -> TF-IDF norm of its texts
+        self._profile_norms_rows = 0  # index size when those norms were computed
 
     # ------------------------------------------------------------ contents
     def __len__(self) -> int:
@@ -214,6 +216,7 @@ class Matcher:
             return found
 
     def _remove(self, item_id: int) -> bool:
+        self._profile_norms.pop(item_id, None)
         item = self._items.pop(item_id, None)
         if item is None:
             return False
@@ -375,6 +378,13 @@ class Matcher:
             doc_scores = fused[self._items[item_id].rows]
             doc_scores = np.where(np.isfinite(doc_scores), doc_scores, -10.0)
             scored.append((aggregate(doc_scores, w.aggregation), item_id, doc_scores))
+        profile_weight = w.profile_for_query(query)
+        # Words barely cross languages: in a mixed-language collection this term would
+        # favour the query's language (measured, docs/matcher.md), so it is left out there.
+        if profile_weight and scored and self._other_language(query, enough=True) is None:
+            cos = self._profile_cosines(query, [item_id for _, item_id, _ in scored])
+            scored = [(s + profile_weight * float(c), i, d)
+                      for (s, i, d), c in zip(scored, cos, strict=True)]
         scored.sort(key=lambda x: (-x[0], x[1]))
         long_query = w.is_long(query)
         results = []
@@ -384,6 +394,23 @@ class Matcher:
             p = probability(score, self.encoder.name, long_query)
             results.append(Result(item_id, round(float(score), 6), reasons, round(p, 4), band(p)))
         return results
+
+    def _profile_cosines(self, query: str, item_ids: list[int]) -> np.ndarray:
+        """TF-IDF cosine of the query with each item's texts taken together."""
+        n_rows = len(self._row_item)
+        if abs(len(self._lexicon) - self._profile_norms_rows) > 0.05 * self._profile_norms_rows:
+            self._profile_norms.clear()  # idf drifted: norms are recomputed lazily
+            self._profile_norms_rows = len(self._lexicon)
+        groups = [self._items[i].rows for i in item_ids]
+        norms = []
+        for item_id, rows in zip(item_ids, groups, strict=True):
+            norm = self._profile_norms.get(item_id)
+            if norm is None:
+                norm = self._profile_norms[item_id] = self._lexicon.group_norm(rows)
+            norms.append(norm)
+        counts = Counter(tokens(query) if self._has_japanese() else query_tokens(query))
+        cos = self._lexicon.group_cosines(counts, groups, n_rows, norms)
+        return cos
 
     # --------------------------------------------------------- persistence
     def save(self) -> dict[str, Any]:

@@ -26,6 +26,8 @@ DEFAULT_AGGREGATION = os.environ.get("OIMS_MATCH_AGGREGATION", "top5")
 LONG_QUERY_CHARS = int(os.environ.get("OIMS_MATCH_LONG_QUERY_CHARS", "300"))
 LONG_LEXICAL_WEIGHT = _env_float("OIMS_MATCH_LONG_LEXICAL_WEIGHT", 0.25)
 LONG_PRF_WEIGHT = _env_float("OIMS_MATCH_LONG_PRF_WEIGHT", 0.0)
+PROFILE_WEIGHT = _env_float("OIMS_MATCH_PROFILE_WEIGHT", 0.0)
+LONG_PROFILE_WEIGHT = _env_float("OIMS_MATCH_LONG_PROFILE_WEIGHT", 0.4)
 PER_LANGUAGE = os.environ.get("OIMS_MATCH_PER_LANGUAGE", "1") not in ("0", "false", "no")
 
 
@@ -41,11 +43,18 @@ class Weights:
     long_query_chars: int = LONG_QUERY_CHARS
     long_lexical: float = LONG_LEXICAL_WEIGHT
     long_prf: float = LONG_PRF_WEIGHT
+    # TF-IDF cosine between the query and an item's texts taken together, added to the
+    # item's aggregated score (not standardised per query: it compares across queries).
+    profile: float = PROFILE_WEIGHT
+    long_profile: float = LONG_PROFILE_WEIGHT
     # Standardise dense and lexical scores within each language of a mixed collection.
     per_language: bool = PER_LANGUAGE
 
     def is_long(self, query: str) -> bool:
         return len(query) >= self.long_query_chars
+
+    def profile_for_query(self, query: str) -> float:
+        return self.long_profile if self.is_long(query) else self.profile
 
     def for_query(self, query: str) -> tuple[float, float]:
         """(lexical, prf) weights for this query."""
