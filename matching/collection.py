@@ -14,7 +14,7 @@ import numpy as np
 
 from . import store
 from .analysis import query_tokens
-from .calibration import band, probability
+from .calibration import band, probability, query_kind
 from .encoders import Encoder, get_encoder
 from .filters import as_texts as _as_texts
 from .filters import matching_items
@@ -381,17 +381,18 @@ class Matcher:
         profile_weight = w.profile_for_query(query)
         # Words barely cross languages: in a mixed-language collection this term would
         # favour the query's language (measured, docs/matcher.md), so it is left out there.
-        if profile_weight and scored and self._other_language(query, enough=True) is None:
+        other = self._other_language(query) if profile_weight else None
+        if profile_weight and scored and (other is None or other.sum() < MIN_LANGUAGE_ROWS):
             cos = self._profile_cosines(query, [item_id for _, item_id, _ in scored])
             scored = [(s + profile_weight * float(c), i, d)
                       for (s, i, d), c in zip(scored, cos, strict=True)]
         scored.sort(key=lambda x: (-x[0], x[1]))
-        long_query = w.is_long(query)
+        kind = query_kind(query, w.long_query_chars)
         results = []
         for score, item_id, doc_scores in scored[:k]:
             reasons = (explain(query, self._items[item_id].texts, doc_scores.tolist(),
                                self._lexicon) if with_reasons else [])
-            p = probability(score, self.encoder.name, long_query)
+            p = probability(score, self.encoder.name, kind)
             results.append(Result(item_id, round(float(score), 6), reasons, round(p, 4), band(p)))
         return results
 
