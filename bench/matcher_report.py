@@ -144,6 +144,8 @@ def calibrate(encoder: str | None, fit: bool) -> None:
                          f"{int(yj.sum())} relevant)")
         table = json.loads(calibration.PARAMS.read_text()) if calibration.PARAMS.exists() else {}
         old = table.get(name, {})
+        if "short" not in entry and "short queries: " in old.get("fitted_on", ""):
+            notes.append("short: " + old["fitted_on"].split("short queries: ", 1)[1])
         entry = {**{k: v for k, v in old.items() if k in calibration.QUERY_KINDS}, **entry}
         entry["fitted_on"] = "; ".join(notes) or old.get("fitted_on", "")
         table[name] = entry
