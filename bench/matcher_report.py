@@ -114,10 +114,17 @@ def _pairs(encoder: str | None, half: int | None, top: int = 20, kind: str | Non
     return np.array(xs), np.array(ys)
 
 
-def _jaquad_pairs(encoder: str | None, top: int = 20, d: Path | None = None):
+def _jaquad_pairs(encoder: str | None, top: int = 20, d: Path | None = None,
+                  half: int | None = None):
+    """(score, label) of the top 20 per question; `half`: even (0) / odd (1) questions
+    in (length, id) order of their ids (the whole collection is searched either way)."""
     d = d or EVAL / "jaquad"
     corpus, queries = read_jsonl(d / "corpus.jsonl", "c"), read_jsonl(d / "queries.jsonl", "q")
     qrels = read_qrels(d / "qrels.tsv")
+    if half is not None:
+        keys = sorted((q["id"] for q in queries), key=lambda k: (len(k), k))
+        keep = {k for i, k in enumerate(keys) if i % 2 == half}
+        queries = [q for q in queries if q["id"] in keep]
     run = _run(corpus, queries, encoder, top)
     xs = [s for q, r in run.items() for _, s in r]
     ys = [1.0 if qrels.get(q, {}).get(doc, 0) > 0 else 0.0 for q, r in run.items() for doc, _ in r]
@@ -138,10 +145,10 @@ def calibrate(encoder: str | None, fit: bool) -> None:
                              f"{int(y.sum())} relevant)")
         short_dir = Path(SHORT_SET) if SHORT_SET else EVAL / "jaquad"
         if short_dir.exists() and "--no-jaquad" not in sys.argv:
-            xj, yj = _jaquad_pairs(encoder, d=short_dir)
+            xj, yj = _jaquad_pairs(encoder, d=short_dir, half=0)
             entry["short"] = list(calibration.fit_logistic(xj, yj))
-            notes.append(f"short: {short_dir.name} top 20 ({len(xj)} candidates, "
-                         f"{int(yj.sum())} relevant)")
+            notes.append(f"short: {short_dir.name}, even half of the questions, top 20 "
+                         f"({len(xj)} candidates, {int(yj.sum())} relevant)")
         table = json.loads(calibration.PARAMS.read_text()) if calibration.PARAMS.exists() else {}
         old = table.get(name, {})
         if "short" not in entry and "short queries: " in old.get("fitted_on", ""):
@@ -154,13 +161,22 @@ def calibrate(encoder: str | None, fit: bool) -> None:
         calibration.PARAMS.write_text(json.dumps(table, indent=1, ensure_ascii=False) + "\n")
         calibration._table.cache_clear()
         print(f"fitted {name}: {entry}")
-    for kind in ("long", "medium"):
-        x, y = _pairs(encoder, half=1, kind=kind)
+    short_dir = Path(SHORT_SET) if SHORT_SET else EVAL / "jaquad"
+    for kind in ("long", "medium", "short"):
+        if kind == "short":
+            if not short_dir.exists() or "--no-jaquad" in sys.argv:
+                continue
+            x, y = _jaquad_pairs(encoder, d=short_dir, half=1)
+        else:
+            x, y = _pairs(encoder, half=1, kind=kind)
         if not len(x):
             continue
         p = np.array([calibration.probability(s, name, kind) for s in x])
-        print(f"\n### Calibration, {kind} queries: held-out half of the demo queries ({len(x)} "
-              f"shown candidates, top 20 per list; relevant = judged grade ≥ 2)\n")
+        where = (f"{short_dir.name}, odd half of the questions; relevant = in the qrels"
+                 if kind == "short" else "held-out half of the demo queries; relevant = judged "
+                 "grade ≥ 2")
+        print(f"\n### Calibration, {kind} queries ({where}; {len(x)} shown candidates, top 20 "
+              f"per list)\n")
         print("| band | candidates | mean predicted | observed relevant |")
         print("|---|---|---|---|")
         for row in calibration.reliability(p, y):
