@@ -84,14 +84,17 @@ def test_calibration_is_sane_on_the_held_out_half_and_cross_lingual_ranking_work
     from matching.evaluation import summary
 
     name = get_encoder().name
-    x, y = _pairs(None, half=1)
-    p = np.array([probability(s, name, True) for s in x])
-    rows = {r["band"]: r for r in reliability(p, y)}
-    assert rows["high"]["observed"] > rows["medium"]["observed"] > rows["low"]["observed"]
-    for r in rows.values():
-        if r["n"] >= 30:
-            assert abs(r["predicted"] - r["observed"]) < 0.15, r
-    assert np.mean((p - y) ** 2) < np.mean((y.mean() - y) ** 2)  # beats the base rate
+    for kind in ("long", "medium"):  # needs as queries; profiles as queries ("needs for you")
+        x, y = _pairs(None, half=1, kind=kind)
+        p = np.array([probability(s, name, kind) for s in x])
+        rows = {r["band"]: r for r in reliability(p, y)}
+        assert rows["high"]["observed"] > rows["low"]["observed"], (kind, rows)
+        if rows["medium"]["n"] >= 30:
+            assert rows["high"]["observed"] > rows["medium"]["observed"] > rows["low"]["observed"]
+        for r in rows.values():
+            if r["n"] >= 30:
+                assert abs(r["predicted"] - r["observed"]) < 0.15, (kind, r)
+        assert np.mean((p - y) ** 2) < np.mean((y.mean() - y) ** 2)  # beats the base rate
     corpus, queries, qrels = build("ja-en-orgs")
     run = rank(corpus, queries, len(corpus), None, progress=False)
     assert summary({q: dict(r) for q, r in run.items()}, qrels)["nDCG@10"] >= 0.70
