@@ -17,7 +17,7 @@ from oims.models.base import utcnow
 from ..factories import login
 from .conftest import using
 
-ROW = re.compile(r'class="ranked-proposal" data-proposal-id="(\d+)"')
+ROW = re.compile(r'data-testid="ranked-proposal" data-proposal-id="(\d+)"')
 RANKED = re.compile(r'data-proposal-id="\d+">\s*<td>.*?</td>\s*<td>\d+</td>', re.DOTALL)
 
 
