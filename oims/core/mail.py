@@ -16,6 +16,7 @@ from email.message import EmailMessage
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from jinja2 import TemplateNotFound
 from sqlalchemy import select
 
 from oims.extensions import db
@@ -35,13 +36,17 @@ def enqueue(
     **context,
 ) -> OutboxMessage:
     """Render `templates/email/<template>.txt` (and `.html` when present) in
-    `locale` and add the message to the outbox (flushed, not committed)."""
+    `locale` and add the message to the outbox: to the session, written with
+    the caller's next flush or commit (the caller's transaction either way)."""
+    html = _html_version(template)
     with force_locale(locale):
         body_text = render_template(f"email/{template}.txt", **context)
-        try:
-            body_html = render_template(f"email/{template}.html", **context)
-        except Exception:  # noqa: BLE001 - an HTML version is optional
-            body_html = ""
+        body_html = ""
+        if html:
+            try:
+                body_html = render_template(html, **context)
+            except Exception:  # noqa: BLE001 - an HTML version is optional
+                log.warning("E-mail template %s failed; sending the text version only", html, exc_info=True)
     msg = OutboxMessage(
         to=to,
         subject=subject,
@@ -53,8 +58,24 @@ def enqueue(
         ],
     )
     db.session.add(msg)
-    db.session.flush()
     return msg
+
+
+def _html_version(template: str) -> str | None:
+    """`email/<template>.html` when it exists. Looked up once per process (a
+    miss walks every template folder and raises), or every time while
+    templates auto-reload (debug)."""
+    name = f"email/{template}.html"
+    env = current_app.jinja_env
+    known = current_app.extensions.setdefault("oims_mail_html", {})
+    if name not in known or env.auto_reload:
+        try:
+            env.get_template(name)
+        except TemplateNotFound:
+            known[name] = False
+        else:
+            known[name] = True
+    return name if known[name] else None
 
 
 def notify(user: User, kind: str, text: str, url: str = "", *, email_template: str | None = None,
@@ -62,7 +83,9 @@ def notify(user: User, kind: str, text: str, url: str = "", *, email_template: s
     """In-app notification, plus an e-mail through the outbox when a template is given.
 
     `text`/`subject` are callables or strings; callables are evaluated in the
-    recipient's language so each person reads their own.
+    recipient's language so each person reads their own. Both rows are added
+    to the session, not flushed: notifying many people costs one INSERT per
+    table at the caller's next flush, in the caller's transaction.
     """
     locale = user.language or current_app.config.get("BABEL_DEFAULT_LOCALE", "ja")
     with force_locale(locale):
@@ -73,7 +96,6 @@ def notify(user: User, kind: str, text: str, url: str = "", *, email_template: s
     if email_template:
         enqueue(user.email, subject_value or text_value, email_template, locale=locale,
                 attachments=attachments, user=user, url=url, text=text_value, **context)
-    db.session.flush()
     return note
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from oims.audit.log import audit
@@ -203,10 +203,12 @@ def create_proposal(need: Need, data: dict, *, actor: User, submit: bool = False
         db.session.rollback()
         raise DuplicateProposal() from exc
     audit(actor, "proposal.created", proposal, need_id=need.id)
-    if attach is not None:
-        attach(proposal)
+    attached = attach(proposal) if attach is not None else []
     if submit:
-        submit_proposal(proposal, actor=actor)
+        # A proposal made in this transaction has exactly the files just saved
+        # (`attach` returns them; None from an older hook: read them back).
+        submit_proposal(proposal, actor=actor,
+                        attachments=list(attached) if isinstance(attached, list | tuple) else None)
     return proposal
 
 
@@ -248,9 +250,15 @@ def _check_editable(proposal: Proposal) -> None:
                                  "the proposal can no longer be changed.", date=need.deadline.isoformat()))
 
 
-def submit_proposal(proposal: Proposal, *, actor: User) -> Proposal:
+def submit_proposal(proposal: Proposal, *, actor: User, attachments: list[Attachment] | None = None) -> Proposal:
     """draft → submitted: check completeness, issue the receipt, tell the
-    coordinators of the need's bureau (the proposer is told by the workflow)."""
+    proposer's users and the coordinators of the need's bureau.
+
+    Everything (stage, receipt, event, audit rows, notifications and their
+    outbox e-mails) is written by the one conditional UPDATE's flush in
+    `workflow.change_stage`; the people to tell are read in one query first.
+    `attachments`: the proposal's files when the caller knows them (a proposal
+    created in this transaction), else they are read."""
     if proposal_role(actor, proposal) != Party.PROPOSER:
         raise NotAllowed()
     if proposal.stage != ProposalStage.DRAFT:
@@ -258,11 +266,16 @@ def submit_proposal(proposal: Proposal, *, actor: User) -> Proposal:
     _check_open(proposal.need)
     _clean({f: getattr(proposal, f) for f in TEXT_FIELDS} | {"answers": proposal.answers},
            REQUIRED_FOR_SUBMISSION)
+    # Reads first, without flushing: the changes below go out in one flush.
+    with db.session.no_autoflush:
+        if attachments is None:
+            attachments = proposal_attachments(proposal)
+        proposer_users, coordinators = _submission_recipients(proposal)
     now = utcnow()
     proposal.submitted_at = now
-    receipts.issue_receipt(proposal, proposal_attachments(proposal), now)
-    workflow.change_stage(proposal, ProposalStage.SUBMITTED, actor)
-    _tell_coordinators(proposal)
+    receipts.issue_receipt(proposal, attachments, now)
+    _tell_coordinators(proposal, coordinators)
+    workflow.change_stage(proposal, ProposalStage.SUBMITTED, actor, recipients=proposer_users)
     return proposal
 
 
@@ -339,14 +352,29 @@ def bureau_coordinators(bureau: str) -> list[User]:
         .order_by(User.id)))
 
 
-def _tell_coordinators(proposal: Proposal) -> None:
+def _submission_recipients(proposal: Proposal) -> tuple[list[User], list[User]]:
+    """(the proposing organisation's active users, the active coordinators of
+    the need's bureau), both by id, in one query."""
+    bureau = proposal.need.bureau
+    rows = db.session.execute(
+        select(User, Organisation.bureau).join(Organisation, User.organisation_id == Organisation.id)
+        .where(User.status == AccountStatus.ACTIVE,
+               or_(User.organisation_id == proposal.org_id,
+                   and_(User.role == Role.COORDINATOR, Organisation.bureau == bureau)))
+        .order_by(User.id)).all()
+    proposer_users = [u for u, _b in rows if u.organisation_id == proposal.org_id]
+    coordinators = [u for u, b in rows if u.role == Role.COORDINATOR and b == bureau]
+    return proposer_users, coordinators
+
+
+def _tell_coordinators(proposal: Proposal, coordinators: list[User] | None = None) -> None:
     need = proposal.need
     org = db.session.get(Organisation, proposal.org_id)
     try:
         url = url_for("proposals.view", proposal_id=proposal.id)
     except RuntimeError:  # no request or app context with a server name
         url = ""
-    for user in bureau_coordinators(need.bureau):
+    for user in bureau_coordinators(need.bureau) if coordinators is None else coordinators:
         def text(org=org):
             return _("New proposal to screen: “%(title)s” from %(org)s",
                      title=proposal.title, org=org.name)

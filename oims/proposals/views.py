@@ -138,25 +138,30 @@ def new():
     need = _need_or_404(request.args.get("need_id", type=int))
     if not services.may_propose(current_user):
         abort(403)
-    existing = services.active_proposal(need.id, current_user.organisation_id)
-    if existing is not None and request.method == "GET":
-        flash(_("Your organisation already has an active proposal for this need."), "info")
-        return redirect(url_for("proposals.view", proposal_id=existing.id))
+    if request.method == "GET":
+        existing = services.active_proposal(need.id, current_user.organisation_id)
+        if existing is not None:
+            flash(_("Your organisation already has an active proposal for this need."), "info")
+            return redirect(url_for("proposals.view", proposal_id=existing.id))
     options = services.answer_options(need)
     form = ProposalForm()
     form.fill_choices(options)
     if request.method == "POST":
         if not form.validate_on_submit():
+            existing = services.active_proposal(need.id, current_user.organisation_id)
             return _form_page("proposals/new.html", form, need, 400, general_errors=[], existing=existing)
         submit = request.form.get("action") == "submit"
+        # create_proposal checks for an active proposal itself (DuplicateProposal
+        # carries it); the action returns the new id, read before the commit
+        # expires the object (the redirect needs no query).
         return run_action(
             lambda: services.create_proposal(
                 need, form.service_data(options), actor=current_user, submit=submit,
                 attach=lambda p: proposal_files.save_all(form.attachments.data, p, actor=current_user,
-                                                         after_nda=bool(form.attachments_after_nda.data))),
+                                                         after_nda=bool(form.attachments_after_nda.data))).id,
             success=_("Your proposal was submitted. Keep the receipt below as proof of what you sent and when.")
             if submit else _("Your proposal was saved as a draft. Submit it before the deadline."),
-            redirect_to=lambda proposal: url_for("proposals.view", proposal_id=proposal.id),
+            redirect_to=lambda proposal_id: url_for("proposals.view", proposal_id=proposal_id),
             # the page links the organisation's proposal that is already there (DuplicateProposal)
             on_refused=lambda exc, status: _form_page(
                 "proposals/new.html", form, need, 400, general_errors=apply_errors(form, exc),
