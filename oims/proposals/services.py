@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from oims.audit.log import audit
 from oims.core.exceptions import NotAllowed, ValidationFailed
-from oims.core.mail import notify
+from oims.core.mail import batch, notify
 from oims.core.reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
 from oims.core.vocabulary import (
     INACTIVE_STAGES,
@@ -274,8 +274,9 @@ def submit_proposal(proposal: Proposal, *, actor: User, attachments: list[Attach
     now = utcnow()
     proposal.submitted_at = now
     receipts.issue_receipt(proposal, attachments, now)
-    _tell_coordinators(proposal, coordinators)
-    workflow.change_stage(proposal, ProposalStage.SUBMITTED, actor, recipients=proposer_users)
+    with batch():  # every notification and e-mail of the submission: one INSERT per table
+        _tell_coordinators(proposal, coordinators)
+        workflow.change_stage(proposal, ProposalStage.SUBMITTED, actor, recipients=proposer_users)
     return proposal
 
 

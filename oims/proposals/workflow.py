@@ -17,7 +17,7 @@ from sqlalchemy import select
 from oims.audit.log import audit
 from oims.core.concurrency import claim_state
 from oims.core.exceptions import NotAllowed, ValidationFailed
-from oims.core.mail import notify
+from oims.core.mail import batch, notify
 from oims.core.reference import DECLINE_REASON_BY_CODE
 from oims.core.vocabulary import AccountStatus, Party, ProposalStage
 from oims.extensions import db
@@ -88,18 +88,19 @@ def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = 
     if notify_proposer and recipients is None:
         with db.session.no_autoflush:  # the changes pending so far go out with the UPDATE below
             recipients = proposer_recipients(proposal)
-    event = ProposalEvent(proposal=proposal, from_stage=from_stage, to_stage=to_stage,
-                          actor_id=actor.id, note=note, on_date=on_date)
-    db.session.add(event)
-    audit(actor, f"proposal.{to_stage}", proposal, from_stage=event.from_stage,
-          **({"on_behalf_of": on_behalf_of} if on_behalf_of else {}))
-    if notify_proposer:
-        _tell_proposer(proposal, to_stage, note, recipients)
-    # The one conditional UPDATE, flushed with the rows added above: of two
-    # concurrent changes from the same stage, exactly one moves the proposal;
-    # the other gets StaleState and its whole transaction (event, audit,
-    # notifications) is rolled back.
-    claim_state(proposal, "stage", from_stage, to_stage, _stale_message, last_activity_at=utcnow())
+    with batch():  # notifications and e-mails: one INSERT per table, after the UPDATE
+        event = ProposalEvent(proposal=proposal, from_stage=from_stage, to_stage=to_stage,
+                              actor_id=actor.id, note=note, on_date=on_date)
+        db.session.add(event)
+        audit(actor, f"proposal.{to_stage}", proposal, from_stage=event.from_stage,
+              **({"on_behalf_of": on_behalf_of} if on_behalf_of else {}))
+        if notify_proposer:
+            _tell_proposer(proposal, to_stage, note, recipients)
+        # The one conditional UPDATE, flushed with the rows added above: of two
+        # concurrent changes from the same stage, exactly one moves the proposal;
+        # the other gets StaleState and its whole transaction (event, audit,
+        # notifications) is rolled back.
+        claim_state(proposal, "stage", from_stage, to_stage, _stale_message, last_activity_at=utcnow())
     return event
 
 
