@@ -77,6 +77,11 @@ class BenchEnv:
     matching: bool = True
     encoder: str = "use"
 
+    def __post_init__(self) -> None:
+        # Several people benchmarking on one PostgreSQL: OIMS_BENCH_DB_PREFIX=oims_pp -> oims_pp_<name>.
+        if prefix := os.environ.get("OIMS_BENCH_DB_PREFIX", ""):
+            self.name = f"{prefix}_{self.name}"
+
     @property
     def url(self) -> str:
         if self.db == "sqlite":
@@ -97,6 +102,7 @@ class BenchEnv:
             "OIMS_ENCODER": self.encoder,
             "OIMS_UPLOAD_DIR": str(self.workdir / "uploads"),
             "OIMS_BASE_URL": "http://127.0.0.1",
+            "OIMS_SERVER_TIMING": "1",  # the benches report the app's own time beside the client's
         })
         return env
 
@@ -292,9 +298,44 @@ def http_login(session, base: str, email: str) -> None:
 PROPOSAL_RE = re.compile(r"/proposals/(\d+)$")
 
 
-def submit_proposal(session, base: str, need_id: int, title: str) -> tuple[int | None, float, int]:
-    """Open the form, submit it. Returns (proposal id if acknowledged, POST seconds, status)."""
+TIMING_RE = re.compile(r'(\w+);dur=([\d.]+)(?:;desc="(\d+) statements")?')
+
+
+def server_timing(resp) -> dict | None:
+    """The app's own account of a request (OIMS_SERVER_TIMING=1, oims/web/server_timing.py):
+    {"app", "cpu", "db"} in seconds and "statements", or None without the header."""
+    header = resp.headers.get("Server-Timing")
+    if not header:
+        return None
+    out: dict = {}
+    for name, dur, statements in TIMING_RE.findall(header):
+        out[name] = float(dur) / 1000
+        if statements:
+            out["statements"] = int(statements)
+    return out
+
+
+def timing_summary(timings: list[dict]) -> str:
+    """p50/p95 of the server's wall and CPU time, SQL time and statements."""
+    if not timings:
+        return "no Server-Timing headers (OIMS_SERVER_TIMING=1 on the server)"
+
+    def p(key: str, q: float) -> float:
+        return percentile([t[key] for t in timings if key in t], q)
+
+    return (f"server wall p50 {p('app', 50) * 1000:.1f} ms, p95 {p('app', 95) * 1000:.1f} ms; "
+            f"CPU p50 {p('cpu', 50) * 1000:.1f} ms, p95 {p('cpu', 95) * 1000:.1f} ms; "
+            f"SQL p50 {p('db', 50) * 1000:.1f} ms in {p('statements', 50):.0f} statements (n={len(timings)})")
+
+
+def submit_proposal(session, base: str, need_id: int, title: str,
+                    timings: dict[str, list] | None = None) -> tuple[int | None, float, int]:
+    """Open the form, submit it. Returns (proposal id if acknowledged, POST seconds, status).
+    `timings`: the Server-Timing of the form page and of the POST are appended to
+    timings["form"] and timings["post"] (when the server sends them)."""
     page = session.get(f"{base}/proposals/new", params={"need_id": need_id}, timeout=60)
+    if timings is not None and (st := server_timing(page)):
+        timings.setdefault("form", []).append(st)
     data = {"csrf_token": csrf(page.text), "title": title,
             "summary": "炭素繊維強化樹脂の射出成形で、アルミ部品比40%の軽量化を実現します。",
             "solution": "独自の金型温度制御で薄肉成形を行い、量産試作まで3か月で対応します。",
@@ -303,6 +344,8 @@ def submit_proposal(session, base: str, need_id: int, title: str) -> tuple[int |
     resp = session.post(f"{base}/proposals/new", params={"need_id": need_id}, data=data,
                         allow_redirects=False, timeout=120)
     took = time.perf_counter() - t0
+    if timings is not None and resp.status_code == 302 and (st := server_timing(resp)):
+        timings.setdefault("post", []).append(st)
     m = PROPOSAL_RE.search(resp.headers.get("Location", "")) if resp.status_code == 302 else None
     return (int(m.group(1)) if m else None), took, resp.status_code
 

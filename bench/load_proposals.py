@@ -32,6 +32,7 @@ from load_common import (
     seed_needs_and_proposers,
     submit_proposal,
     summary_ms,
+    timing_summary,
 )
 
 
@@ -44,6 +45,7 @@ def run_burst(base: str | list[str], emails: list[str], need_ids: list[int], per
     acked: dict[int, str] = {}
     latencies: list[float] = []
     failures: dict[str, int] = {}
+    timings: dict[str, list] = {}
     lock = threading.Lock()
     start = threading.Barrier(len(emails) + 1)
 
@@ -58,13 +60,22 @@ def run_burst(base: str | list[str], emails: list[str], need_ids: list[int], per
             start.wait()
             return
         start.wait()
+        my_timings: dict[str, list] = {}
+        try:
+            _submit_all(j, base, s, my_timings)
+        finally:
+            with lock:
+                for key, values in my_timings.items():
+                    timings.setdefault(key, []).extend(values)
+
+    def _submit_all(j: int, base: str, s, my_timings: dict) -> None:
         for k in range(per_proposer):
             if stop is not None and stop.is_set():
                 return
             need_id = need_ids[(j + k) % len(need_ids)]
             title = f"{tag}-p{j}-n{need_id}-{k} 軽量化部材のご提案"
             try:
-                pid, took, status = submit_proposal(s, base, need_id, title)
+                pid, took, status = submit_proposal(s, base, need_id, title, timings=my_timings)
             except requests.RequestException as exc:
                 with lock:
                     key = type(exc).__name__
@@ -87,7 +98,7 @@ def run_burst(base: str | list[str], emails: list[str], need_ids: list[int], per
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    return {"acked": acked, "latencies": latencies, "failures": failures, "wall": wall}
+    return {"acked": acked, "latencies": latencies, "failures": failures, "wall": wall, "timings": timings}
 
 
 def main() -> None:
@@ -137,6 +148,8 @@ def main() -> None:
     acked, lat = result["acked"], result["latencies"]
     print(f"[load] acknowledged {len(acked)} in {result['wall']:.1f} s -> {len(acked) / result['wall']:.1f} proposals/s")
     print(f"[load] submit POST latency: {summary_ms(lat)}")
+    print(f"[load] submit POST, {timing_summary(result['timings'].get('post', []))}")
+    print(f"[load] form page GET, {timing_summary(result['timings'].get('form', []))}")
     if result["failures"]:
         print(f"[load] not acknowledged: {result['failures']}")
     stored = check_stored(app, acked)
