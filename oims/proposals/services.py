@@ -29,7 +29,7 @@ from oims.core.vocabulary import (
     Role,
 )
 from oims.extensions import db
-from oims.models import Attachment, Need, Organisation, Proposal, User
+from oims.models import Attachment, Invitation, Need, Organisation, Proposal, User
 from oims.models.base import utcnow
 from oims.needs.services import accepts_proposals
 from oims.policy import RESTRICTABLE_PARTS, proposal_role
@@ -70,6 +70,17 @@ def active_proposal(need_id: int, org_id: int) -> Proposal | None:
     return db.session.scalar(select(Proposal).where(
         Proposal.need_id == need_id, Proposal.org_id == org_id,
         Proposal.stage.notin_(INACTIVE_STAGES)).limit(1))
+
+
+def _active_and_invitation(need_id: int, org_id: int) -> tuple[int | None, int | None]:
+    """In one query: the organisation's active proposal for the need (its id or
+    None) and the latest invitation of the organisation to the need (id or None)."""
+    active = (select(Proposal.id).where(Proposal.need_id == need_id, Proposal.org_id == org_id,
+                                        Proposal.stage.notin_(INACTIVE_STAGES)).limit(1).scalar_subquery())
+    invited = (select(Invitation.id).where(Invitation.need_id == need_id, Invitation.org_id == org_id)
+               .order_by(Invitation.id.desc()).limit(1).scalar_subquery())
+    row = db.session.execute(select(active, invited)).one()
+    return row[0], row[1]
 
 
 def is_editable(proposal: Proposal) -> bool:
@@ -187,11 +198,12 @@ def create_proposal(need: Need, data: dict, *, actor: User, submit: bool = False
     receipt is made. Raises NotAllowed, ValidationFailed or DuplicateProposal."""
     _check_may_propose(need, actor)
     _check_open(need)
-    existing = active_proposal(need.id, actor.organisation_id)
-    if existing is not None:
-        raise DuplicateProposal(existing)
+    existing_id, invitation_id = _active_and_invitation(need.id, actor.organisation_id)
+    if existing_id is not None:
+        raise DuplicateProposal(db.session.get(Proposal, existing_id))
     clean = _clean(data, REQUIRED_FOR_SUBMISSION if submit else REQUIRED_FOR_DRAFT)
-    proposal = Proposal(need=need, need_id=need.id, org_id=actor.organisation_id,
+    # invitation_id given (None too): the matcher's hook need not look it up again.
+    proposal = Proposal(need=need, need_id=need.id, org_id=actor.organisation_id, invitation_id=invitation_id,
                         created_by_id=actor.id, stage=ProposalStage.DRAFT, **clean)
     db.session.add(proposal)
     try:
