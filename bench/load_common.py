@@ -196,9 +196,10 @@ class Server:
     separate machine as far as the app can tell); `extra_env` overrides OIMS_*."""
 
     def __init__(self, env: BenchEnv, workers: int = 4, port: int | None = None, *, host: int = 0,
-                 extra_env: dict | None = None):
+                 extra_env: dict | None = None, threads: int = 1):
         self.env = env
         self.workers = workers
+        self.threads = threads  # > 1: gunicorn's gthread workers, `threads` requests at a time each
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.log = env.workdir / f"gunicorn-{self.port}.log"
@@ -214,7 +215,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> None:
-        cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(self.workers),
+        cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(self.workers), "--threads", str(self.threads),
                "--bind", f"127.0.0.1:{self.port}", "--chdir", str(ROOT), "--pythonpath", f"{ROOT},{ROOT / 'bench'}",
                "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning", "load_wsgi:app"]
         with open(self.log, "ab") as log:  # the child keeps its own copy of the descriptor
@@ -348,6 +349,74 @@ def submit_proposal(session, base: str, need_id: int, title: str,
         timings.setdefault("post", []).append(st)
     m = PROPOSAL_RE.search(resp.headers.get("Location", "")) if resp.status_code == 302 else None
     return (int(m.group(1)) if m else None), took, resp.status_code
+
+
+# --- CPU accounting ------------------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu(pid: int) -> tuple[int, float] | None:
+    """(process group, CPU seconds user+system) of a live process, from /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[2]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds of the live processes in a process group (a gunicorn host, the worker)."""
+    total = 0.0
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if name.isdigit() and (got := _proc_cpu(int(name))) and got[0] == pgid:
+            total += got[1]
+    return total
+
+
+def postgres_cpu(env: BenchEnv) -> float:
+    """CPU seconds of the PostgreSQL backends connected to the bench's database (same machine)."""
+    if env.db != "postgres":
+        return 0.0
+    import psycopg
+
+    with psycopg.connect(f"{env.pg_base}/postgres", autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (env.name,))]
+    return sum(got[1] for pid in pids if (got := _proc_cpu(pid)))
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of the bench between start() and stop():
+    the gunicorn hosts, the encoding worker, PostgreSQL's backends for the
+    bench's database (those alive at the end; the apps keep pooled connections)
+    and this client process."""
+
+    def __init__(self, env: BenchEnv, servers: list, worker=None):
+        self.env, self.servers, self.worker = env, servers, worker
+
+    def _read(self) -> dict[str, float]:
+        out = {"web": sum(group_cpu(s.proc.pid) for s in self.servers if s.proc)}
+        if self.worker is not None and self.worker.proc is not None:
+            out["worker"] = group_cpu(self.worker.proc.pid)
+        out["postgres"] = postgres_cpu(self.env)
+        t = os.times()
+        out["client"] = t.user + t.system
+        return out
+
+    def start(self) -> None:
+        self.before = self._read()
+
+    def stop(self) -> dict[str, float]:
+        after = self._read()
+        return {k: after[k] - self.before.get(k, 0.0) for k in after}
+
+
+def cpu_summary(used: dict[str, float], n: int, wall: float) -> str:
+    total = sum(used.values())
+    parts = ", ".join(f"{k} {v / n * 1000:.1f}" for k, v in used.items())
+    return (f"CPU per acknowledged proposal (ms): {parts}; total {total / n * 1000:.1f} ms "
+            f"= {total / wall:.2f} of the 2 cores over the burst")
 
 
 # --- checks ------------------------------------------------------------------------------------

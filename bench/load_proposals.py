@@ -16,15 +16,18 @@ Prints throughput and p50/p95 latency of the submitting POST.
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import time
 
 import requests
 from load_common import (
     BenchEnv,
+    CpuMeter,
     Server,
     Worker,
     check_stored,
+    cpu_summary,
     http_login,
     index_state,
     make_schema,
@@ -108,6 +111,7 @@ def main() -> None:
     ap.add_argument("--proposals", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=4, help="gunicorn workers per host")
     ap.add_argument("--hosts", type=int, default=1, help="gunicorn hosts, each with its own instance folder")
+    ap.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (> 1: gthread workers)")
     ap.add_argument("--external-worker", action="store_true",
                     help="encode in one `flask oims worker` (OIMS_INDEX_WORKER=external on the hosts)")
     ap.add_argument("--no-matching", action="store_true", help="run with OIMS_MATCHING_ENABLED=0")
@@ -124,10 +128,11 @@ def main() -> None:
     make_schema(app)
     seeded = seed_needs_and_proposers(app, needs=max(per * 2, 20), proposers=args.proposers)
     extra = {"OIMS_INDEX_WORKER": "external"} if args.external_worker else {}
-    servers = [Server(env, workers=args.workers, host=h + 1 if args.hosts > 1 else 0, extra_env=extra)
+    servers = [Server(env, workers=args.workers, host=h + 1 if args.hosts > 1 else 0, extra_env=extra,
+                      threads=args.threads)
                for h in range(args.hosts)]
     worker = Worker(env) if args.external_worker and env.matching else None
-    print(f"[load] db={args.db} hosts={args.hosts} workers/host={args.workers} proposers={args.proposers} "
+    print(f"[load] db={args.db} hosts={args.hosts} workers/host={args.workers} threads/worker={args.threads} proposers={args.proposers} "
           f"proposals={per * args.proposers} matching={'on' if env.matching else 'off'} ({env.encoder}, "
           f"{'external worker' if worker else 'embedded worker threads'})")
     try:
@@ -135,7 +140,10 @@ def main() -> None:
             worker.start()
         for server in servers:
             server.start()
+        meter = CpuMeter(env, servers, worker)
+        meter.start()  # after sign-in would be fairer; sign-in is cheap here (argon2 at its minimum)
         result = run_burst([s.base for s in servers], seeded["proposer_emails"], seeded["need_ids"], per)
+        cpu_used = meter.stop()
         # Encoding runs off the request path (worker thread or process): let it
         # finish while it is still up (anything left stays in the change log
         # for the next start's repair).
@@ -150,6 +158,9 @@ def main() -> None:
     print(f"[load] submit POST latency: {summary_ms(lat)}")
     print(f"[load] submit POST, {timing_summary(result['timings'].get('post', []))}")
     print(f"[load] form page GET, {timing_summary(result['timings'].get('form', []))}")
+    if acked:
+        print(f"[load] {cpu_summary(cpu_used, len(acked), result['wall'])}; load average "
+              f"{os.getloadavg()[0]:.1f}")
     if result["failures"]:
         print(f"[load] not acknowledged: {result['failures']}")
     stored = check_stored(app, acked)
