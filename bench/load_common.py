@@ -196,10 +196,11 @@ class Server:
     separate machine as far as the app can tell); `extra_env` overrides OIMS_*."""
 
     def __init__(self, env: BenchEnv, workers: int = 4, port: int | None = None, *, host: int = 0,
-                 extra_env: dict | None = None, threads: int = 1):
+                 extra_env: dict | None = None, threads: int = 1, keep_alive: int | None = None):
         self.env = env
         self.workers = workers
         self.threads = threads  # > 1: gunicorn's gthread workers, `threads` requests at a time each
+        self.keep_alive = keep_alive  # seconds (gthread); 0: a connection per request, spread over the workers
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.log = env.workdir / f"gunicorn-{self.port}.log"
@@ -218,6 +219,8 @@ class Server:
         cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(self.workers), "--threads", str(self.threads),
                "--bind", f"127.0.0.1:{self.port}", "--chdir", str(ROOT), "--pythonpath", f"{ROOT},{ROOT / 'bench'}",
                "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning", "load_wsgi:app"]
+        if self.keep_alive is not None:
+            cmd[1:1] = ["--keep-alive", str(self.keep_alive)]
         with open(self.log, "ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(cmd, env=self.environ(), stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)

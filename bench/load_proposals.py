@@ -112,6 +112,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4, help="gunicorn workers per host")
     ap.add_argument("--hosts", type=int, default=1, help="gunicorn hosts, each with its own instance folder")
     ap.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (> 1: gthread workers)")
+    ap.add_argument("--keep-alive", type=int, default=None,
+                    help="gunicorn --keep-alive seconds (gthread; 0: no keep-alive, requests spread over workers)")
     ap.add_argument("--external-worker", action="store_true",
                     help="encode in one `flask oims worker` (OIMS_INDEX_WORKER=external on the hosts)")
     ap.add_argument("--no-matching", action="store_true", help="run with OIMS_MATCHING_ENABLED=0")
@@ -129,10 +131,10 @@ def main() -> None:
     seeded = seed_needs_and_proposers(app, needs=max(per * 2, 20), proposers=args.proposers)
     extra = {"OIMS_INDEX_WORKER": "external"} if args.external_worker else {}
     servers = [Server(env, workers=args.workers, host=h + 1 if args.hosts > 1 else 0, extra_env=extra,
-                      threads=args.threads)
+                      threads=args.threads, keep_alive=args.keep_alive)
                for h in range(args.hosts)]
     worker = Worker(env) if args.external_worker and env.matching else None
-    print(f"[load] db={args.db} hosts={args.hosts} workers/host={args.workers} threads/worker={args.threads} proposers={args.proposers} "
+    print(f"[load] db={args.db} hosts={args.hosts} workers/host={args.workers} threads/worker={args.threads} keep-alive={args.keep_alive} proposers={args.proposers} "
           f"proposals={per * args.proposers} matching={'on' if env.matching else 'off'} ({env.encoder}, "
           f"{'external worker' if worker else 'embedded worker threads'})")
     try:
