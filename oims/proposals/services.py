@@ -72,15 +72,31 @@ def active_proposal(need_id: int, org_id: int) -> Proposal | None:
         Proposal.stage.notin_(INACTIVE_STAGES)).limit(1))
 
 
-def _active_and_invitation(need_id: int, org_id: int) -> tuple[int | None, int | None]:
-    """In one query: the organisation's active proposal for the need (its id or
-    None) and the latest invitation of the organisation to the need (id or None)."""
+def _standing(need_id, org_id):
+    """Scalar subqueries: the organisation's active proposal for the need (id)
+    and its latest invitation to the need (id)."""
     active = (select(Proposal.id).where(Proposal.need_id == need_id, Proposal.org_id == org_id,
                                         Proposal.stage.notin_(INACTIVE_STAGES)).limit(1).scalar_subquery())
     invited = (select(Invitation.id).where(Invitation.need_id == need_id, Invitation.org_id == org_id)
                .order_by(Invitation.id.desc()).limit(1).scalar_subquery())
-    row = db.session.execute(select(active, invited)).one()
+    return active, invited
+
+
+def _active_and_invitation(need_id: int, org_id: int) -> tuple[int | None, int | None]:
+    """In one query: the organisation's active proposal for the need (its id or
+    None) and the latest invitation of the organisation to the need (id or None)."""
+    row = db.session.execute(select(*_standing(need_id, org_id))).one()
     return row[0], row[1]
+
+
+def need_with_standing(need_id: int, org_id: int) -> tuple[Need | None, tuple[int | None, int | None]]:
+    """The need and, in the same query, where the organisation stands with it:
+    (active proposal id, latest invitation id) — what `create_proposal` checks,
+    passed back to it as `standing` (the proposal form reads all three)."""
+    row = db.session.execute(select(Need, *_standing(need_id, org_id)).where(Need.id == need_id)).one_or_none()
+    if row is None:
+        return None, (None, None)
+    return row[0], (row[1], row[2])
 
 
 def is_editable(proposal: Proposal) -> bool:
@@ -192,13 +208,16 @@ def _clean(data: dict, required: tuple[str, ...]) -> dict:
 # --- operations --------------------------------------------------------------------
 
 def create_proposal(need: Need, data: dict, *, actor: User, submit: bool = False,
-                    attach: Callable[[Proposal], None] | None = None) -> Proposal:
+                    attach: Callable[[Proposal], None] | None = None,
+                    standing: tuple[int | None, int | None] | None = None) -> Proposal:
     """A new proposal of the actor's organisation to `need`, as a draft or
     submitted at once. `attach(proposal)` stores uploaded files before the
-    receipt is made. Raises NotAllowed, ValidationFailed or DuplicateProposal."""
+    receipt is made. `standing`: (active proposal id, invitation id) when read
+    in this transaction already (`need_with_standing`). Raises NotAllowed,
+    ValidationFailed or DuplicateProposal."""
     _check_may_propose(need, actor)
     _check_open(need)
-    existing_id, invitation_id = _active_and_invitation(need.id, actor.organisation_id)
+    existing_id, invitation_id = standing or _active_and_invitation(need.id, actor.organisation_id)
     if existing_id is not None:
         raise DuplicateProposal(db.session.get(Proposal, existing_id))
     clean = _clean(data, REQUIRED_FOR_SUBMISSION if submit else REQUIRED_FOR_DRAFT)
