@@ -17,6 +17,14 @@ bench/matcher_index.py). Measured over HTTP against gunicorn, one client,
 sequential requests: the coordinator's ranked-candidates page (a need with
 500 proposals and a typical one with 10), the proposals list of a need, and
 the needs search (a common Japanese term, a rare one, no query) as a proposer.
+
+The machine these run on is shared, so wall times alone mislead: beside each
+page's wall times the bench prints the server's CPU time per request (the
+gunicorn processes and, on PostgreSQL, the database backends serving them, read
+from /proc). `--explain` then renders each page once in this process, times
+every SQL statement and prints EXPLAIN ANALYZE (execution time, top of the plan)
+for the slowest ones. `--reuse` keeps a database loaded by an earlier `--keep`
+run (no seeding, no import), to measure a change quickly.
 """
 
 from __future__ import annotations
@@ -118,7 +126,10 @@ def seed(app, needs: int, proposals_per_need: int, heavy: int, seed_: int = 7) -
                               "title": f"{rng.choice(WORDS)}による提案{total}", "summary": _sentence(rng),
                               "solution": _sentence(rng), "track_record": "量産実績あり", "stage": stage,
                               "submitted_at": now, "forwarded_at": now if stage == "shortlisted" else None,
-                              "answers": [], "receipt_hash": "x" * 64})
+                              "answers": [], "receipt_hash": "x" * 64,
+                              # a tenth of the shortlisted cases stalled (the coordinator's dashboard lists them)
+                              "last_activity_at": now - timedelta(days=45) if stage == "shortlisted" and total % 10 == 0
+                              else now})
                 total += 1
             if len(batch) >= 5000:
                 db.session.execute(insert(Proposal), batch)
@@ -137,6 +148,23 @@ def seed(app, needs: int, proposals_per_need: int, heavy: int, seed_: int = 7) -
         return {"heavy_need": need_ids[0], "typical_need": typical, "needs": len(need_ids), "proposals": total,
                 "coord": f"u{support.id}@bench.example.jp", "proposer": f"u{smes[0]}@bench.example.jp",
                 "seconds": time.perf_counter() - t0}
+
+
+def loaded(app) -> dict:
+    """The ids and logins `seed` returned, read back from a database it loaded."""
+    from sqlalchemy import func, select
+
+    from oims.extensions import db
+    from oims.models import Need, Organisation, Proposal
+
+    with app.app_context():
+        need_ids = list(db.session.scalars(select(Need.id).order_by(Need.id).limit(2)))
+        support = db.session.scalar(select(func.min(Organisation.id)).where(Organisation.kind == "support"))
+        sme = db.session.scalar(select(func.min(Organisation.id)).where(Organisation.kind == "sme"))
+        return {"heavy_need": need_ids[0], "typical_need": need_ids[1],
+                "needs": db.session.scalar(select(func.count(Need.id))),
+                "proposals": db.session.scalar(select(func.count(Proposal.id))),
+                "coord": f"u{support}@bench.example.jp", "proposer": f"u{sme}@bench.example.jp"}
 
 
 def seed_profiles(app, count: int, seed_: int = 11) -> float:
@@ -214,9 +242,64 @@ def bump_kpi_generation() -> None:
     client.incr("oims:kpi:gen:*")
 
 
-def measure(session, url: str, samples: int, before=None) -> list[float]:
-    session.get(url, timeout=120)  # warm-up (template compilation, caches)
+def _cpu_seconds(pids) -> dict[int, float]:
+    """utime + stime of each process still alive (from /proc/<pid>/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+class ServerCpu:
+    """CPU time spent by the gunicorn process group and by the PostgreSQL
+    backends connected to the benchmark's database, between two snapshots."""
+
+    def __init__(self, server, env) -> None:
+        self.pgid = server.proc.pid
+        self.env = env
+
+    def _app_pids(self) -> list[int]:
+        pids = []
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    if os.getpgid(int(name)) == self.pgid:
+                        pids.append(int(name))
+                except OSError:
+                    pass
+        return pids
+
+    def _db_pids(self) -> list[int]:
+        if self.env.db != "postgres":
+            return []
+        import psycopg
+
+        with psycopg.connect(f"{self.env.pg_base}/postgres", autocommit=True) as conn:
+            return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                                               (self.env.name,))]
+
+    def snapshot(self) -> tuple[dict, dict]:
+        return _cpu_seconds(self._app_pids()), _cpu_seconds(self._db_pids())
+
+    @staticmethod
+    def spent(before: tuple[dict, dict], after: tuple[dict, dict]) -> tuple[float, float]:
+        return tuple(sum(v - b.get(pid, 0.0) for pid, v in a.items()) for b, a in zip(before, after, strict=True))
+
+
+def measure(session, url: str, samples: int, before=None, cpu: ServerCpu | None = None,
+            warm_up: int = 3) -> tuple[list[float], str]:
+    # Warm-up (template compilation, caches) of every worker: sequential requests
+    # go to whichever worker wakes first, so a few per worker.
+    for _ in range(warm_up):
+        session.get(url, timeout=120)
     out = []
+    start = cpu.snapshot() if cpu else None
     for _ in range(samples):
         if before is not None:
             before()
@@ -225,7 +308,70 @@ def measure(session, url: str, samples: int, before=None) -> list[float]:
         out.append(time.perf_counter() - t0)
         if resp.status_code != 200:
             raise RuntimeError(f"{url}: HTTP {resp.status_code}")
-    return out
+    note = ""
+    if cpu:
+        app_s, db_s = ServerCpu.spent(start, cpu.snapshot())
+        note = f"  server CPU/req: app {app_s / samples * 1000:.0f} ms, db {db_s / samples * 1000:.0f} ms"
+    return out, note
+
+
+def explain_pages(app, env, cases, users: dict, top: int = 3) -> None:
+    """Render each page once in this process, time its SQL, and EXPLAIN ANALYZE
+    the `top` slowest statements (PostgreSQL; on SQLite only the timings)."""
+    from sqlalchemy import event, text
+
+    from oims.extensions import db
+    from oims.models import User
+
+    with app.app_context():
+        engine = db.engine
+        ids = {email: db.session.scalar(text("SELECT id FROM \"user\" WHERE email = :e"), {"e": email})
+               for email in users.values()}
+    for label, who, path, _target in cases:
+        client = app.test_client()
+        with app.app_context():
+            user = db.session.get(User, ids[users[who]])
+            with client.session_transaction() as sess:
+                sess["_user_id"], sess["_fresh"] = user.get_id(), True
+        client.get(path)  # warm-up
+        seen: list[tuple[float, str, object]] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            conn.info["t0"] = time.perf_counter()
+
+        def after(conn, cursor, statement, parameters, context, executemany, seen=seen):
+            seen.append((time.perf_counter() - conn.info.pop("t0"), statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
+        try:
+            t0 = time.perf_counter()
+            cpu0 = time.process_time()
+            resp = client.get(path)
+            wall, cpu_app = time.perf_counter() - t0, time.process_time() - cpu0
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
+        sql = sum(d for d, _s, _p in seen)
+        print(f"[explain] {label}: HTTP {resp.status_code}, {wall * 1000:.0f} ms wall, {cpu_app * 1000:.0f} ms "
+              f"CPU in this process, {len(seen)} queries, {sql * 1000:.0f} ms waiting for SQL")
+        for took, statement, params in sorted(seen, key=lambda r: -r[0])[:top]:
+            one_line = " ".join(statement.split())
+            print(f"[explain]   {took * 1000:6.1f} ms  {one_line[:160]}")
+            if env.db != "postgres":
+                continue
+            raw = engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+                plan = [r[0] for r in cur.fetchall()]
+            finally:
+                raw.close()
+            timing = [ln.strip() for ln in plan if ln.startswith(("Planning Time", "Execution Time"))]
+            print(f"[explain]      {'; '.join(timing)}")
+            for ln in plan[:8]:
+                if not ln.startswith(("Planning", "Execution")):
+                    print(f"[explain]      | {ln[:150]}")
 
 
 def main() -> None:
@@ -245,6 +391,10 @@ def main() -> None:
                     help="CI size: 1k needs, 10k proposals, 10k profiles, 1k import rows, 5 samples")
     ap.add_argument("--dbname", default="oims_bench_pages", help="PostgreSQL database to (re)create")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure the database a `--keep` run left (PostgreSQL; implies --keep)")
+    ap.add_argument("--explain", action="store_true", help="after the HTTP runs, EXPLAIN ANALYZE each page's SQL")
+    ap.add_argument("--only", default="", help="measure only the pages whose label contains this text")
     args = ap.parse_args()
     if args.short:
         args.needs, args.samples, args.heavy, args.profiles, args.import_rows = 1000, 5, 200, 10_000, 1000
@@ -252,23 +402,31 @@ def main() -> None:
         os.environ["OIMS_REDIS_URL"] = args.redis
 
     env = BenchEnv(db=args.db, name=args.dbname, matching=False)
-    env.fresh_database()
-    app = env.app()
-    make_schema(app)
-    info = seed(app, args.needs, args.per_need, args.heavy)
-    print(f"[pages] db={args.db}: {info['needs']} needs, {info['proposals']} proposals inserted in "
-          f"{info['seconds']:.1f} s; matcher off (ranking cost: bench/matcher_index.py)")
-    took = seed_profiles(app, args.profiles)
-    print(f"[pages] {args.profiles} capability profiles inserted in {took:.1f} s")
-    if args.db == "postgres":
-        from sqlalchemy import text
+    if args.reuse:
+        if args.db != "postgres":
+            ap.error("--reuse needs --db postgres")
+        args.keep = True
+        app = env.app()
+        info = loaded(app)
+        print(f"[pages] db={args.db}: reusing {args.dbname}: {info['needs']} needs, {info['proposals']} proposals")
+    else:
+        env.fresh_database()
+        app = env.app()
+        make_schema(app)
+        info = seed(app, args.needs, args.per_need, args.heavy)
+        print(f"[pages] db={args.db}: {info['needs']} needs, {info['proposals']} proposals inserted in "
+              f"{info['seconds']:.1f} s; matcher off (ranking cost: bench/matcher_index.py)")
+        took = seed_profiles(app, args.profiles)
+        print(f"[pages] {args.profiles} capability profiles inserted in {took:.1f} s")
+        if args.db == "postgres":
+            from sqlalchemy import text
 
-        from oims.extensions import db
+            from oims.extensions import db
 
-        with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
-    for line in import_throughput(app, args.import_rows, args.profiles):
-        print(f"[import] {line}")
+            with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))
+        for line in import_throughput(app, args.import_rows, args.profiles):
+            print(f"[import] {line}")
     if args.redis:
         import redis
 
@@ -293,20 +451,32 @@ def main() -> None:
             ("coordinator dashboard (KPI panel cached)", coord, "/dashboard", "dashboard"),
             ("organisations list (profiles), page 1", coord, "/orgs/", None),
         ]
+        cases = [c for c in cases if args.only in c[0]]
+        cpu = ServerCpu(server, env)
+        print(f"[pages] load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}")
         for label, session, path, target in cases:
-            times = measure(session, server.base + path, args.samples)
+            times, note = measure(session, server.base + path, args.samples, cpu=cpu, warm_up=2 * args.workers + 1)
             verdict = ""
             if target:
                 p95 = percentile(times, 95) * 1000
                 verdict = f"  target p95 ≤ {targets[target]} ms: {'met' if p95 <= targets[target] else 'MISSED'}"
-            print(f"[pages] {label:48s} {summary_ms(times)}{verdict}")
-        if args.redis:
-            times = measure(coord, server.base + "/dashboard", max(args.samples // 3, 3), before=bump_kpi_generation)
-            print(f"[pages] {'coordinator dashboard, KPI cache invalidated':48s} {summary_ms(times)}")
+            print(f"[pages] {label:48s} {summary_ms(times)}{verdict}{note}")
+        if args.redis and "dashboard" in args.only + "dashboard":
+            times, note = measure(coord, server.base + "/dashboard", max(args.samples // 3, 3),
+                                  before=bump_kpi_generation, cpu=cpu)
+            print(f"[pages] {'coordinator dashboard, KPI cache invalidated':48s} {summary_ms(times)}{note}")
+        print(f"[pages] load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}")
+        if args.explain:
+            sessions = {id(coord): info["coord"], id(proposer): info["proposer"]}
+            explain_pages(app, env, [(label, id(s_), path, t) for label, s_, path, t in cases], sessions)
     finally:
         server.stop()
         if not args.keep:
             env.drop()
+        elif args.reuse:  # the database stays; this run's instance folder and logs do not
+            import shutil
+
+            shutil.rmtree(env.workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

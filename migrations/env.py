@@ -101,6 +101,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from oims.models.base import include_in_schema_for
+
+        conf_args.setdefault("include_object", include_in_schema_for(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -129,6 +129,8 @@ def from_environment(instance_path: str) -> dict:
         "OIMS_DIGEST_MIN_PROBABILITY": _float("OIMS_DIGEST_MIN_PROBABILITY", 0.3),
         "OIMS_FIT_ENCODER": os.environ.get("OIMS_FIT_ENCODER", "use"),
         "OIMS_PAGE_SIZE": _int("OIMS_PAGE_SIZE", 20),
+        # the needs search counts its matches up to this many ("more than 1,000 needs"); 0 = count them all
+        "OIMS_SEARCH_COUNT_CAP": _int("OIMS_SEARCH_COUNT_CAP", 1000),
         "OIMS_ARGON2_TIME_COST": _int("OIMS_ARGON2_TIME_COST", 3),
         "OIMS_ARGON2_MEMORY_KIB": _int("OIMS_ARGON2_MEMORY_KIB", 65536),
     }

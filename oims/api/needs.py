@@ -41,7 +41,8 @@ def list_needs():
                "region": arg("region", BUREAUS), "deadline_before": date_arg("deadline_before"),
                **{name: arg(name, codes) for name, codes in OWNER_FILTERS.items()}}
     sort = arg("sort", ["newest", "deadline"]) or "newest"
-    result = search_needs(user, arg("q"), filters, sort, page, per_page=per_page)
+    # the API reports the exact total (its clients page through every match)
+    result = search_needs(user, arg("q"), filters, sort, page, per_page=per_page, count_cap=None)
     locale = current_locale()
     return page_response(result, [need_json(n, user, locale) for n in result.items])
 

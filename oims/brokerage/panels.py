@@ -31,7 +31,7 @@ def needs_for_you(user):
 def stalled(user):
     if not user.is_staff:
         return None
-    return "brokerage/_panel_stalled.html", {"cases": stalled_cases(user)[:20]}
+    return "brokerage/_panel_stalled.html", {"cases": stalled_cases(user, limit=20)}
 
 
 def awaiting_answer(user):

@@ -22,16 +22,16 @@ def response_stats(org_id: int, today: date | None = None) -> dict:
     return owner_response(org_id, today=today)
 
 
-def stalled_cases(user: User, now: datetime | None = None) -> list[Proposal]:
-    """Live cases without activity for OIMS_STALL_DAYS, in the user's bureau."""
+def stalled_cases(user: User, now: datetime | None = None, limit: int | None = None) -> list[Proposal]:
+    """Live cases without activity for OIMS_STALL_DAYS, in the user's bureau (the `limit` longest stalled)."""
     now = now or utcnow()
-    limit = now - timedelta(days=current_app.config["OIMS_STALL_DAYS"])
+    quiet_since = now - timedelta(days=current_app.config["OIMS_STALL_DAYS"])
     q = (select(Proposal).join(Need, Need.id == Proposal.need_id)
-         .where(Proposal.stage.in_(LIVE_CASE_STAGES), Proposal.last_activity_at < limit)
+         .where(Proposal.stage.in_(LIVE_CASE_STAGES), Proposal.last_activity_at < quiet_since)
          .order_by(Proposal.last_activity_at))
     if not user.is_admin:
         q = q.where(Need.bureau == user.bureau)
-    return list(db.session.scalars(q))
+    return list(db.session.scalars(q.limit(limit) if limit else q))
 
 
 def _funnel(proposals: list[Proposal]) -> tuple[int, int]:

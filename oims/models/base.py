@@ -37,3 +37,15 @@ class UTCDateTime(TypeDecorator):
 
 # JSON lists (technologies, keywords...): portable across SQLite and PostgreSQL.
 JSONList = JSON
+
+
+def include_in_schema_for(dialect_name: str):
+    """Alembic `include_object` filter: leaves out of the comparison of models and
+    database what a model declares for other dialects only (an index with
+    info={"only_dialects": (...)} and a matching `ddl_if`)."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        only = getattr(obj, "info", {}).get("only_dialects")
+        return not only or dialect_name in only
+
+    return include_object

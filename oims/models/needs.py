@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import DDL, Date, ForeignKey, Index, String, Text, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oims.core.vocabulary import NEED_STATUSES  # noqa: F401 - re-exported for the models' readers
@@ -76,6 +76,18 @@ class Need(db.Model):
         """The text the matcher reads for this need."""
         parts = [self.title, self.summary, self.background, self.sought, " ".join(self.keywords or [])]
         return "\n".join(p for p in parts if p)
+
+
+# Finding needs (oims.needs.search) at national scale. The lists sort by the
+# publication date: an index in that order lets a page stop after its 20 rows.
+Index("ix_need_listing", func.coalesce(Need.published_at, Need.created_at), Need.id)
+# Substring search (`search_text LIKE '%term%'`, Japanese included, terms of 3+
+# characters) through trigrams; PostgreSQL only (pg_trgm): SQLite scans.
+Index("ix_need_search_text_trgm", Need.search_text, postgresql_using="gin",
+      postgresql_ops={"search_text": "gin_trgm_ops"}, info={"only_dialects": ("postgresql",)}
+      ).ddl_if(dialect="postgresql")
+event.listen(Need.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 
 class NeedVersion(db.Model):

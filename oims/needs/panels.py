@@ -8,7 +8,7 @@ from oims.core.vocabulary import NEED_STATUSES
 from oims.extensions import db
 from oims.models import Need
 from oims.needs.labels import status_labels
-from oims.needs.search import review_queue, search_needs
+from oims.needs.search import review_count, review_queue, search_needs
 from oims.policy import owner_label
 from oims.web.i18n import current_locale
 
@@ -25,7 +25,7 @@ def owner_panel(user):
 def coordinator_panel(user):
     if not user.is_staff:
         return None
-    return "needs/_panel_coordinator.html", {"queue": review_queue(user)[:5], "count": len(review_queue(user))}
+    return "needs/_panel_coordinator.html", {"queue": review_queue(user, limit=5), "count": review_count(user)}
 
 
 def proposer_panel(user):
@@ -33,6 +33,6 @@ def proposer_panel(user):
         return None
     page = search_needs(user, "", {}, "newest", 1, per_page=5)
     return "needs/_panel_proposer.html", {
-        "needs": page.items, "total": page.total,
+        "needs": page.items, "total": page.total, "capped": page.total_capped,
         "labels": {n.id: owner_label(n, user, current_locale()) for n in page.items},
     }

@@ -1,5 +1,12 @@
 """Finding needs: the search text kept on each need, Japanese substring search,
-filters, sort, pagination; owners' and coordinators' lists."""
+filters, sort, pagination; owners' and coordinators' lists.
+
+At national scale (10k needs and more) the search is served by two indexes
+(see oims.models.needs): trigrams for `LIKE '%term%'` on PostgreSQL, and the
+listing order, so a page of a common term stops after its rows. The total is
+counted only when the page does not tell it (a last page knows its total), and
+the count stops at OIMS_SEARCH_COUNT_CAP matches: the page then says
+"more than 1,000 needs" (`total_capped`)."""
 
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ from oims.extensions import db
 from oims.models import Need, Organisation, Proposal, User
 from oims.needs.validation import as_date
 from oims.policy import visible_needs
+from oims.ratings.services import prefetch_owner_fairness
 
 # --- the search text ---------------------------------------------------------------------------------
 
@@ -52,8 +60,11 @@ def refresh_search_text(need: Need) -> None:
 SORTS = ("newest", "deadline")
 
 
+COUNT_CAP_FROM_CONFIG = -1
+
+
 def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str = "newest", page: int = 1,
-                 per_page: int | None = None):
+                 per_page: int | None = None, count_cap: int | None = COUNT_CAP_FROM_CONFIG):
     """Needs `user` may see matching `q` (space-separated terms, all must
     occur; Japanese works as substrings) and `filters`:
 
@@ -68,7 +79,9 @@ def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str
       are in an anonymous need's alias; prefecture and size are not, so with
       those filters a user who may not know the owner of an anonymous need
       does not get it (it would narrow down who the owner is).
-    Returns a Flask-SQLAlchemy pagination.
+    Returns a Flask-SQLAlchemy pagination whose `total` stops at `count_cap`
+    (default OIMS_SEARCH_COUNT_CAP; None counts every match): `total_capped`
+    then says there are more than `total`, and `has_next` stays right.
     """
     filters = filters or {}
     query = visible_needs(user)
@@ -99,9 +112,29 @@ def search_needs(user: User, q: str = "", filters: dict | None = None, sort: str
     else:
         query = query.order_by(func.coalesce(Need.published_at, Need.created_at).desc(), Need.id.desc())
     per_page = per_page or current_app.config.get("OIMS_PAGE_SIZE", 20)
-    # The cards show each need's owner (or its alias): one query for the page, not one per card.
-    query = query.options(selectinload(Need.owner_org))
-    return db.paginate(query, page=max(int(page or 1), 1), per_page=per_page, error_out=False)
+    if count_cap == COUNT_CAP_FROM_CONFIG:
+        count_cap = current_app.config.get("OIMS_SEARCH_COUNT_CAP", 1000) or None
+    # The cards show each need's owner (or its alias) and fairness badge: one query each for the page.
+    result = db.paginate(query.options(selectinload(Need.owner_org)), page=max(int(page or 1), 1),
+                         per_page=per_page, error_out=False, count=False)
+    result.total, result.total_capped = _count(query, result, count_cap)
+    prefetch_owner_fairness(result.items)
+    return result
+
+
+def _count(query, result, cap: int | None) -> tuple[int, bool]:
+    """(total, capped) of `query` for the page `result`, without a count when the
+    page tells: a page that is not full is the last one."""
+    seen = (result.page - 1) * result.per_page + len(result.items)
+    if len(result.items) < result.per_page and (result.items or result.page == 1):
+        return seen, False
+    ids = query.with_only_columns(Need.id, maintain_column_froms=True).order_by(None)
+    if cap is None:
+        return db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0, False
+    # at least one row past this page, so that has_next stays true on the pages past the cap
+    cap = max(cap, result.page * result.per_page + 1)
+    found = db.session.scalar(select(func.count()).select_from(ids.limit(cap + 1).subquery())) or 0
+    return min(found, cap), found > cap
 
 
 def _owner_filters(query, user: User, filters: dict):
@@ -126,11 +159,22 @@ def my_needs(user: User) -> list[Need]:
                                    .order_by(Need.updated_at.desc(), Need.id.desc())))
 
 
-def review_queue(user: User) -> list[Need]:
+def _review_query(user: User):
     query = select(Need).where(Need.status == NeedStatus.REVIEW)
     if not user.is_admin:
         query = query.where(Need.bureau == user.bureau)
-    return list(db.session.scalars(query.order_by(Need.submitted_at.asc(), Need.id.asc())))
+    return query
+
+
+def review_queue(user: User, limit: int | None = None) -> list[Need]:
+    """Needs awaiting `user`'s review, oldest submission first (the first `limit`)."""
+    query = _review_query(user).order_by(Need.submitted_at.asc(), Need.id.asc())
+    return list(db.session.scalars(query.limit(limit) if limit else query))
+
+
+def review_count(user: User) -> int:
+    ids = _review_query(user).with_only_columns(Need.id, maintain_column_froms=True)
+    return db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
 
 
 def proposal_counts(need_ids: list[int]) -> dict[int, int]:

@@ -73,11 +73,33 @@ def owner_fairness(need: Need) -> dict | None:
     return memo[need.owner_org_id]
 
 
+def prefetch_owner_fairness(needs) -> None:
+    """Fill this request's memo of badges for the owners of `needs` with one
+    query (a page of search results shows many owners: one query, not one each)."""
+    if not has_request_context():
+        return
+    memo = g.setdefault("owner_fairness", {})
+    owners = {n.owner_org_id for n in needs if not n.anonymous} - set(memo)
+    if not owners:
+        return
+    rows = {row[0]: row[1:] for row in db.session.execute(
+        select(OwnerRating.owner_org_id, func.count(OwnerRating.id),
+               *(func.avg(getattr(OwnerRating, c)) for c in CRITERIA))
+        .where(OwnerRating.owner_org_id.in_(owners), OwnerRating.counted.is_(True))
+        .group_by(OwnerRating.owner_org_id))}
+    for owner in owners:
+        memo[owner] = _badge(rows.get(owner))
+
+
 def _owner_fairness(owner_org_id: int) -> dict | None:
-    row = db.session.execute(
+    return _badge(db.session.execute(
         select(func.count(OwnerRating.id), *(func.avg(getattr(OwnerRating, c)) for c in CRITERIA))
-        .where(OwnerRating.owner_org_id == owner_org_id, OwnerRating.counted.is_(True))).one()
-    count = row[0] or 0
+        .where(OwnerRating.owner_org_id == owner_org_id, OwnerRating.counted.is_(True))).one())
+
+
+def _badge(row) -> dict | None:
+    """(count, averages...) → the badge, or None below the minimum count."""
+    count = (row[0] or 0) if row is not None else 0
     if count < FAIRNESS_MIN_RATINGS:
         return None
     return {"count": count, **{c: round(float(v), 1) for c, v in zip(CRITERIA, row[1:], strict=True)}}

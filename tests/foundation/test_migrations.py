@@ -14,6 +14,7 @@ from flask_migrate import downgrade, upgrade
 
 from oims import ROOT, create_app
 from oims.extensions import db
+from oims.models.base import include_in_schema_for
 
 from ..conftest import TEST_DB_URL
 
@@ -45,13 +46,18 @@ def test_single_head():
     assert len(heads) == 1, heads
 
 
+# SQLite cannot reflect expression indexes (ix_need_listing): SQLAlchemy and Alembic say so and
+# leave it out of the comparison there; on PostgreSQL it is compared like any other index.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 def test_upgrade_matches_models_and_downgrades(empty_db_url, tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_db_url,
                       "SECRET_KEY": "x"})
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            ctx = MigrationContext.configure(conn, opts={
+                "compare_type": True, "include_object": include_in_schema_for(conn.dialect.name)})
             diff = compare_metadata(ctx, db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
         tables = set(sa.inspect(db.engine).get_table_names())
