@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from oims.audit.log import audit
@@ -29,11 +29,11 @@ from oims.core.vocabulary import (
     Role,
 )
 from oims.extensions import db
-from oims.models import Attachment, Invitation, Need, Organisation, Proposal, User
+from oims.models import Attachment, Need, Organisation, Proposal, User
 from oims.models.base import utcnow
 from oims.needs.services import accepts_proposals
 from oims.policy import RESTRICTABLE_PARTS, proposal_role
-from oims.proposals import receipts, workflow
+from oims.proposals import lookups, receipts, workflow
 
 # Limits of the text fields (the columns allow at least as much).
 MAX_LENGTHS = {
@@ -70,33 +70,6 @@ def active_proposal(need_id: int, org_id: int) -> Proposal | None:
     return db.session.scalar(select(Proposal).where(
         Proposal.need_id == need_id, Proposal.org_id == org_id,
         Proposal.stage.notin_(INACTIVE_STAGES)).limit(1))
-
-
-def _standing(need_id, org_id):
-    """Scalar subqueries: the organisation's active proposal for the need (id)
-    and its latest invitation to the need (id)."""
-    active = (select(Proposal.id).where(Proposal.need_id == need_id, Proposal.org_id == org_id,
-                                        Proposal.stage.notin_(INACTIVE_STAGES)).limit(1).scalar_subquery())
-    invited = (select(Invitation.id).where(Invitation.need_id == need_id, Invitation.org_id == org_id)
-               .order_by(Invitation.id.desc()).limit(1).scalar_subquery())
-    return active, invited
-
-
-def _active_and_invitation(need_id: int, org_id: int) -> tuple[int | None, int | None]:
-    """In one query: the organisation's active proposal for the need (its id or
-    None) and the latest invitation of the organisation to the need (id or None)."""
-    row = db.session.execute(select(*_standing(need_id, org_id))).one()
-    return row[0], row[1]
-
-
-def need_with_standing(need_id: int, org_id: int) -> tuple[Need | None, tuple[int | None, int | None]]:
-    """The need and, in the same query, where the organisation stands with it:
-    (active proposal id, latest invitation id) — what `create_proposal` checks,
-    passed back to it as `standing` (the proposal form reads all three)."""
-    row = db.session.execute(select(Need, *_standing(need_id, org_id)).where(Need.id == need_id)).one_or_none()
-    if row is None:
-        return None, (None, None)
-    return row[0], (row[1], row[2])
 
 
 def is_editable(proposal: Proposal) -> bool:
@@ -213,11 +186,11 @@ def create_proposal(need: Need, data: dict, *, actor: User, submit: bool = False
     """A new proposal of the actor's organisation to `need`, as a draft or
     submitted at once. `attach(proposal)` stores uploaded files before the
     receipt is made. `standing`: (active proposal id, invitation id) when read
-    in this transaction already (`need_with_standing`). Raises NotAllowed,
+    in this transaction already (`lookups.need_with_standing`). Raises NotAllowed,
     ValidationFailed or DuplicateProposal."""
     _check_may_propose(need, actor)
     _check_open(need)
-    existing_id, invitation_id = standing or _active_and_invitation(need.id, actor.organisation_id)
+    existing_id, invitation_id = standing or lookups.active_and_invitation(need.id, actor.organisation_id)
     if existing_id is not None:
         raise DuplicateProposal(db.session.get(Proposal, existing_id))
     clean = _clean(data, REQUIRED_FOR_SUBMISSION if submit else REQUIRED_FOR_DRAFT)
@@ -301,7 +274,7 @@ def submit_proposal(proposal: Proposal, *, actor: User, attachments: list[Attach
     with db.session.no_autoflush:
         if attachments is None:
             attachments = proposal_attachments(proposal)
-        proposer_users, coordinators = _submission_recipients(proposal)
+        proposer_users, coordinators = lookups.submission_recipients(proposal)
     now = utcnow()
     proposal.submitted_at = now
     receipts.issue_receipt(proposal, attachments, now)
@@ -382,21 +355,6 @@ def bureau_coordinators(bureau: str) -> list[User]:
         select(User).join(Organisation, User.organisation_id == Organisation.id)
         .where(User.role == Role.COORDINATOR, User.status == AccountStatus.ACTIVE, Organisation.bureau == bureau)
         .order_by(User.id)))
-
-
-def _submission_recipients(proposal: Proposal) -> tuple[list[User], list[User]]:
-    """(the proposing organisation's active users, the active coordinators of
-    the need's bureau), both by id, in one query."""
-    bureau = proposal.need.bureau
-    rows = db.session.execute(
-        select(User, Organisation.bureau).join(Organisation, User.organisation_id == Organisation.id)
-        .where(User.status == AccountStatus.ACTIVE,
-               or_(User.organisation_id == proposal.org_id,
-                   and_(User.role == Role.COORDINATOR, Organisation.bureau == bureau)))
-        .order_by(User.id)).all()
-    proposer_users = [u for u, _b in rows if u.organisation_id == proposal.org_id]
-    coordinators = [u for u, b in rows if u.role == Role.COORDINATOR and b == bureau]
-    return proposer_users, coordinators
 
 
 def _tell_coordinators(proposal: Proposal, coordinators: list[User] | None = None) -> None:

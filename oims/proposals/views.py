@@ -29,7 +29,7 @@ from oims.policy import (
     withheld_parts,
 )
 from oims.proposals import attachments as proposal_files
-from oims.proposals import receipts, services, workflow
+from oims.proposals import lookups, receipts, services, workflow
 from oims.proposals.forms import DeclineForm, ProposalForm, WithdrawForm
 from oims.web.actions import run_action
 from oims.web.conflicts import conflict_context
@@ -137,7 +137,7 @@ def _form_page(template: str, form: ProposalForm, need: Need, status: int, **ctx
 def new():
     # The need with the organisation's active proposal and invitation for it: one query.
     need_id = request.args.get("need_id", type=int)
-    need, standing = services.need_with_standing(need_id, current_user.organisation_id) if need_id else (None, None)
+    need, standing = lookups.need_with_standing(need_id, current_user.organisation_id) if need_id else (None, None)
     if need is None or not can_view_need(current_user, need):
         abort(404)
     if not services.may_propose(current_user):
