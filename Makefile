@@ -50,6 +50,7 @@ test-quick: deps-dev
 serve: db
 	$(BIN)/gunicorn --workers 3 --bind 127.0.0.1:8000 wsgi:app
 
+## make lint: ruff as configured in pyproject.toml (CI runs it before the tests)
 lint: deps-dev
 	$(BIN)/ruff check oims matching tests bench
 

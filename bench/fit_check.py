@@ -13,6 +13,7 @@ on every call). Scores: related / partial / unrelated drafts, Japanese and Engli
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -64,12 +65,13 @@ def main() -> None:
     prepared = prepare_need(NEED, enc)
     print(f"encoder {enc.name}; need prepared once in {1000 * (time.perf_counter() - t):.0f} ms")
     cache = SentenceCache()
-    cold, typing, old = [], [], []
+    cold, typing, old, cold_cpu = [], [], [], []
     for r in range(args.repeat):
         draft = draft_2000(100 * r)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fit_check(NEED, draft, enc, prepared=prepared, cache=cache)
         cold.append(time.perf_counter() - t)
+        cold_cpu.append(time.process_time() - c)
         t = time.perf_counter()
         fit_check(NEED, draft + f"追加の説明{r}です。", enc, prepared=prepared, cache=cache)
         typing.append(time.perf_counter() - t)
@@ -77,7 +79,8 @@ def main() -> None:
         enc.encode_queries([s for s in NEED.splitlines()] + [draft[i:i + 40] for i in range(0, 2000, 40)])
         old.append(time.perf_counter() - t)
     ms = lambda xs: f"median {1000 * statistics.median(xs):.0f} ms, max {1000 * max(xs):.0f} ms"
-    print(f"2,000-char draft, cold (all sentences encoded): {ms(cold)}")
+    print(f"2,000-char draft, cold (all sentences encoded): {ms(cold)} (CPU {ms(cold_cpu)}; "
+          f"load average {os.getloadavg()[0]:.1f})")
     print(f"2,000-char draft, typing (one new sentence):    {ms(typing)}")
     print(f"previous approach (need + draft every call):    {ms(old)}")
     print("\nscores (share of requirements addressed):")

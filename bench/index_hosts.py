@@ -318,6 +318,25 @@ def part_converge(args) -> None:
             env.drop()
 
 
+def _workers_cpu(server) -> float:
+    """CPU seconds used so far by the server's gunicorn workers (children of its master),
+    background threads included: beside wall times, what the views cost on a shared machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.proc.pid:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
+def _cpu_note(cpu_seconds: float, views: int) -> str:
+    return f"gunicorn workers' CPU {cpu_seconds / max(views, 1) * 1000:.0f} ms per view"
+
+
 def _page_times(session, url: str, samples: int) -> list[float]:
     session.get(url, timeout=120)
     out = []
@@ -351,11 +370,19 @@ def part_demo(args) -> None:
         server.start()
         coord = requests.Session()
         http_login(coord, server.base, summary["logins"]["coordinator"])
+        # Steady state: every worker has loaded its index and seen each page once (a
+        # worker's first view of a need computes its ranked lists; Redis would share them).
+        for nid in need_ids:
+            for _ in range(4):
+                coord.get(f"{server.base}/brokerage/need/{nid}", timeout=120)
         times = []
+        cpu0 = _workers_cpu(server)
         for nid in need_ids:
             times += _page_times(coord, f"{server.base}/brokerage/need/{nid}", max(3, args.samples // 4))
+        cpu = _workers_cpu(server) - cpu0
         print(f"[demo] coordinator need page, {len(need_ids)} published demo needs, matcher on: "
-              f"{summary_ms(times)} (target p95 <= 150 ms)")
+              f"{summary_ms(times)} (target p95 <= 150 ms); {_cpu_note(cpu, len(times) + len(need_ids))}; "
+              f"load average {os.getloadavg()[0]:.1f}")
     finally:
         server.stop()
         if not args.keep:
@@ -387,9 +414,19 @@ def part_scale(args, seeds, encoder, dim) -> None:
                 if time.monotonic() > deadline:
                     raise RuntimeError("never caught up")
                 time.sleep(1)
+            for _ in range(4):  # every worker has seen the page once
+                coord.get(url, timeout=120)
+            cpu0 = _workers_cpu(server)
             times = _page_times(coord, url, args.samples)
+            cpu = _workers_cpu(server) - cpu0
             print(f"[scale] coordinator need page, 500 proposals, {stored['counts'].get('orgs', 0)} profiles "
-                  f"indexed: {summary_ms(times)} (target p95 <= 300 ms)")
+                  f"indexed: {summary_ms(times)} (target p95 <= 300 ms); {_cpu_note(cpu, len(times) + 1)}; "
+                  f"load average {os.getloadavg()[0]:.1f}")
+            cpu0 = _workers_cpu(server)
+            later = _page_times(coord, url + "?page=2&rec_page=2", args.samples)
+            cpu = _workers_cpu(server) - cpu0
+            print(f"[scale] its second pages (proposals 51-100, organisations 21-40): {summary_ms(later)}; "
+                  f"{_cpu_note(cpu, len(later) + 1)}")
             filt = _page_times(coord, url + "?bureau=&prefecture=23", args.samples)
             print(f"[scale] same page, recommendations filtered by prefecture (new filter each host: "
                   f"first view computes): {summary_ms(filt)}")

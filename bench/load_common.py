@@ -78,9 +78,8 @@ class BenchEnv:
     encoder: str = "use"
 
     def __post_init__(self) -> None:
-        # Several people benchmarking on one PostgreSQL: OIMS_BENCH_DB_PREFIX=oims_pp -> oims_pp_<name>.
-        if prefix := os.environ.get("OIMS_BENCH_DB_PREFIX", ""):
-            self.name = f"{prefix}_{self.name}"
+        # On a shared server each session names its databases after itself (e.g. OIMS_BENCH_DB_PREFIX=oims_pn_).
+        self.name = os.environ.get("OIMS_BENCH_DB_PREFIX", "") + self.name
 
     @property
     def url(self) -> str:

@@ -90,8 +90,9 @@ def demo(encoder: str | None) -> None:
               f"{s['Recall@10']:.4f} |", flush=True)
 
 
-def _pairs(encoder: str | None, half: int | None, top: int = 20):
-    """(score, label, long_query) for the candidates a coordinator sees on the demo sets."""
+def _pairs(encoder: str | None, half: int | None, top: int = 20, kind: str | None = None):
+    """(score, label) for the candidates a coordinator sees on the demo sets, for queries of
+    one calibration kind (`calibration.query_kind`; None: all)."""
     xs, ys = [], []
     for name in SETS:
         if name.startswith("seed"):  # no graded judgments: one known partner per case
@@ -99,7 +100,8 @@ def _pairs(encoder: str | None, half: int | None, top: int = 20):
         corpus, queries, qrels = build(name)
         keys = sorted(q["id"] for q in queries)
         keep = {k for i, k in enumerate(keys) if half is None or i % 2 == half}
-        queries = [q for q in queries if q["id"] in keep]
+        queries = [q for q in queries if q["id"] in keep
+                   and (kind is None or calibration.query_kind(" ".join(q["texts"])) == kind)]
         if not queries:
             continue
         run = _run(corpus, queries, encoder)
@@ -112,10 +114,17 @@ def _pairs(encoder: str | None, half: int | None, top: int = 20):
     return np.array(xs), np.array(ys)
 
 
-def _jaquad_pairs(encoder: str | None, top: int = 20, d: Path | None = None):
+def _jaquad_pairs(encoder: str | None, top: int = 20, d: Path | None = None,
+                  half: int | None = None):
+    """(score, label) of the top 20 per question; `half`: even (0) / odd (1) questions
+    in (length, id) order of their ids (the whole collection is searched either way)."""
     d = d or EVAL / "jaquad"
     corpus, queries = read_jsonl(d / "corpus.jsonl", "c"), read_jsonl(d / "queries.jsonl", "q")
     qrels = read_qrels(d / "qrels.tsv")
+    if half is not None:
+        keys = sorted((q["id"] for q in queries), key=lambda k: (len(k), k))
+        keep = {k for i, k in enumerate(keys) if i % 2 == half}
+        queries = [q for q in queries if q["id"] in keep]
     run = _run(corpus, queries, encoder, top)
     xs = [s for q, r in run.items() for _, s in r]
     ys = [1.0 if qrels.get(q, {}).get(doc, 0) > 0 else 0.0 for q, r in run.items() for doc, _ in r]
@@ -125,33 +134,57 @@ def _jaquad_pairs(encoder: str | None, top: int = 20, d: Path | None = None):
 def calibrate(encoder: str | None, fit: bool) -> None:
     name = maybe_cached(get_encoder(encoder)).name
     if fit:
-        x, y = _pairs(encoder, half=0)
-        entry = {"long": list(calibration.fit_logistic(x, y)), "fitted_on":
-                 f"demo judgments, even half of needs ({len(x)} candidates, {int(y.sum())} relevant)"}
+        entry: dict = {"fitted_on": ""}
+        notes = []
+        for kind, label in (("long", "demo judgments, needs (300+ characters)"),
+                            ("medium", "demo judgments, profiles (100-299 characters)")):
+            x, y = _pairs(encoder, half=0, kind=kind)
+            if len(x) and y.sum() >= 10:
+                entry[kind] = list(calibration.fit_logistic(x, y))
+                notes.append(f"{kind}: {label}, even half of the queries ({len(x)} candidates, "
+                             f"{int(y.sum())} relevant)")
         short_dir = Path(SHORT_SET) if SHORT_SET else EVAL / "jaquad"
         if short_dir.exists() and "--no-jaquad" not in sys.argv:
-            xj, yj = _jaquad_pairs(encoder, d=short_dir)
+            xj, yj = _jaquad_pairs(encoder, d=short_dir, half=0)
             entry["short"] = list(calibration.fit_logistic(xj, yj))
-            entry["fitted_on"] += (f"; short queries: {short_dir.name} top 20 ({len(xj)} candidates,"
-                                   f" {int(yj.sum())} relevant)")
+            notes.append(f"short: {short_dir.name}, even half of the questions, top 20 "
+                         f"({len(xj)} candidates, {int(yj.sum())} relevant)")
         table = json.loads(calibration.PARAMS.read_text()) if calibration.PARAMS.exists() else {}
+        old = table.get(name, {})
+        if "short" not in entry and "short queries: " in old.get("fitted_on", ""):
+            notes.append("short: " + old["fitted_on"].split("short queries: ", 1)[1])
+        entry = {**{k: v for k, v in old.items() if k in calibration.QUERY_KINDS}, **entry}
+        entry["fitted_on"] = "; ".join(notes) or old.get("fitted_on", "")
         table[name] = entry
         if name == maybe_cached(get_encoder(None)).name:  # the default encoder
             table["fallback"] = entry
         calibration.PARAMS.write_text(json.dumps(table, indent=1, ensure_ascii=False) + "\n")
         calibration._table.cache_clear()
         print(f"fitted {name}: {entry}")
-    x, y = _pairs(encoder, half=1)
-    p = np.array([calibration.probability(s, name, True) for s in x])
-    print(f"\n### Calibration: held-out half of the demo needs ({len(x)} shown candidates, "
-          f"top 20 per list; relevant = judged grade ≥ 2)\n")
-    print("| band | candidates | mean predicted | observed relevant |")
-    print("|---|---|---|---|")
-    for row in calibration.reliability(p, y):
-        print(f"| {row['band']} | {row['n']} | {row['predicted']:.3f} | {row['observed']:.3f} |")
-    brier = float(np.mean((p - y) ** 2))
-    base = float(np.mean((y.mean() - y) ** 2))
-    print(f"\nBrier score {brier:.4f} (always predicting the base rate {y.mean():.3f}: {base:.4f})")
+    short_dir = Path(SHORT_SET) if SHORT_SET else EVAL / "jaquad"
+    for kind in ("long", "medium", "short"):
+        if kind == "short":
+            if not short_dir.exists() or "--no-jaquad" in sys.argv:
+                continue
+            x, y = _jaquad_pairs(encoder, d=short_dir, half=1)
+        else:
+            x, y = _pairs(encoder, half=1, kind=kind)
+        if not len(x):
+            continue
+        p = np.array([calibration.probability(s, name, kind) for s in x])
+        where = (f"{short_dir.name}, odd half of the questions; relevant = in the qrels"
+                 if kind == "short" else "held-out half of the demo queries; relevant = judged "
+                 "grade ≥ 2")
+        print(f"\n### Calibration, {kind} queries ({where}; {len(x)} shown candidates, top 20 "
+              f"per list)\n")
+        print("| band | candidates | mean predicted | observed relevant |")
+        print("|---|---|---|---|")
+        for row in calibration.reliability(p, y):
+            print(f"| {row['band']} | {row['n']} | {row['predicted']:.3f} | {row['observed']:.3f} |")
+        brier = float(np.mean((p - y) ** 2))
+        base = float(np.mean((y.mean() - y) ** 2))
+        print(f"\nBrier score {brier:.4f} (always predicting the base rate {y.mean():.3f}: "
+              f"{base:.4f})")
 
 
 def analyser() -> None:

@@ -6,10 +6,14 @@ turns it into `probability` (0..1), the same meaning for every need and every li
 candidate stays weak even when it is the best one available. Bands are fixed cut-offs
 on that probability, so they are monotone in it by construction.
 
-The parameters are fitted by `python bench/matcher_report.py --fit` on the demo judgments
-(`bench/data/demo_judgments.tsv`, grade >= 2 counts as relevant) for long queries (a need
-or a profile) and on the JaQuAD dev half for short ones, and stored in
-`matching/data/calibration.json`. An encoder with no fitted entry uses the `fallback` entry
+The parameters are fitted by `python bench/matcher_report.py --fit` per query kind
+(`QUERY_KINDS`, by length): `long` (a document: a full need, 300+ characters) on the demo
+judgments (`bench/data/demo_judgments.tsv`, grade >= 2 counts as relevant), `medium` (a
+short description: an organisation's capability profile, a one-paragraph need; 100-299
+characters) on the demo "needs for you" judgments, and `short` (keywords, a question) on the
+JaQuAD dev half; stored in `matching/data/calibration.json`. The same score means more for
+a descriptive query than for a question (measured: the JaQuAD-fitted curve predicted 0.41
+where 0.86 of the candidates were relevant), hence one curve per kind. An encoder with no fitted entry uses the `fallback` entry
 (fitted on the default encoder), which is only a rough guide.
 """
 
@@ -25,6 +29,14 @@ import numpy as np
 PARAMS = Path(__file__).resolve().parent / "data" / "calibration.json"
 HIGH, MEDIUM = 0.6, 0.3  # band cut-offs on the probability
 BANDS = ("high", "medium", "low")
+QUERY_KINDS = ("short", "medium", "long")
+MEDIUM_QUERY_CHARS = 100  # from this length a query is a description ("medium")
+
+
+def query_kind(query: str, long_query_chars: int = 300) -> str:
+    """'long' (a document), 'medium' (a short description) or 'short' (keywords, a question)."""
+    n = len(query)
+    return "long" if n >= long_query_chars else "medium" if n >= MEDIUM_QUERY_CHARS else "short"
 
 
 @lru_cache(maxsize=1)
@@ -35,16 +47,20 @@ def _table() -> dict:
         return {}
 
 
-def params(encoder_name: str, long_query: bool) -> tuple[float, float]:
-    """(intercept, slope) of the logistic model for this encoder and query kind."""
+def params(encoder_name: str, long_query: bool | str) -> tuple[float, float]:
+    """(intercept, slope) of the logistic model for this encoder and query kind
+    (a `QUERY_KINDS` name, or a bool: True = "long", False = "short")."""
     table = _table()
     entry = table.get(encoder_name) or table.get("fallback") or {}
-    kind = "long" if long_query else "short"
-    a, b = entry.get(kind) or entry.get("long") or (-4.0, 5.0)
+    kind = long_query if isinstance(long_query, str) else "long" if long_query else "short"
+    if kind not in QUERY_KINDS:
+        raise ValueError(f"unknown query kind {kind!r}; choose from {QUERY_KINDS}")
+    a, b = (entry.get(kind) or (entry.get("short") if kind == "medium" else None)
+            or entry.get("long") or (-4.0, 5.0))
     return float(a), float(b)
 
 
-def probability(score: float, encoder_name: str, long_query: bool) -> float:
+def probability(score: float, encoder_name: str, long_query: bool | str) -> float:
     a, b = params(encoder_name, long_query)
     z = a + b * float(score)
     return float(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))

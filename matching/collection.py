@@ -14,7 +14,7 @@ import numpy as np
 
 from . import store
 from .analysis import query_tokens
-from .calibration import band, probability
+from .calibration import band, probability, query_kind
 from .encoders import Encoder, get_encoder
 from .filters import as_texts as _as_texts
 from .filters import matching_items
@@ -87,6 +87,8 @@ class Matcher:
         self._row_ja: list[bool] = []  # row's text is mainly Japanese (per-language normalising)
         self._vectors = VectorIndex(self.encoder.dim, hnsw_threshold=self.hnsw_threshold)
         self._lexicon = BM25Index()
+        self._profile_norms: dict[int, float] = {}  # item -> TF-IDF norm of its texts
+        self._profile_norms_rows = 0  # index size when those norms were computed
 
     # ------------------------------------------------------------ contents
     def __len__(self) -> int:
@@ -214,6 +216,7 @@ class Matcher:
             return found
 
     def _remove(self, item_id: int) -> bool:
+        self._profile_norms.pop(item_id, None)
         item = self._items.pop(item_id, None)
         if item is None:
             return False
@@ -375,15 +378,40 @@ class Matcher:
             doc_scores = fused[self._items[item_id].rows]
             doc_scores = np.where(np.isfinite(doc_scores), doc_scores, -10.0)
             scored.append((aggregate(doc_scores, w.aggregation), item_id, doc_scores))
+        profile_weight = w.profile_for_query(query)
+        # Words barely cross languages: in a mixed-language collection this term would
+        # favour the query's language (measured, docs/matcher.md), so it is left out there.
+        other = self._other_language(query) if profile_weight else None
+        if profile_weight and scored and (other is None or other.sum() < MIN_LANGUAGE_ROWS):
+            cos = self._profile_cosines(query, [item_id for _, item_id, _ in scored])
+            scored = [(s + profile_weight * float(c), i, d)
+                      for (s, i, d), c in zip(scored, cos, strict=True)]
         scored.sort(key=lambda x: (-x[0], x[1]))
-        long_query = w.is_long(query)
+        kind = query_kind(query, w.long_query_chars)
         results = []
         for score, item_id, doc_scores in scored[:k]:
             reasons = (explain(query, self._items[item_id].texts, doc_scores.tolist(),
                                self._lexicon) if with_reasons else [])
-            p = probability(score, self.encoder.name, long_query)
+            p = probability(score, self.encoder.name, kind)
             results.append(Result(item_id, round(float(score), 6), reasons, round(p, 4), band(p)))
         return results
+
+    def _profile_cosines(self, query: str, item_ids: list[int]) -> np.ndarray:
+        """TF-IDF cosine of the query with each item's texts taken together."""
+        n_rows = len(self._row_item)
+        if abs(len(self._lexicon) - self._profile_norms_rows) > 0.05 * self._profile_norms_rows:
+            self._profile_norms.clear()  # idf drifted: norms are recomputed lazily
+            self._profile_norms_rows = len(self._lexicon)
+        groups = [self._items[i].rows for i in item_ids]
+        norms = []
+        for item_id, rows in zip(item_ids, groups, strict=True):
+            norm = self._profile_norms.get(item_id)
+            if norm is None:
+                norm = self._profile_norms[item_id] = self._lexicon.group_norm(rows)
+            norms.append(norm)
+        counts = Counter(tokens(query) if self._has_japanese() else query_tokens(query))
+        cos = self._lexicon.group_cosines(counts, groups, n_rows, norms)
+        return cos
 
     # --------------------------------------------------------- persistence
     def save(self) -> dict[str, Any]:

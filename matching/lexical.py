@@ -110,6 +110,51 @@ class BM25Index:
         weighted = sorted(((self._postings[t][row] * self.idf(t), t) for t in terms), reverse=True)
         return Counter({t: 1 for _, t in weighted[:n]})
 
+    def tfidf_idf(self, term: str) -> float:
+        """Smoothed idf over rows, for the TF-IDF cosine (never negative)."""
+        n = len(self._doc_len)
+        return math.log((n + 1.0) / (len(self._postings.get(term, ())) + 1.0)) + 1.0
+
+    def group_norm(self, rows: list[int]) -> float:
+        """Length of the TF-IDF vector of these rows taken as one text (see group_cosines)."""
+        tf: Counter[str] = Counter()
+        for row in rows:
+            for term in self._doc_terms.get(row, ()):
+                tf[term] += self._postings[term][row]
+        return math.sqrt(sum(((1.0 + math.log(n)) * self.tfidf_idf(t)) ** 2
+                             for t, n in tf.items()))
+
+    def group_cosines(self, query: Counter[str], groups: list[list[int]], n_rows: int,
+                      norms: list[float]) -> np.ndarray:
+        """TF-IDF cosine between the query and each group of rows taken as one text (a
+        profile's texts together): sublinear tf (1 + log tf) on both sides, smoothed idf
+        over rows; query terms absent from the index are left out. Unlike BM25 z-scores
+        it is bounded and not relative to the other candidates, so it compares across
+        queries. `norms`: `group_norm` of each group (callers cache them)."""
+        out = np.zeros(len(groups), dtype=np.float64)
+        if not groups or not self._doc_len:
+            return out
+        row_group = np.full(n_rows, -1, dtype=np.int64)
+        for gi, rows in enumerate(groups):
+            row_group[[r for r in rows if r < n_rows]] = gi
+        qnorm2 = 0.0
+        for term, qtf in query.items():
+            if term not in self._postings or qtf <= 0:
+                continue
+            idf = self.tfidf_idf(term)
+            qw = (1.0 + math.log(qtf)) * idf
+            qnorm2 += qw * qw
+            rows, tfs, _ = self._arrays(term)
+            g = row_group[rows[rows < n_rows]]
+            keep = g >= 0
+            if not keep.any():
+                continue
+            tf = np.bincount(g[keep], weights=tfs[rows < n_rows][keep], minlength=len(groups))
+            hit = tf > 0
+            out[hit] += qw * (1.0 + np.log(tf[hit])) * idf
+        denom = math.sqrt(qnorm2) * np.maximum(np.asarray(norms, dtype=np.float64), 1e-12)
+        return out / denom if qnorm2 > 0 else out
+
     def scores(self, query: str | Counter[str], n_rows: int) -> np.ndarray:
         """Dense array of BM25 scores for rows 0..n_rows-1 (0 where nothing matched)."""
         out = np.zeros(n_rows, dtype=np.float32)

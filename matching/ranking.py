@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .calibration import MEDIUM_QUERY_CHARS
+
 AGGREGATIONS = ("max", "mean", "top2", "top3", "top5", "softmax")
 
 
@@ -26,6 +28,9 @@ DEFAULT_AGGREGATION = os.environ.get("OIMS_MATCH_AGGREGATION", "top5")
 LONG_QUERY_CHARS = int(os.environ.get("OIMS_MATCH_LONG_QUERY_CHARS", "300"))
 LONG_LEXICAL_WEIGHT = _env_float("OIMS_MATCH_LONG_LEXICAL_WEIGHT", 0.25)
 LONG_PRF_WEIGHT = _env_float("OIMS_MATCH_LONG_PRF_WEIGHT", 0.0)
+PROFILE_WEIGHT = _env_float("OIMS_MATCH_PROFILE_WEIGHT", 0.0)
+MEDIUM_PROFILE_WEIGHT = _env_float("OIMS_MATCH_MEDIUM_PROFILE_WEIGHT", 0.3)
+LONG_PROFILE_WEIGHT = _env_float("OIMS_MATCH_LONG_PROFILE_WEIGHT", 0.3)
 PER_LANGUAGE = os.environ.get("OIMS_MATCH_PER_LANGUAGE", "1") not in ("0", "false", "no")
 
 
@@ -41,11 +46,22 @@ class Weights:
     long_query_chars: int = LONG_QUERY_CHARS
     long_lexical: float = LONG_LEXICAL_WEIGHT
     long_prf: float = LONG_PRF_WEIGHT
+    # TF-IDF cosine between the query and an item's texts taken together, added to the
+    # item's aggregated score (not standardised per query: it compares across queries),
+    # by query kind (calibration.query_kind: keywords/question, description, document).
+    profile: float = PROFILE_WEIGHT
+    medium_profile: float = MEDIUM_PROFILE_WEIGHT
+    long_profile: float = LONG_PROFILE_WEIGHT
     # Standardise dense and lexical scores within each language of a mixed collection.
     per_language: bool = PER_LANGUAGE
 
     def is_long(self, query: str) -> bool:
         return len(query) >= self.long_query_chars
+
+    def profile_for_query(self, query: str) -> float:
+        if self.is_long(query):
+            return self.long_profile
+        return self.medium_profile if len(query) >= MEDIUM_QUERY_CHARS else self.profile
 
     def for_query(self, query: str) -> tuple[float, float]:
         """(lexical, prf) weights for this query."""

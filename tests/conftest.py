@@ -12,7 +12,7 @@ import pytest
 from oims import create_app
 from oims.extensions import db as _db
 
-from .factories import Factory
+from .factories import Factory, login
 
 
 def _per_xdist_worker(url: str) -> str:
@@ -148,6 +148,48 @@ def client(app, app_ctx):
 @pytest.fixture
 def factory(db):
     return Factory(db)
+
+
+@pytest.fixture
+def cast(factory):
+    """The shared test users (owner, proposer, coordinators, admin...), each
+    made on first use: see tests/cast.py for who is who."""
+    return factory.cast
+
+
+@pytest.fixture
+def as_user(client):
+    """as_user(user) -> the test client, signed in as `user`.
+
+    The first switch signs in through the login form; later ones put the user
+    into the session cookie as Flask-Login does (many role switches per test,
+    kept fast). For two people at once, use `signed_in`."""
+    state = {"logged_in": False}
+
+    def switch(user):
+        if not state["logged_in"]:
+            resp = login(client, user)
+            assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+            state["logged_in"] = True
+            return client
+        with client.session_transaction() as session:
+            session.clear()
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return client
+
+    return switch
+
+
+@pytest.fixture
+def signed_in(app, app_ctx):
+    """signed_in(user) -> a new test client of its own, signed in as `user`."""
+    def make(user):
+        client = app.test_client()
+        assert login(client, user).status_code == 302
+        return client
+
+    return make
 
 
 @pytest.fixture

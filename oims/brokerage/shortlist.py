@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, inspect, select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from oims.audit.log import audit
 from oims.brokerage.services import active_users, judged, link, ui_locale
@@ -23,10 +24,11 @@ from oims.core.vocabulary import INACTIVE_STAGES, SHORTLISTABLE_STAGES, NeedStat
 from oims.extensions import db
 from oims.matcher import service as ms
 from oims.matcher.bands import Calibrated, calibrate
-from oims.models import Invitation, Need, Organisation, Proposal, User
+from oims.models import Invitation, Need, Organisation, Proposal, ProposalEvent, User
 from oims.models.base import utcnow
 from oims.policy import owner_label, proposal_filter, visible_reasons
 from oims.proposals.workflow import change_stage
+from oims.web.pagination import ListPage
 
 
 @dataclass
@@ -39,28 +41,96 @@ class RankedProposal:
     fit: Calibrated | None = None  # calibrated chance of relevance, with its band
 
 
+def _need_proposals(need: Need, user: User, industry: str | None = None) -> tuple[list[int], set[int]]:
+    """(ids of the proposals to `need` that `user` may see, in the order received;
+    the organisations that proposed to it, drafts and withdrawn ones included),
+    in one query. `industry` (a JSIC division code) keeps the visible proposals of
+    proposers in that industry."""
+    visible = and_(Proposal.stage != ProposalStage.DRAFT, proposal_filter(user))
+    q = select(Proposal.id, Proposal.org_id, visible.label("visible")).where(Proposal.need_id == need.id)
+    if industry in INDUSTRY_BY_CODE:
+        q = (q.join(Organisation, Organisation.id == Proposal.org_id)
+             .add_columns((Organisation.industry == industry).label("in_industry")))
+    ids, orgs = [], set()
+    for row in db.session.execute(q.order_by(Proposal.submitted_at, Proposal.id)):
+        orgs.add(row.org_id)
+        if row.visible and getattr(row, "in_industry", True):
+            ids.append(row.id)
+    return ids, orgs
+
+
+def _ranked_order(need: Need, ids: list[int]) -> tuple[list[int], dict, bool]:
+    """(`ids` best first, the matcher's hit per ranked id, whether the matcher answered);
+    ids the matcher has not indexed yet come last, in their given order."""
+    ranking = ms.rank_proposals(need)
+    hits: dict[int, object] = {}
+    if ranking is not None:
+        visible = set(ids)
+        for hit in ranking:
+            if hit.id in visible and hit.id not in hits:
+                hits[hit.id] = hit
+    order = list(hits) + [i for i in ids if i not in hits]
+    return order, hits, ranking is not None
+
+
+def _rows(user: User, order: list[int], hits: dict, start: int = 0) -> list[RankedProposal]:
+    """The rows of `order` (ranks counted from `start`), their proposals and
+    organisations in one query (plus their events: staged disclosure reads them)."""
+    if not order:
+        return []
+    props = {p.id: p for p in db.session.scalars(
+        select(Proposal).where(Proposal.id.in_(order)).options(joinedload(Proposal.org))).unique()}
+    # Staged disclosure reads the events of proposals with sections kept until the NDA:
+    # theirs in one query, and none when the page has no such proposal (most pages).
+    staged = [p for p in props.values() if p.after_nda and "events" not in inspect(p).dict]
+    if staged:
+        events: dict[int, list] = {p.id: [] for p in staged}
+        for e in db.session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id.in_(list(events)))
+                                    .order_by(ProposalEvent.id)):
+            events[e.proposal_id].append(e)
+        for p in staged:
+            set_committed_value(p, "events", events[p.id])
+    rows = []
+    for pos, pid in enumerate(order, start):
+        proposal = props.get(pid)
+        if proposal is None:  # deleted since the ids were read
+            continue
+        hit = hits.get(pid)
+        if hit is None:
+            rows.append(RankedProposal(proposal))
+        else:
+            reasons = visible_reasons(user, proposal, hit.reasons, hit.parts)  # staged disclosure
+            rows.append(RankedProposal(proposal, pos + 1, hit.score, reasons, hit.parts, calibrate(hit)))
+    return rows
+
+
 def ranked_proposals(need: Need, user: User, industry: str | None = None) -> tuple[list[RankedProposal], bool]:
     """The proposals to `need` that `user` may see, best first; `industry` (a
     JSIC division code) keeps those of proposers in that industry.
 
     Returns (rows, ranked); rows the matcher has not indexed yet come last."""
-    q = select(Proposal).where(Proposal.need_id == need.id, Proposal.stage != ProposalStage.DRAFT,
-                               proposal_filter(user))
-    if industry in INDUSTRY_BY_CODE:
-        q = q.join(Organisation, Organisation.id == Proposal.org_id).where(Organisation.industry == industry)
-    visible = db.session.scalars(q.order_by(Proposal.submitted_at, Proposal.id)
-                                 .options(selectinload(Proposal.org))).all()
-    by_id = {p.id: p for p in visible}
-    ranking = ms.rank_proposals(need)
-    rows: list[RankedProposal] = []
-    if ranking is not None:
-        for hit in ranking:
-            if hit.id in by_id:
-                proposal = by_id.pop(hit.id)
-                reasons = visible_reasons(user, proposal, hit.reasons, hit.parts)  # staged disclosure
-                rows.append(RankedProposal(proposal, len(rows) + 1, hit.score, reasons, hit.parts, calibrate(hit)))
-    rows += [RankedProposal(p) for p in by_id.values()]
-    return rows, ranking is not None
+    order, hits, ranked = _ranked_order(need, _need_proposals(need, user, industry)[0])
+    return _rows(user, order, hits), ranked
+
+
+def ranked_page(need: Need, user: User, page: int, per_page: int,
+                industry: str | None = None) -> tuple[ListPage, bool]:
+    """One page of `ranked_proposals`: ranked over all of them, but only the
+    page's proposals (and their organisations) are loaded. Returns (page, ranked);
+    `page.items` are RankedProposal rows."""
+    ids, proposed = _need_proposals(need, user, industry)
+    order, hits, ranked = _ranked_order(need, ids)
+    out = ListPage(order, page, per_page)
+    out.items = _rows(user, out.items, hits, start=(out.page - 1) * per_page)
+    out.proposed_org_ids = proposed  # for the recommendations (never those who proposed)
+    return out, ranked
+
+
+def ranks_and_fits(need: Need, ids) -> tuple[dict[int, int], dict[int, Calibrated]]:
+    """The rank and calibrated fit of each of `ids` in the need's ranking (for the shortlist's judgments)."""
+    order, hits, _ranked = _ranked_order(need, list(ids))
+    return ({pid: pos + 1 for pos, pid in enumerate(order) if pid in hits},
+            {pid: calibrate(hit) for pid, hit in hits.items()})
 
 
 @dataclass
@@ -83,22 +153,46 @@ def recommendation_filters(args: dict) -> dict:
     return out
 
 
-def recommendations(need: Need, filters: dict | None = None, k: int = 20) -> list[Recommendation] | None:
-    """Organisations that could answer `need` and have not proposed (推薦候補)."""
-    proposed = set(db.session.scalars(select(Proposal.org_id).where(Proposal.need_id == need.id)))
+RECOMMENDATIONS_K = 100  # organisations recommended per need (shown a page at a time)
+
+
+def recommendations(need: Need, filters: dict | None = None, k: int = RECOMMENDATIONS_K,
+                    invitations: list[Invitation] | None = None) -> list[Recommendation] | None:
+    """Organisations that could answer `need` and have not proposed (推薦候補).
+
+    `invitations`: the need's invitations, when the caller has them already."""
+    page = recommendation_page(need, filters, 1, k, k=k, invitations=invitations)
+    return None if page is None else page.items
+
+
+def recommendation_page(need: Need, filters: dict | None, page: int, per_page: int, *, k: int,
+                        invitations: list[Invitation] | None = None, proposed: set[int] | None = None,
+                        also_load: set[int] = frozenset()) -> ListPage | None:
+    """One page of the `k` best recommendations (ranked over all `k`; only the
+    page's organisations are loaded), or None while the matcher is unavailable.
+
+    `proposed`: the organisations that proposed to the need, when the caller has
+    them; `also_load`: other organisations the caller needs, loaded in the same
+    query (`page.orgs` holds them all)."""
+    if proposed is None:
+        proposed = set(db.session.scalars(select(Proposal.org_id).where(Proposal.need_id == need.id)))
     results = ms.recommend_orgs(need, filters=filters, exclude_ids=proposed | {need.owner_org_id}, k=k)
     if results is None:
         return None
+    # The orgs collection holds proposing organisations only; one whose kind changed
+    # since it was indexed is left out below (its number skipped until the index follows).
+    out = ListPage(list(results), page, per_page)
+    start = (out.page - 1) * per_page
+    wanted = {r.id for r in out.items} | set(also_load)
     orgs = {o.id: o for o in db.session.scalars(
-        select(Organisation).where(Organisation.id.in_([r.id for r in results])))}
-    invited = {i.org_id: i for i in db.session.scalars(
-        select(Invitation).where(Invitation.need_id == need.id))}
-    out = []
-    for r in results:
-        org = orgs.get(r.id)
-        if org is not None and org.kind in PROPOSER_KINDS:
-            out.append(Recommendation(org, len(out) + 1, r.score, r.reasons, invited.get(org.id),
-                                      calibrate(r, kind="orgs")))
+        select(Organisation).where(Organisation.id.in_(wanted)))} if wanted else {}
+    if invitations is None:
+        invitations = db.session.scalars(select(Invitation).where(Invitation.need_id == need.id)).all()
+    invited = {i.org_id: i for i in invitations}
+    out.items = [Recommendation(orgs[r.id], pos + 1, r.score, r.reasons, invited.get(r.id),
+                                calibrate(r, kind="orgs"))
+                 for pos, r in enumerate(out.items, start) if r.id in orgs and orgs[r.id].kind in PROPOSER_KINDS]
+    out.orgs = orgs
     return out
 
 

@@ -4,18 +4,21 @@ invitations and forwarding a shortlist to the need owner."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from oims.brokerage.forms import CandidateFilterForm, InviteForm, RecommendFilterForm, ShortlistForm
 from oims.brokerage.shortlist import (
+    RECOMMENDATIONS_K,
     forward_shortlist,
     invite_org,
-    ranked_proposals,
+    ranked_page,
+    ranks_and_fits,
     recommendation_filters,
-    recommendations,
+    recommendation_page,
 )
 from oims.brokerage.views import bp
 from oims.brokerage.workspace import response_stats
@@ -28,13 +31,13 @@ from oims.policy import can_manage_need, owner_label, proposal_filter
 from oims.proposals.workflow import stage_labels
 from oims.web.actions import run_action
 from oims.web.i18n import current_locale
-from oims.web.pagination import ListPage
 
 CANDIDATES_PER_PAGE = 50
+RECOMMENDATIONS_PER_PAGE = 20
 
 
 def _managed_need(need_id: int) -> Need:
-    need = db.session.get(Need, need_id)
+    need = db.session.get(Need, need_id, options=[joinedload(Need.owner_org)])  # its owner's name is shown
     if need is None or not can_manage_need(current_user, need):
         abort(404)
     return need
@@ -49,28 +52,48 @@ def _render_need(need: Need, status: int = 200, errors: list[str] | None = None,
     chosen = recommendation_filters({f.name: f.data for f in filters})
     cand_filter = CandidateFilterForm(request.args, meta={"csrf": False})
     cand_filter.fill_choices()
-    rows, ranked = ranked_proposals(need, current_user, cand_filter.cand_industry.data or None)
-    # Ranked over all proposals, shown a page at a time; the page's organisations in one query.
-    page = ListPage(rows, request.args.get("page", 1, type=int), CANDIDATES_PER_PAGE)
-    page_org_ids = {r.proposal.org_id for r in page.items}
-    # Held until the page is rendered: the session's identity map is weak, and
-    # `proposal.org` then resolves from it without a query per row.
-    page_orgs = db.session.scalars(select(Organisation).where(Organisation.id.in_(page_org_ids))).all() \
-        if page_org_ids else []
-    recs = recommendations(need, chosen) if need.status == NeedStatus.PUBLISHED else []
-    shortlist_form = shortlist_form or ShortlistForm()
-    shortlist_form.proposal_ids.choices = [(r.proposal.id, r.proposal.title) for r in rows]
+    # Ranked over all proposals, shown a page at a time: only the page's proposals
+    # and their organisations are loaded (one query), whatever the number of proposals.
+    page, ranked = ranked_page(need, current_user, request.args.get("page", 1, type=int), CANDIDATES_PER_PAGE,
+                               cand_filter.cand_industry.data or None)
     invitations = db.session.scalars(select(Invitation).where(Invitation.need_id == need.id)
                                      .order_by(Invitation.id)).all()
-    orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(
-        Organisation.id.in_({i.org_id for i in invitations})))} if invitations else {}
+    invited = {i.org_id for i in invitations}
+    recs = (recommendation_page(need, chosen, request.args.get("rec_page", 1, type=int), RECOMMENDATIONS_PER_PAGE,
+                                k=RECOMMENDATIONS_K, invitations=invitations, proposed=page.proposed_org_ids,
+                                also_load=invited)
+            if need.status == NeedStatus.PUBLISHED else None)
+    shortlist_form = shortlist_form or ShortlistForm()
+    # Ticked boxes of a refused shortlist that are on other pages travel as hidden fields.
+    on_page = {r.proposal.id for r in page.items}
+    kept = [pid for pid in (shortlist_form.proposal_ids.data or []) if pid not in on_page]
+    if recs is not None:
+        orgs = recs.orgs
+    else:
+        orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(
+            Organisation.id.in_(invited)))} if invited else {}
+    endorsers = _endorsers([r.proposal.org for r in page.items] + [r.org for r in (recs.items if recs else [])])
     return render_template(
-        "brokerage/need.html", need=need, rows=rows, page=page, page_orgs=page_orgs, all_scores=[r.score for r in rows], ranked=ranked, recs=recs, filters=filters, cand_filter=cand_filter,
-        shortlist_form=shortlist_form, invite_form=InviteForm(), invitations=invitations, inv_orgs=orgs,
+        "brokerage/need.html", need=need, page=page, ranked=ranked,
+        recs=recs.items if recs is not None else (None if need.status == NeedStatus.PUBLISHED else []),
+        rec_page=recs,
+        filters=filters, cand_filter=cand_filter, shortlist_form=shortlist_form, kept_ids=kept,
+        invite_form=InviteForm(), invitations=invitations, inv_orgs=orgs,
         status=ms.service().status(), stats=response_stats(need.owner_org_id),
         errors=errors or [], stages=stage_labels(), owner=owner_label(need, current_user, current_locale()),
-        marks=marks_for(need),
+        marks=marks_for(need), endorsers=endorsers,
     ), status
+
+
+def _endorsers(orgs: list[Organisation]) -> list[Organisation]:
+    """The organisations that endorsed those shown, in one query: each badge names its
+    endorser, which would otherwise be loaded one by one (held until the page is rendered:
+    the session's identity map is weak)."""
+    endorsed = current_app.jinja_env.globals.get("endorsed")
+    if endorsed is None:
+        return []
+    ids = {e.endorser_org_id for org in orgs for e in endorsed(org.id)}
+    return db.session.scalars(select(Organisation).where(Organisation.id.in_(ids))).all() if ids else []
 
 
 @bp.get("/need/<int:need_id>")
@@ -109,9 +132,7 @@ def shortlist(need_id: int):
     if not form.validate_on_submit():
         return _render_need(need, 400, shortlist_form=form)
     chosen = [visible[pid] for pid in form.proposal_ids.data or [] if pid in visible]
-    ranked = ranked_proposals(need, current_user)[0]
-    ranks = {r.proposal.id: r.rank for r in ranked if r.rank}
-    fits = {r.proposal.id: r.fit for r in ranked if r.fit}
+    ranks, fits = ranks_and_fits(need, visible)
     return run_action(
         lambda: forward_shortlist(need, chosen, actor=current_user, comment=form.comment.data, ranks=ranks,
                                   fits=fits),

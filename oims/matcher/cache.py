@@ -90,6 +90,11 @@ class ResultCache:
         self._refreshing: set[str] = set()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oims-rank-refresh")
+        # Decoded lists by key, with the stored text they came from: a page view reads two
+        # lists of up to 100 results with their reasons; decoding them again on every view
+        # cost more than the rest of the lookup. Results are never modified by their readers.
+        self._decoded: OrderedDict[str, tuple[str, int, list]] = OrderedDict()
+        self._decoded_size = 512
 
     def key(self, *parts) -> str:
         raw = json.dumps(parts, sort_keys=True, default=sorted, ensure_ascii=False)
@@ -101,15 +106,30 @@ class ResultCache:
         at once (allow_stale) and refreshed in the background."""
         raw = self.backend.get(key)
         if raw is not None:
-            entry = json.loads(raw)
-            if entry["g"] >= generation:
-                return _load(entry["r"])
+            stored_generation, results = self._decode(key, raw)
+            if stored_generation >= generation:
+                return results
             if allow_stale:
                 self._refresh(key, generation, compute)
-                return _load(entry["r"])
+                return results
         results = compute()
         self.backend.set(key, json.dumps({"g": generation, "r": _dump(results)}, ensure_ascii=False))
         return results
+
+    def _decode(self, key: str, raw: str) -> tuple[int, list]:
+        with self._lock:
+            hit = self._decoded.get(key)
+            if hit is not None and (hit[0] is raw or hit[0] == raw):
+                self._decoded.move_to_end(key)
+                return hit[1], hit[2]
+        entry = json.loads(raw)
+        results = _load(entry["r"])
+        with self._lock:
+            self._decoded[key] = (raw, entry["g"], results)
+            self._decoded.move_to_end(key)
+            while len(self._decoded) > self._decoded_size:
+                self._decoded.popitem(last=False)
+        return entry["g"], results
 
     def _refresh(self, key: str, generation: int, compute: Callable[[], list]) -> None:
         with self._lock:

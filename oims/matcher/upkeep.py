@@ -27,6 +27,8 @@ from oims.models import MatchChange
 
 log = logging.getLogger(__name__)
 
+STATUS_SECONDS = 1.0  # how long a status line may reuse the pending count
+
 
 class IndexUpkeep:
     def __init__(self, app: Flask, mirror: IndexMirror, encoder_factory: Callable, *, enabled: bool,
@@ -45,6 +47,7 @@ class IndexUpkeep:
         self._wake_worker = threading.Event()
         self._wake_mirror = threading.Event()
         self._pid = 0
+        self._status_cache: tuple[float, int] | None = None  # (monotonic time, pending)
 
     @property
     def worker(self) -> IndexWorker:
@@ -140,9 +143,23 @@ class IndexUpkeep:
         if not self.enabled:
             return {"enabled": False, "available": False, "pending": 0, "catching_up": False}
         loaded = self.ensure_current()
-        pending = self.pending()
+        pending = self._pending_count()
         return {"enabled": True, "available": loaded, "pending": pending,
                 "catching_up": pending > 0 or not loaded}
+
+    def _pending_count(self) -> int:
+        """`pending()` for status lines: with background threads, the count read in the
+        last STATUS_SECONDS is reused (a page shows it on every view; a second late is
+        harmless). Inline (tests, CLI) it is always read."""
+        if not self.background:
+            return self.pending()
+        now = time.monotonic()
+        cached = self._status_cache
+        if cached is not None and now - cached[0] < STATUS_SECONDS:
+            return cached[1]
+        pending = self.pending()
+        self._status_cache = (now, pending)
+        return pending
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every change is encoded and applied here (benchmarks, tests, CLI)."""

@@ -256,9 +256,10 @@ class IndexWorker:
 
 def pending_changes(session: Session) -> int:
     """Changes the worker has not handled yet (approximately)."""
-    position = session.scalar(select(MatchCursor.position).where(MatchCursor.name == CURSOR)) or 0
+    # One statement (pages ask this on every view): the cursor as a subquery.
+    position = select(MatchCursor.position).where(MatchCursor.name == CURSOR).scalar_subquery()
     return session.scalar(select(func.count(MatchChange.id)).where(
-        MatchChange.id > position, MatchChange.origin == "app")) or 0
+        MatchChange.id > func.coalesce(position, 0), MatchChange.origin == "app")) or 0
 
 
 def prune_log(session: Session, keep: int = 100_000) -> int:

@@ -28,11 +28,11 @@ def _deadline(days=60):
 
 # --- needs -------------------------------------------------------------------------------
 
-def test_needs_list_is_paginated(api, factory):
-    owner = factory.user("need_owner")
+def test_needs_list_is_paginated(api, cast, factory):
+    owner = cast.owner
     for _ in range(3):
         factory.need(owner=owner)
-    caller = api(factory.user("proposer"))
+    caller = api(cast.proposer)
     resp = caller.get("/needs", query_string={"per_page": 2})
     body = resp.get_json()
     assert resp.headers["Link"] == f'<{body["links"]["next"]}>; rel="next"'
@@ -48,32 +48,25 @@ def test_needs_list_is_paginated(api, factory):
     assert "q=ab" in caller.get("/needs", query_string={"q": "a\x00b"}).get_json()["links"]["self"]
 
 
-def test_anonymous_owner_is_an_alias_for_proposers(api, factory):
-    need = factory.need(anonymous=True)
-    body = api(factory.user("proposer")).get(f"/needs/{need.id}").get_json()
+def test_anonymous_owner_is_an_alias_for_proposers(api, cast, factory):
+    need = factory.need(cast.owner, anonymous=True)
+    body = api(cast.proposer).get(f"/needs/{need.id}").get_json()
     assert body["owner"] == {"name": need.alias, "disclosed": False, "organisation_id": None}
-    listed = api(factory.user("proposer")).get("/needs").get_json()["items"]
+    listed = api(cast.proposer).get("/needs").get_json()["items"]
     assert need.owner_org.name not in str(listed)
-    staff = api(factory.user("admin")).get(f"/needs/{need.id}").get_json()
+    staff = api(cast.admin).get(f"/needs/{need.id}").get_json()
     assert staff["owner"] == {"name": need.owner_org.name, "disclosed": True, "organisation_id": need.owner_org_id}
 
 
-def test_draft_needs_are_404_for_others(api, factory):
-    need = factory.need(status="draft")
-    _problem(api(factory.user("proposer")).get(f"/needs/{need.id}"), 404)
-    _problem(api(factory.user("proposer")).get("/needs/999999"), 404)
-    assert api(need_owner_of(need)).get(f"/needs/{need.id}").status_code == 200
+def test_draft_needs_are_404_for_others(api, cast, factory):
+    need = factory.need(cast.owner, status="draft")
+    _problem(api(cast.proposer).get(f"/needs/{need.id}"), 404)
+    _problem(api(cast.proposer).get("/needs/999999"), 404)
+    assert api(cast.owner).get(f"/needs/{need.id}").status_code == 200
 
 
-def need_owner_of(need):
-    from oims.extensions import db
-    from oims.models import User
-
-    return db.session.get(User, need.created_by_id)
-
-
-def test_create_need_as_draft(api, factory, db):
-    owner = factory.user("need_owner")
+def test_create_need_as_draft(api, cast, db):
+    owner = cast.owner
     resp = api(owner).post("/needs", json=NEW_NEED | {"deadline": _deadline()})
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
@@ -83,8 +76,8 @@ def test_create_need_as_draft(api, factory, db):
     assert need.owner_org_id == owner.organisation_id and need.alias
 
 
-def test_create_need_errors(api, factory, client):
-    owner = api(factory.user("need_owner"))
+def test_create_need_errors(api, cast, client):
+    owner = api(cast.owner)
     body = _problem(owner.post("/needs", json={"title": "", "partnership_types": ["x"]}), 422)
     assert {"title", "summary", "partnership_types", "deadline"} <= set(body["errors"])
     body = _problem(owner.post("/needs", json=NEW_NEED | {"deadline": "2020-01-01"}), 422)
@@ -92,19 +85,21 @@ def test_create_need_errors(api, factory, client):
     _problem(owner.post("/needs", json=NEW_NEED | {"deadline": _deadline(), "status": "published"}), 422)
     _problem(client.post("/api/v1/needs", headers=owner.headers, data="not json",
                          content_type="application/json"), 400)
-    _problem(api(factory.user("proposer")).post("/needs", json=NEW_NEED | {"deadline": _deadline()}), 403)
+    _problem(api(cast.proposer).post("/needs", json=NEW_NEED | {"deadline": _deadline()}), 403)
 
 
-def test_update_need(api, factory, db):
-    need = factory.need(status="draft")
-    owner = api(need_owner_of(need))
+def test_update_need(api, cast, factory, db):
+    need = factory.need(cast.owner, status="draft")
+    owner = api(cast.owner)
     owner.headers["If-Match"] = owner.get(f"/needs/{need.id}").headers["ETag"]  # optimistic concurrency
     resp = owner.patch(f"/needs/{need.id}", json={"title": "改題：冷却部材"})
     assert resp.status_code == 200 and resp.get_json()["title"] == "改題：冷却部材"
+    db.session.refresh(need)
+    assert need.title == "改題：冷却部材" and "改題" in need.search_text  # stored, and found by search
     _problem(owner.patch(f"/needs/{need.id}", json={}), 422)
-    _problem(api(factory.user("need_owner")).patch(f"/needs/{need.id}", json={"title": "x"}), 404)
-    published = factory.need()
-    _problem(api(factory.user("need_owner")).patch(f"/needs/{published.id}", json={"title": "x"}), 403)
+    _problem(api(cast.other_owner).patch(f"/needs/{need.id}", json={"title": "x"}), 404)
+    published = factory.need(cast.owner)
+    _problem(api(cast.other_owner).patch(f"/needs/{published.id}", json={"title": "x"}), 403)
 
 
 # --- proposals -----------------------------------------------------------------------------
@@ -130,8 +125,8 @@ def check_need_owner_sees_forwarded_proposals_only(api, w):
     _problem(api(w["owner_a"]).get(f"/proposals/{w['P8'].id}"), 404)
 
 
-def test_create_and_withdraw_proposal(api, factory, w, db):
-    need = factory.need(anonymous=False)
+def test_create_and_withdraw_proposal(api, cast, factory, w, db):
+    need = factory.need(cast.owner, anonymous=False)
     s2 = api(w["proposers"]["S2"])
     resp = s2.post("/proposals", json={"need_id": need.id, "title": "大学の冷却技術による提案"})
     assert resp.status_code == 201, resp.get_json()
@@ -234,8 +229,8 @@ def test_proposal_errors_and_matcher_off(api, w, db):
     check_matches_are_for_the_needs_coordinators(api, w, db)
 
 
-def test_messages_follow_accept_language(api, factory, client):
-    caller = api(factory.user("proposer"))
+def test_messages_follow_accept_language(api, cast, client):
+    caller = api(cast.proposer)
     ja = _problem(caller.get("/needs/999999"), 404)
     assert ja["title"] != "Not found"  # Japanese by default
     en = _problem(client.get("/api/v1/needs/999999", headers=caller.headers | {"Accept-Language": "en"}), 404)
@@ -245,11 +240,11 @@ def test_messages_follow_accept_language(api, factory, client):
     assert en["detail"] == "Your account may not do this."
 
 
-def test_odd_query_arguments_are_ignored_in_links(api, factory, client):
-    caller = api(factory.user("proposer"))
+def test_odd_query_arguments_are_ignored_in_links(api, cast, client):
+    caller = api(cast.proposer)
     body = caller.get("/needs", query_string={"_external": "0", "_anchor": "x", "page": "1"}).get_json()
     assert body["links"]["self"].startswith("http://localhost/api/v1/needs")
-    login_user = factory.user("admin")
+    login_user = cast.admin
     from ..factories import login
 
     login(client, login_user)

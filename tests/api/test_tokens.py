@@ -21,8 +21,8 @@ def _problem(resp, status):
     return body
 
 
-def test_create_use_and_revoke_token_in_the_ui(client, factory, db):
-    user = factory.user("proposer")
+def test_create_use_and_revoke_token_in_the_ui(client, cast, db):
+    user = cast.proposer
     login(client, user)
     assert client.get("/api/v1/tokens").status_code == 200
     resp = client.post("/api/v1/tokens", data={"name": "社内CRM連携"})
@@ -46,17 +46,17 @@ def test_create_use_and_revoke_token_in_the_ui(client, factory, db):
     _problem(client.get("/api/v1/proposals", headers=headers), 401)  # at once
 
 
-def test_token_name_is_required(client, factory):
-    login(client, factory.user("proposer"))
+def test_token_name_is_required(client, cast):
+    login(client, cast.proposer)
     resp = client.post("/api/v1/tokens", data={"name": ""})
     assert resp.status_code == 400 and "oims_" not in resp.get_data(as_text=True)
 
 
-def test_cannot_revoke_someone_elses_token(client, factory, token_for, db):
-    owner = factory.user("proposer")
+def test_cannot_revoke_someone_elses_token(client, cast, token_for, db):
+    owner = cast.proposer
     token_for(owner)
     row = db.session.scalar(select(ApiToken).where(ApiToken.user_id == owner.id))
-    login(client, factory.user("proposer"))
+    login(client, cast.other_proposer)
     assert client.post(f"/api/v1/tokens/{row.id}/revoke").status_code == 404
     db.session.refresh(row)
     assert row.revoked_at is None
@@ -66,19 +66,19 @@ def test_token_page_needs_login(client):
     assert client.get("/api/v1/tokens").status_code == 302
 
 
-def test_cookie_session_is_not_accepted_by_the_api(client, factory):
-    login(client, factory.user("admin"))
+def test_cookie_session_is_not_accepted_by_the_api(client, cast):
+    login(client, cast.admin)
     body = _problem(client.get("/api/v1/needs"), 401)
     assert "Bearer" in body["detail"]
 
 
-def test_missing_bad_and_disabled_tokens(client, factory, token_for, db):
+def test_missing_bad_and_disabled_tokens(client, cast, token_for, db):
     resp = client.get("/api/v1/needs")
     _problem(resp, 401)
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
     _problem(client.get("/api/v1/needs", headers={"Authorization": "Bearer oims_nope"}), 401)
     _problem(client.get("/api/v1/needs", headers={"Authorization": "Basic abc"}), 401)
-    user = factory.user("proposer")
+    user = cast.proposer
     token = token_for(user)
     assert client.get("/api/v1/needs", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     user.status = "disabled"
@@ -86,9 +86,9 @@ def test_missing_bad_and_disabled_tokens(client, factory, token_for, db):
     _problem(client.get("/api/v1/needs", headers={"Authorization": f"Bearer {token}"}), 401)
 
 
-def test_rate_limited_per_token(variant_app, factory, token_for, db):
+def test_rate_limited_per_token(variant_app, cast, token_for, db):
     app = variant_app(RATELIMIT_ENABLED=True, OIMS_API_RATE="3 per minute")
-    first, second = token_for(factory.user("proposer")), token_for(factory.user("proposer"))
+    first, second = token_for(cast.proposer), token_for(cast.other_proposer)
     db.session.commit()
     with app.app_context():
         c = app.test_client()
@@ -100,11 +100,11 @@ def test_rate_limited_per_token(variant_app, factory, token_for, db):
         assert c.get("/api/v1/openapi.json").status_code == 200  # the document is not limited
 
 
-def test_csrf_applies_to_the_token_page_but_not_to_token_calls(variant_app, factory, token_for, db):
+def test_csrf_applies_to_the_token_page_but_not_to_token_calls(variant_app, cast, token_for, db):
     from ..conftest import csrf_token_from
 
     app = variant_app(WTF_CSRF_ENABLED=True)
-    user = factory.user("proposer")
+    user = cast.proposer
     token = token_for(user)
     with app.app_context():
         c = app.test_client()

@@ -5,7 +5,6 @@ answer → meeting slots → .ics → reminder → held → outcome → stall.""
 from __future__ import annotations
 
 import base64
-import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,7 @@ from oims.models import (
 from oims.models.base import utcnow
 
 from ..factories import login, logout
+from ..html import texts
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -40,11 +40,11 @@ def _outbox(to: str) -> list[OutboxMessage]:
     return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == to).order_by(OutboxMessage.id)))
 
 
-def test_full_journey(client, db, factory, runner):
-    owner = factory.user("need_owner")
-    coord = factory.user("coordinator")
-    alice = factory.user("proposer")
-    bob = factory.user("proposer")
+def test_full_journey(client, db, cast, factory, runner):
+    owner = cast.owner
+    coord = cast.coordinator
+    alice = cast.proposer
+    bob = cast.other_proposer
     carol_org = factory.org(kind="sme", profile="炭素繊維複合材料の成形と評価を行う中小企業です。")
     carol = factory.user("proposer", org=carol_org)
     need = factory.need(owner=owner, anonymous=True)
@@ -208,9 +208,9 @@ def test_full_journey(client, db, factory, runner):
     assert ws["shortlist_funnel"] == {"shortlisted": 1, "answered": 1, "meetings": 1, "deals": 0}
 
 
-def test_decline_with_reason_and_response_rate(client, db, factory):
-    owner = factory.user("need_owner")
-    coord = factory.user("coordinator")
+def test_decline_with_reason_and_response_rate(client, db, cast, factory):
+    owner = cast.owner
+    coord = cast.coordinator
     need = factory.need(owner=owner)
     props = [factory.proposal(need, stage="shortlisted") for _ in range(3)]
     now = utcnow()
@@ -243,9 +243,9 @@ def test_decline_with_reason_and_response_rate(client, db, factory):
     assert stats["on_time_rate"] == 0.5 and stats["median_days"] == 2.0
 
     html = client.get("/brokerage/inbox").get_data(as_text=True)
-    assert re.search(r"期限内回答率:\s*<strong class=\"on-time-rate\">50.0%", html) and "table-danger" in html
+    assert texts(html, "on-time-rate") == ["50.0%"] and "table-danger" in html
     logout(client)
     login(client, coord)
-    assert re.search(r"期限内回答率:\s*<strong class=\"on-time-rate\">50.0%", client.get(f"/brokerage/need/{need.id}").get_data(as_text=True))
+    assert texts(client.get(f"/brokerage/need/{need.id}").get_data(as_text=True), "on-time-rate") == ["50.0%"]
     html = client.get("/brokerage/workspace").get_data(as_text=True)
     assert html.count("text-bg-danger") == 1  # the one proposal past its deadline, unanswered

@@ -16,17 +16,12 @@ from ..factories import login, logout
 
 
 @pytest.fixture
-def world(factory, db):
-    owner = factory.user("need_owner")
-    people = {
-        "owner": owner,
-        "coord": factory.user("coordinator"),
-        "coord_other": factory.user("coordinator", prefecture="23"),  # Chūbu bureau
-        "admin": factory.user("admin"),
-        "alice": factory.user("proposer"),
-        "bob": factory.user("proposer"),
-        "other_owner": factory.user("need_owner"),
-    }
+def world(cast, factory, db):
+    """An anonymous need of the cast's owner: alice (the cast's proposer) asked for a
+    meeting with slots offered, bob (the other proposer) only submitted."""
+    owner = cast.owner
+    people = {"owner": owner, "coord": cast.coordinator, "coord_other": cast.other_coordinator, "admin": cast.admin,
+              "alice": cast.proposer, "bob": cast.other_proposer, "other_owner": cast.other_owner}
     need = factory.need(owner=owner, anonymous=True)
     pa = factory.proposal(need, people["alice"], stage="meeting_requested")
     pb = factory.proposal(need, people["bob"], title="ボブ社の別提案", stage="submitted")

@@ -77,9 +77,14 @@ class LiveServer:
     def __init__(self, app, url: str):
         self.app = app
         self.url = url
+        self._factory = None
 
     def factory(self):
-        return Factory(_db)
+        """One factory for the server's database, which lives for the session: the shared
+        cast (the coordinator who publishes the factory's needs...) is made once."""
+        if self._factory is None:
+            self._factory = Factory(_db)
+        return self._factory
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from oims.extensions import db as _db
 from oims.models import Meeting
 
+from ..conftest import csrf_token_from
 from ..factories import PASSWORD
+from ..html import texts
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +43,7 @@ def _flash_ok(page) -> None:
 
 
 @pytest.fixture(scope="module")
-def cast(live_server):
+def journey_users(live_server):
     """People prepared directly in the database: the Kanto coordinator, two SMEs
     that will propose and one (not proposing) that the matcher should recommend."""
     with live_server.app.app_context():
@@ -60,8 +62,18 @@ def cast(live_server):
             org = f.org(kind="sme", prefecture="14", name=name, profile=profile, technologies=techs)
             smes[key] = f.user("proposer", org=org, email=f"{key}@example.jp", name=f"{name[:2]} 担当")
         _db.session.commit()
-        return {"coord": coord.email, "sme1": smes["sme1"].email, "sme2": smes["sme2"].email,
-                "sme3_org": "多摩ライトマテリアル株式会社"}
+        users = {"coord": coord.email, "sme1": smes["sme1"].email, "sme2": smes["sme2"].email,
+                 "sme3_org": "多摩ライトマテリアル株式会社"}
+    return users | {"funnel_before": _funnel(live_server, users["coord"])}
+
+
+def _funnel(live_server, email: str) -> list[int]:
+    """The coordinator's KPI funnel now: the live database is shared with the other browser
+    journeys of the session, so test_07 checks what this journey added to it."""
+    client = live_server.app.test_client()
+    token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
+    assert client.post("/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code == 302
+    return [int(n) for n in texts(client.get("/insight/").get_data(as_text=True), "funnel-count")]
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +81,7 @@ def state():
     return {}
 
 
-def test_01_large_company_signs_up_and_posts_an_anonymous_need(open_as, artifacts, cast, state):
+def test_01_large_company_signs_up_and_posts_an_anonymous_need(open_as, artifacts, journey_users, state):
     page = open_as()
     page.goto("/auth/signup")
     page.fill("#name", "田中 一郎")
@@ -107,9 +119,9 @@ def test_01_large_company_signs_up_and_posts_an_anonymous_need(open_as, artifact
     _shot(page, artifacts, "ja-03-need-submitted")
 
 
-def test_02_coordinator_reviews_and_publishes(open_as, artifacts, cast, state):
+def test_02_coordinator_reviews_and_publishes(open_as, artifacts, journey_users, state):
     page = open_as()
-    _login(page, cast["coord"])
+    _login(page, journey_users["coord"])
     page.goto("/needs/review")
     page.click(f"text={NEED_TITLE}")
     page.goto(f"/needs/{state['need_id']}/review")
@@ -122,9 +134,9 @@ def test_02_coordinator_reviews_and_publishes(open_as, artifacts, cast, state):
 
 
 @pytest.mark.parametrize("who,query", [("sme1", "軽量樹脂"), ("sme2", "炭素繊維")])
-def test_03_smes_find_it_by_japanese_search_and_propose(open_as, artifacts, cast, state, who, query):
+def test_03_smes_find_it_by_japanese_search_and_propose(open_as, artifacts, journey_users, state, who, query):
     page = open_as()
-    _login(page, cast[who])
+    _login(page, journey_users[who])
     page.goto("/needs/")
     page.fill("#q", query)
     page.click("#content form[role=search] button[type=submit]")
@@ -148,20 +160,20 @@ def test_03_smes_find_it_by_japanese_search_and_propose(open_as, artifacts, cast
         _shot(page, artifacts, "ja-06-proposal-submitted")
 
 
-def test_04_coordinator_ranks_invites_shortlists_and_forwards(open_as, artifacts, cast, state):
+def test_04_coordinator_ranks_invites_shortlists_and_forwards(open_as, artifacts, journey_users, state):
     page = open_as()
-    _login(page, cast["coord"])
+    _login(page, journey_users["coord"])
     page.goto(f"/brokerage/need/{state['need_id']}")
     text = page.inner_text("#content")
     assert "CFRP射出成形による軽量部材のご提案" in text and "炭素繊維プレス成形による軽量部材のご提案" in text
     _shot(page, artifacts, "ja-07-ranking")
-    rec = page.locator("li, tr, .card, .list-group-item").filter(has_text=cast["sme3_org"]).filter(
+    rec = page.locator("li, tr, .card, .list-group-item").filter(has_text=journey_users["sme3_org"]).filter(
         has=page.locator("form[action$='/invite']")).last
     assert rec.count() == 1, "the matcher did not recommend the firm with the matching profile"
     rec.locator("form[action$='/invite'] button[type=submit]").click()
     page.wait_for_load_state()
     _flash_ok(page)
-    assert cast["sme3_org"] in page.inner_text(".alert-success, .alert-info")
+    assert journey_users["sme3_org"] in page.inner_text(".alert-success, .alert-info")
     page.check(f"#sel-{state['sme1_proposal']}")
     page.fill("#comment", "技術・実績ともにニーズに合致しています。ぜひ一度ご面談ください。")
     # by test id: the table inside this form also holds the judgment buttons (of other forms)
@@ -171,7 +183,7 @@ def test_04_coordinator_ranks_invites_shortlists_and_forwards(open_as, artifacts
     _shot(page, artifacts, "ja-08-forwarded")
 
 
-def test_05_owner_asks_a_question_and_requests_a_meeting(open_as, artifacts, cast, state):
+def test_05_owner_asks_a_question_and_requests_a_meeting(open_as, artifacts, journey_users, state):
     page = open_as()
     _login(page, OWNER_EMAIL)
     page.goto("/brokerage/inbox")
@@ -199,9 +211,9 @@ def test_05_owner_asks_a_question_and_requests_a_meeting(open_as, artifacts, cas
     _shot(page, artifacts, "ja-10-slots-proposed")
 
 
-def test_06_proposer_picks_a_slot_and_downloads_the_ics(open_as, artifacts, cast, state):
+def test_06_proposer_picks_a_slot_and_downloads_the_ics(open_as, artifacts, journey_users, state):
     page = open_as()
-    _login(page, cast["sme1"])
+    _login(page, journey_users["sme1"])
     page.goto(f"/brokerage/case/{state['sme1_proposal']}")
     assert "月産能力" in page.inner_text("#content")  # the owner's question is visible to the proposer
     page.locator("input[name=slot_id]").first.check()
@@ -216,7 +228,7 @@ def test_06_proposer_picks_a_slot_and_downloads_the_ics(open_as, artifacts, cast
     _shot(page, artifacts, "ja-11-meeting-scheduled")
 
 
-def test_07_outcome_recorded_and_dashboard_shows_it(open_as, artifacts, cast, state, live_server):
+def test_07_outcome_recorded_and_dashboard_shows_it(open_as, artifacts, journey_users, state, live_server):
     page = open_as()
     _login(page, OWNER_EMAIL)
     page.goto(f"/brokerage/case/{state['sme1_proposal']}")
@@ -241,19 +253,20 @@ def test_07_outcome_recorded_and_dashboard_shows_it(open_as, artifacts, cast, st
     _shot(page, artifacts, "ja-12-outcome")
 
     coord = open_as()
-    _login(coord, cast["coord"])
+    _login(coord, journey_users["coord"])
     _shot(coord, artifacts, "ja-13-coordinator-dashboard")
     coord.goto("/insight/")
-    counts = [int(c) for c in coord.locator("#table-funnel tbody tr td.text-end:nth-of-type(1)").all_inner_texts()]
-    # needs published, proposals, shortlisted, met, NDA/PoC, deal
-    assert counts[:5] == [1, 2, 1, 1, 1], counts
+    counts = [int(c) for c in coord.get_by_test_id("funnel-count").all_inner_texts()]
+    # this journey added: 1 need published, 2 proposals, 1 shortlisted, 1 met, 1 NDA/PoC, no deal
+    added = [now - before for now, before in zip(counts, journey_users["funnel_before"], strict=True)]
+    assert added == [1, 2, 1, 1, 1, 0], (counts, journey_users["funnel_before"])
     _shot(coord, artifacts, "ja-14-kpi")
 
 
-def test_08_english_pass(open_as, artifacts, cast, state):
+def test_08_english_pass(open_as, artifacts, journey_users, state):
     """Shorter: an SME switches to English, finds the need, reads it, proposes."""
     page = open_as("en-GB")
-    _login(page, cast["sme2"])
+    _login(page, journey_users["sme2"])
     page.click("nav form[action*='/lang/en'] button[type=submit]")
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"

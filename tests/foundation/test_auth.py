@@ -83,7 +83,7 @@ def test_join_needs_approval_by_org_admin(client, db, factory):
     assert login(client, "new@example.jp", SIGNUP["password"]).status_code == 302
 
 
-def test_coordinator_of_bureau_approves_join(client, db, factory):
+def test_coordinator_of_bureau_approves_join(client, db, cast, factory):
     member = factory.user("need_owner", prefecture="13")
     org = member.organisation
     org.corporate_number = "4020001000002"
@@ -91,7 +91,7 @@ def test_coordinator_of_bureau_approves_join(client, db, factory):
     client.post("/auth/signup", data=dict(SIGNUP, role="need_owner", org_mode="join", join_key="4020001000002",
                                           email="join@example.jp"))
     req = db.session.scalar(select(OrgJoinRequest))
-    other_bureau = factory.user("coordinator", prefecture="27")
+    other_bureau = cast.other_coordinator
     login(client, other_bureau)
     assert client.post(f"/orgs/join-requests/{req.id}/approve").status_code == 404
     logout(client)
@@ -110,8 +110,8 @@ def test_proposer_cannot_join_large_company(client, db, factory):
     assert db.session.scalar(select(User).where(User.email == SIGNUP["email"])) is None
 
 
-def test_login_logout_and_wrong_password(client, factory):
-    user = factory.user("proposer")
+def test_login_logout_and_wrong_password(client, cast):
+    user = cast.proposer
     resp = login(client, user, "wrong-password-123")
     assert resp.status_code == 400 and "正しくありません" in resp.get_data(as_text=True)
     assert client.get("/dashboard").status_code == 302
@@ -127,8 +127,8 @@ def test_login_email_is_case_insensitive(client, factory):
     assert user.last_login_at is not None
 
 
-def test_login_renews_session(client, factory):
-    user = factory.user("proposer")
+def test_login_renews_session(client, cast):
+    user = cast.proposer
     client.get("/auth/login")
     with client.session_transaction() as sess:
         sess["planted"] = "attacker"
@@ -138,8 +138,8 @@ def test_login_renews_session(client, factory):
         assert sess["_user_id"].startswith(f"{user.id}:")
 
 
-def test_remember_me_sets_cookie(client, factory):
-    user = factory.user("proposer")
+def test_remember_me_sets_cookie(client, cast):
+    user = cast.proposer
     resp = login(client, user, remember=True)
     assert "remember_token=" in resp.headers.get("Set-Cookie", "") or any(
         "remember_token" in c for c in resp.headers.getlist("Set-Cookie"))
@@ -151,8 +151,8 @@ def test_remember_me_sets_cookie(client, factory):
     ("//evil.example.com/", "/dashboard"),
     ("/\\evil.example.com", "/dashboard"),
 ])
-def test_next_parameter_never_redirects_off_site(client, factory, target, expected):
-    user = factory.user("proposer")
+def test_next_parameter_never_redirects_off_site(client, cast, target, expected):
+    user = cast.proposer
     resp = client.post("/auth/login?next=" + target, data={"email": user.email, "password": PASSWORD})
     assert resp.status_code == 302
     assert resp.headers["Location"].endswith(expected)
@@ -188,8 +188,8 @@ def test_password_reset_single_use_and_expiry(client, db, factory):
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/auth/reset")
 
 
-def test_password_change_ends_other_sessions(app, client, factory):
-    user = factory.user("proposer")
+def test_password_change_ends_other_sessions(app, client, cast):
+    user = cast.proposer
     other = app.test_client()
     login(other, user)
     login(client, user)
@@ -200,24 +200,24 @@ def test_password_change_ends_other_sessions(app, client, factory):
     assert other.get("/dashboard").status_code == 302
 
 
-def test_role_gates(client, factory):
-    proposer = factory.user("proposer")
+def test_role_gates(client, cast):
+    proposer = cast.proposer
     login(client, proposer)
     assert client.get("/orgs/").status_code == 403
     assert client.get("/orgs/staff/new").status_code == 403
     logout(client)
-    coordinator = factory.user("coordinator")
+    coordinator = cast.coordinator
     login(client, coordinator)
     assert client.get("/orgs/").status_code == 200
     assert client.get("/orgs/staff/new").status_code == 403
     logout(client)
-    admin = factory.user("admin")
+    admin = cast.admin
     login(client, admin)
     assert client.get("/orgs/staff/new").status_code == 200
 
 
-def test_admin_creates_coordinator(client, db, factory):
-    admin = factory.user("admin")
+def test_admin_creates_coordinator(client, db, cast):
+    admin = cast.admin
     login(client, admin)
     resp = client.post("/orgs/staff/new", data={
         "name": "関東 花子", "email": "coord@example.jp", "role": "coordinator",
@@ -232,9 +232,9 @@ def test_signup_cannot_create_staff_roles(client, db):
     assert db.session.scalar(select(User)) is None
 
 
-def test_csrf_enforced_when_enabled(variant_app, factory):
+def test_csrf_enforced_when_enabled(variant_app, cast):
     app = variant_app(WTF_CSRF_ENABLED=True)
-    user = factory.user("proposer")
+    user = cast.proposer
     with app.test_client() as c:
         resp = c.post("/auth/login", data={"email": user.email, "password": PASSWORD})
         assert resp.status_code == 400 and "トークン" in resp.get_data(as_text=True)
@@ -244,9 +244,9 @@ def test_csrf_enforced_when_enabled(variant_app, factory):
         assert resp.status_code == 302
 
 
-def test_login_rate_limited(variant_app, factory):
+def test_login_rate_limited(variant_app, cast):
     app = variant_app(RATELIMIT_ENABLED=True, OIMS_LOGIN_RATE="3 per minute")
-    user = factory.user("proposer")
+    user = cast.proposer
     with app.test_client() as c:
         codes = [c.post("/auth/login", data={"email": user.email, "password": "wrong-pass-000"}).status_code
                  for _ in range(4)]
@@ -255,8 +255,8 @@ def test_login_rate_limited(variant_app, factory):
         assert c.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code == 429
 
 
-def test_language_switch_per_session_and_user(client, db, factory):
-    user = factory.user("proposer")
+def test_language_switch_per_session_and_user(client, db, cast):
+    user = cast.proposer
     login(client, user)
     client.post("/lang/en")
     db.session.refresh(user)

@@ -203,23 +203,23 @@ def test_anonymous_visitor_is_sent_to_login(client):
     assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
 
 
-def test_bad_dates_are_a_400_with_messages(client, factory):
-    login(client, factory.user("admin"))
+def test_bad_dates_are_a_400_with_messages(client, cast):
+    login(client, cast.admin)
     resp = client.get("/insight/", query_string={"from": "2026-13-01", "to": "2026-01-01", "top_n": "²"})
     assert resp.status_code == 400
     assert resp.get_data(as_text=True).count("invalid-feedback") >= 2
 
 
-def test_dashboard_panel_shows_this_fiscal_year(client, factory):
+def test_dashboard_panel_shows_this_fiscal_year(client, cast, factory):
     from oims.insight.kpi import fiscal_year_start
 
     assert fiscal_year_start(date(2027, 3, 31)) == date(2026, 4, 1)
     assert fiscal_year_start(date(2026, 4, 1)) == date(2026, 4, 1)
     factory.need()  # published now: in this fiscal year
-    login(client, factory.user("admin"))
+    login(client, cast.admin)
     html = client.get("/dashboard").get_data(as_text=True)
     assert "/insight/?from=" in html
-    login_proposer = factory.user("proposer")
+    login_proposer = cast.proposer
     client.post("/auth/logout")
     login(client, login_proposer)
     assert "/insight/?from=" not in client.get("/dashboard").get_data(as_text=True)

@@ -3,6 +3,7 @@ figures worked out by hand). Period of interest: 2026-04-01..2026-06-30 JST.
 
 Bureaus: chubu (Aichi 23), kanto (Tokyo 13), kinki (Osaka 27).
 Owner A: large manufacturer (E) in Aichi; owner B: large ICT firm (G) in Tokyo.
+The Kanto coordinator and the admin are the shared cast's (tests/cast.py).
 
     need  owner  published     partnership          bureau
     N1    A      04-01         joint_rnd, poc       chubu
@@ -29,6 +30,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import delete
+
 from oims.models import Invitation, Meeting, ProposalEvent
 
 
@@ -43,8 +46,8 @@ def build(factory, db, *, anonymous_n1: bool = False) -> dict:
     w["owner_a"] = factory.user("need_owner", org=org_a)
     w["owner_b"] = factory.user("need_owner", org=org_b)
     w["coord_chubu"] = factory.user("coordinator", prefecture="23")
-    w["coord_kanto"] = factory.user("coordinator", prefecture="13")
-    w["admin"] = factory.user("admin")
+    w["coord_kanto"] = factory.cast.coordinator  # the shared cast's (tests/cast.py)
+    w["admin"] = factory.cast.admin
     s = {
         "S1": factory.org(kind="sme", prefecture="23", name="愛知精密加工株式会社"),
         "S2": factory.org(kind="university", prefecture="27", name="大阪工業大学"),
@@ -81,6 +84,9 @@ def build(factory, db, *, anonymous_n1: bool = False) -> dict:
             db.session.add(inv)
             db.session.flush()
             p.invitation_id = inv.id
+        # The factory moved the proposal through the workflow today; this world's
+        # history is pinned to the calendar above instead, so its events replace those.
+        db.session.execute(delete(ProposalEvent).where(ProposalEvent.proposal_id == p.id))
         for frm, to, when in events:
             db.session.add(ProposalEvent(proposal_id=p.id, from_stage=frm, to_stage=to, created_at=when))
         w[key] = p

@@ -50,8 +50,8 @@ BAD_NEED_INPUT = [
 ]
 
 
-def test_bad_need_input(people, as_user, db):
-    c = as_user(people.owner)
+def test_bad_need_input(cast, as_user, db):
+    c = as_user(cast.owner)
     for field, value, message in BAD_NEED_INPUT:
         resp = c.post("/needs/new", data=need_form(**{field: value}, action="submit"))
         assert resp.status_code == 400, field
@@ -62,9 +62,9 @@ def test_bad_need_input(people, as_user, db):
             assert "車体の軽量化部材の共同開発" in body  # what was typed is kept
 
 
-def test_bad_edit_keeps_the_need_unchanged(people, as_user, factory, db):
-    need = factory.need(people.owner, status="published", title="元のタイトル")
-    c = as_user(people.owner)
+def test_bad_edit_keeps_the_need_unchanged(cast, as_user, factory, db):
+    need = factory.need(cast.owner, status="published", title="元のタイトル")
+    c = as_user(cast.owner)
     resp = c.post(f"/needs/{need.id}/edit", data=need_form(title="x" * 300))
     assert resp.status_code == 400
     db.session.expire_all()
@@ -72,9 +72,9 @@ def test_bad_edit_keeps_the_need_unchanged(people, as_user, factory, db):
     assert need.title == "元のタイトル" and need.version == 1 and need.versions == []
 
 
-def test_exe_renamed_pdf_is_refused(people, as_user, db, app):
+def test_exe_renamed_pdf_is_refused(cast, as_user, db, app):
     before = _stored_files(db)
-    c = as_user(people.owner)
+    c = as_user(cast.owner)
     resp = c.post("/needs/new", data=need_form(attachments=[(io.BytesIO(EXE), "仕様書.pdf")]),
                   content_type="multipart/form-data")
     assert resp.status_code == 400
@@ -83,9 +83,9 @@ def test_exe_renamed_pdf_is_refused(people, as_user, db, app):
     assert _stored_files(db) == before
 
 
-def test_second_bad_file_leaves_no_stored_bytes(people, as_user, db, app):
+def test_second_bad_file_leaves_no_stored_bytes(cast, as_user, db, app):
     before = _stored_files(db)
-    c = as_user(people.owner)
+    c = as_user(cast.owner)
     resp = c.post("/needs/new", data=need_form(attachments=[(io.BytesIO(PNG), "ok.png"), (io.BytesIO(EXE), "b.pdf")]),
                   content_type="multipart/form-data")
     assert resp.status_code == 400
@@ -93,11 +93,11 @@ def test_second_bad_file_leaves_no_stored_bytes(people, as_user, db, app):
     assert _stored_files(db) == before
 
 
-def test_oversize_file_is_refused(people, as_user, factory, db, app, monkeypatch):
+def test_oversize_file_is_refused(cast, as_user, factory, db, app, monkeypatch):
     monkeypatch.setitem(app.config, "OIMS_MAX_UPLOAD_MB", 0.01)  # about 10 KB
-    need = factory.need(people.owner, status="draft")
+    need = factory.need(cast.owner, status="draft")
     big = PNG[:-12] + b"\x00" * 20_000 + PNG[-12:]
-    c = as_user(people.owner)
+    c = as_user(cast.owner)
     resp = c.post(f"/needs/{need.id}/attachments", data={"attachments": [(io.BytesIO(big), "big.png")]},
                   content_type="multipart/form-data")
     assert resp.status_code == 400
@@ -105,9 +105,9 @@ def test_oversize_file_is_refused(people, as_user, factory, db, app, monkeypatch
     assert _count(db, Attachment) == 0
 
 
-def test_good_upload_is_stored_with_random_name_and_safe_filename(people, as_user, factory, db, app):
-    need = factory.need(people.owner, status="draft")
-    c = as_user(people.owner)
+def test_good_upload_is_stored_with_random_name_and_safe_filename(cast, as_user, factory, db, app):
+    need = factory.need(cast.owner, status="draft")
+    c = as_user(cast.owner)
     resp = c.post(f"/needs/{need.id}/attachments",
                   data={"attachments": [(io.BytesIO(PNG), "../../etc/<写真>.png")]}, content_type="multipart/form-data")
     assert resp.status_code == 302
@@ -125,9 +125,9 @@ def test_good_upload_is_stored_with_random_name_and_safe_filename(people, as_use
     assert _stored_files(db) == []
 
 
-def test_upload_refused_for_others(people, as_user, factory, db):
-    need = factory.need(people.owner, status="published")
-    for user, code in ((people.proposer, 403), (people.coordinator, 403), (people.other_owner, 403)):
+def test_upload_refused_for_others(cast, as_user, factory, db):
+    need = factory.need(cast.owner, status="published")
+    for user, code in ((cast.proposer, 403), (cast.coordinator, 403), (cast.other_owner, 403)):
         c = as_user(user)
         resp = c.post(f"/needs/{need.id}/attachments", data={"attachments": [(io.BytesIO(PNG), "a.png")]},
                       content_type="multipart/form-data")
@@ -135,11 +135,11 @@ def test_upload_refused_for_others(people, as_user, factory, db):
     assert _count(db, Attachment) == 0
 
 
-def test_jpeg_exif_is_stripped(people, as_user, factory, db):
-    from .h5_files import jpeg_with_exif
+def test_jpeg_exif_is_stripped(cast, as_user, factory, db):
+    from .identifying_files import jpeg_with_exif
 
-    need = factory.need(people.owner, status="draft")
-    c = as_user(people.owner)
+    need = factory.need(cast.owner, status="draft")
+    c = as_user(cast.owner)
     resp = c.post(f"/needs/{need.id}/attachments", data={"attachments": [(io.BytesIO(jpeg_with_exif("Toto Mobility")),
                                                                           "p.jpg")]},
                   content_type="multipart/form-data")
@@ -150,9 +150,9 @@ def test_jpeg_exif_is_stripped(people, as_user, factory, db):
     assert data.endswith(b"\xff\xd9")  # nothing after the end of the image
 
 
-def test_attachment_count_is_limited(people, as_user, factory, db):
-    need = factory.need(people.owner, status="draft")
-    c = as_user(people.owner)
+def test_attachment_count_is_limited(cast, as_user, factory, db):
+    need = factory.need(cast.owner, status="draft")
+    c = as_user(cast.owner)
     files = [(io.BytesIO(PNG), f"p{i}.png") for i in range(11)]
     resp = c.post(f"/needs/{need.id}/attachments", data={"attachments": files}, content_type="multipart/form-data")
     assert resp.status_code == 400 and "10個まで" in resp.get_data(as_text=True)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from oims.models import Need, NeedVersion, Notification, OutboxMessage
 
+from ..rows import last_id, rows_after
 from .conftest import need_form
 
 
@@ -21,13 +22,14 @@ def _form_of(need, **overrides):
     return data
 
 
-def test_change_after_publication_versions_and_tells_active_proposers(people, as_user, factory, db):
-    need = factory.need(people.owner, status="published", sought="CFRPの成形技術。")
-    factory.proposal(need, people.proposer, stage="screening")
+def test_change_after_publication_versions_and_tells_active_proposers(cast, as_user, factory, db):
+    need = factory.need(cast.owner, status="published", sought="CFRPの成形技術。")
+    factory.proposal(need, cast.proposer, stage="screening")
     declined = factory.user("proposer")
     factory.proposal(need, declined, stage="declined")
     bystander = factory.user("proposer")
-    c = as_user(people.owner)
+    mark = last_id(db, OutboxMessage)
+    c = as_user(cast.owner)
     resp = c.post(f"/needs/{need.id}/edit", data=_form_of(need, sought="CFRPの成形技術と量産実績。"))
     assert resp.status_code == 302
     db.session.expire_all()
@@ -36,75 +38,77 @@ def test_change_after_publication_versions_and_tells_active_proposers(people, as
     version = db.session.scalar(select(NeedVersion))
     assert version.reason == "edit_after_publish" and version.snapshot["sought"] == "CFRPの成形技術。"
     told = set(db.session.scalars(select(Notification.user_id).where(Notification.kind == "need_changed")))
-    assert told == {people.proposer.id}
-    mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to == people.proposer.email))
+    assert told == {cast.proposer.id}
+    [mail] = rows_after(db, OutboxMessage, mark, OutboxMessage.to == cast.proposer.email)
     assert need.title in mail.body_text and f"/needs/{need.id}" in mail.body_text
-    assert not db.session.scalar(select(OutboxMessage).where(OutboxMessage.to.in_([declined.email, bystander.email])))
+    assert not rows_after(db, OutboxMessage, mark, OutboxMessage.to.in_([declined.email, bystander.email]))
     # the proposer sees what changed
-    c = as_user(people.proposer)
+    c = as_user(cast.proposer)
     history = c.get(f"/needs/{need.id}/versions").get_data(as_text=True)
     assert "<ins>と量産実績</ins>" in history
 
 
-def test_saving_without_changes_makes_no_version(people, as_user, factory, db):
-    need = factory.need(people.owner, status="published")
-    factory.proposal(need, people.proposer)
-    c = as_user(people.owner)
+def test_saving_without_changes_makes_no_version(cast, as_user, factory, db):
+    need = factory.need(cast.owner, status="published")
+    factory.proposal(need, cast.proposer)
+    mark = last_id(db, Notification)
+    c = as_user(cast.owner)
     assert c.post(f"/needs/{need.id}/edit", data=_form_of(need)).status_code == 302
     assert db.session.scalar(select(func.count(NeedVersion.id))) == 0
-    assert db.session.scalar(select(func.count(Notification.id))) == 0
+    assert rows_after(db, Notification, mark) == []
 
 
-def test_draft_edits_are_not_versioned(people, as_user, factory, db):
-    need = factory.need(people.owner, status="draft")
-    c = as_user(people.owner)
+def test_draft_edits_are_not_versioned(cast, as_user, factory, db):
+    need = factory.need(cast.owner, status="draft")
+    c = as_user(cast.owner)
     assert c.post(f"/needs/{need.id}/edit", data=_form_of(need, title="新しいタイトル")).status_code == 302
     assert db.session.scalar(select(func.count(NeedVersion.id))) == 0
 
 
-def test_coordinator_edit_before_publication_is_hidden_from_proposers(people, as_user, factory, db):
-    need = factory.need(people.owner, status="review", summary="元の概要です。直接お問い合わせください。")
-    c = as_user(people.coordinator)
+def test_coordinator_edit_before_publication_is_hidden_from_proposers(cast, as_user, factory, db):
+    need = factory.need(cast.owner, status="review", summary="元の概要です。直接お問い合わせください。")
+    c = as_user(cast.coordinator)
     data = {"pub-" + k: v for k, v in _form_of(need, summary="元の概要です。").items()}
     assert c.post(f"/needs/{need.id}/review", data=data | {"action": "publish"}).status_code == 302
-    c = as_user(people.proposer)
+    c = as_user(cast.proposer)
     page = c.get(f"/needs/{need.id}/versions").get_data(as_text=True)
     assert "直接お問い合わせください" not in page
     assert "直接お問い合わせください" not in c.get(f"/needs/{need.id}").get_data(as_text=True)
 
 
-def test_published_anonymous_need_cannot_be_made_public(people, as_user, factory, db):
-    need = factory.need(people.owner, status="published", anonymous=True)
-    c = as_user(people.owner)
+def test_published_anonymous_need_cannot_be_made_public(cast, as_user, factory, db):
+    need = factory.need(cast.owner, status="published", anonymous=True)
+    c = as_user(cast.owner)
     resp = c.post(f"/needs/{need.id}/edit", data=_form_of(need))  # anonymous box unticked
     assert resp.status_code == 400
     db.session.expire_all()
     assert db.session.get(Need, need.id).anonymous is True
 
 
-def test_deadline_reminders_once_per_threshold(people, factory, db):
+def test_deadline_reminders_once_per_threshold(cast, factory, db):
     from oims.needs.deadlines import remind_deadlines
 
-    soon = factory.need(people.owner, status="published", deadline_days=6)
-    factory.need(people.owner, status="published", deadline_days=20)       # too far
-    factory.need(people.owner, status="draft", deadline_days=3)            # not published
-    factory.proposal(soon, people.proposer, stage="draft")
-    factory.proposal(soon, people.other_proposer, stage="submitted")       # already proposed: not reminded
+    soon = factory.need(cast.owner, status="published", deadline_days=6)
+    factory.need(cast.owner, status="published", deadline_days=20)       # too far
+    factory.need(cast.owner, status="draft", deadline_days=3)            # not published
+    factory.proposal(soon, cast.proposer, stage="draft")
+    factory.proposal(soon, cast.other_proposer, stage="submitted")       # already proposed: not reminded
+    mark = last_id(db, OutboxMessage)
     assert remind_deadlines() == 1
     db.session.commit()
-    to = sorted(db.session.scalars(select(OutboxMessage.to)))
-    assert to == sorted([people.owner.email, people.proposer.email])
+    to = sorted(m.to for m in rows_after(db, OutboxMessage, mark))
+    assert to == sorted([cast.owner.email, cast.proposer.email])
     assert remind_deadlines() == 0  # running again sends nothing
     # one day before, the last reminder goes out
     from datetime import timedelta
 
     assert remind_deadlines(today=soon.deadline - timedelta(days=1)) == 1
     assert remind_deadlines(today=soon.deadline - timedelta(days=1)) == 0
-    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 4
+    assert len(rows_after(db, OutboxMessage, mark)) == 4
 
 
-def test_remind_cli(people, factory, runner):
-    factory.need(people.owner, status="published", deadline_days=2)
+def test_remind_cli(cast, factory, runner):
+    factory.need(cast.owner, status="published", deadline_days=2)
     result = runner.invoke(args=["oims", "remind-deadlines"])
     assert result.exit_code == 0 and "reminded 1" in result.output
 

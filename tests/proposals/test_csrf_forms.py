@@ -17,18 +17,18 @@ def _login(c, user):
     assert c.post("/auth/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}).status_code == 302
 
 
-def test_forms_work_with_csrf_on(variant_app, world, db):
+def test_forms_work_with_csrf_on(variant_app, cast, need, db):
     app = variant_app(WTF_CSRF_ENABLED=True)
     with app.test_client() as c:
-        _login(c, world.proposer)
-        url = f"/proposals/new?need_id={world.need.id}"
+        _login(c, cast.proposer)
+        url = f"/proposals/new?need_id={need.id}"
         assert c.post(url, data=proposal_form()).status_code == 400  # no token
         token = csrf_token_from(c.get(url).get_data(as_text=True))
         resp = c.post(url, data=proposal_form(csrf_token=token))
         assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
-    proposal_id = db.session.scalar(select(Proposal.id).where(Proposal.org_id == world.proposer.organisation_id))
+    proposal_id = db.session.scalar(select(Proposal.id).where(Proposal.org_id == cast.proposer.organisation_id))
     with app.test_client() as c:
-        _login(c, world.coordinator)
+        _login(c, cast.coordinator)
         page = c.get(f"/proposals/{proposal_id}").get_data(as_text=True)
         form = page[page.index(f'action="/proposals/{proposal_id}/decline"'):]
         token = csrf_token_from(form)

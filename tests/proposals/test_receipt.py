@@ -19,19 +19,19 @@ PNG = bytes.fromhex(
     "0000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
 
 
-def _submit(client, world, **overrides):
-    resp = client.post(f"/proposals/new?need_id={world.need.id}", data=proposal_form(**overrides),
+def _submit(client, need, **overrides):
+    resp = client.post(f"/proposals/new?need_id={need.id}", data=proposal_form(**overrides),
                        content_type="multipart/form-data")
     assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
 
 
-def test_receipt_certifies_the_submitted_content(world, as_user, db):
+def test_receipt_certifies_the_submitted_content(cast, need, as_user, db):
     before = utcnow().replace(microsecond=0)
-    client = as_user(world.proposer)
-    _submit(client, world, answers=["CFRP"])
-    [p] = proposals_of(db, world.proposer.organisation_id)
+    client = as_user(cast.proposer)
+    _submit(client, need, answers=["CFRP"])
+    [p] = proposals_of(db, cast.proposer.organisation_id)
     data = json.loads(p.receipt_content)
-    assert data["need_id"] == world.need.id and data["org_id"] == world.proposer.organisation_id
+    assert data["need_id"] == need.id and data["org_id"] == cast.proposer.organisation_id
     assert data["proposal_id"] == p.id and data["format"] == receipts.RECEIPT_FORMAT
     for field in ("title", "summary", "solution", "track_record", "team", "schedule", "cost"):
         assert data[field] == getattr(p, field)
@@ -45,10 +45,10 @@ def test_receipt_certifies_the_submitted_content(world, as_user, db):
     assert not receipts.verify_receipt(p.receipt_content.replace("真空", "真 空"), p.receipt_hash)
 
 
-def test_receipt_is_shown_and_downloadable(world, as_user, db):
-    client = as_user(world.proposer)
-    _submit(client, world)
-    [p] = proposals_of(db, world.proposer.organisation_id)
+def test_receipt_is_shown_and_downloadable(cast, need, factory, as_user, db):
+    client = as_user(cast.proposer)
+    _submit(client, need)
+    [p] = proposals_of(db, cast.proposer.organisation_id)
     html = client.get(f"/proposals/{p.id}").get_data(as_text=True)
     assert p.receipt_hash in html and f"/proposals/{p.id}/receipt" in html
     resp = client.get(f"/proposals/{p.id}/receipt")
@@ -59,15 +59,15 @@ def test_receipt_is_shown_and_downloadable(world, as_user, db):
     text = client.get(f"/proposals/{p.id}/receipt?format=txt")
     assert text.mimetype == "text/plain" and p.receipt_hash in text.get_data(as_text=True)
     # The coordinator may check it too; a draft has none.
-    assert as_user(world.coordinator).get(f"/proposals/{p.id}/receipt").data == resp.data
-    draft = world.factory.proposal(world.factory.need(owner=world.owner), world.proposer, stage="draft")
-    assert as_user(world.proposer).get(f"/proposals/{draft.id}/receipt").status_code == 404
+    assert as_user(cast.coordinator).get(f"/proposals/{p.id}/receipt").data == resp.data
+    draft = factory.proposal(factory.need(owner=cast.owner), cast.proposer, stage="draft")
+    assert as_user(cast.proposer).get(f"/proposals/{draft.id}/receipt").status_code == 404
 
 
-def test_editing_a_submitted_proposal_issues_a_new_receipt(world, as_user, db):
-    client = as_user(world.proposer)
-    _submit(client, world)
-    [p] = proposals_of(db, world.proposer.organisation_id)
+def test_editing_a_submitted_proposal_issues_a_new_receipt(cast, need, as_user, db):
+    client = as_user(cast.proposer)
+    _submit(client, need)
+    [p] = proposals_of(db, cast.proposer.organisation_id)
     first_hash, first_submitted = p.receipt_hash, p.submitted_at
     resp = client.post(f"/proposals/{p.id}/edit", data=proposal_form(solution="改訂した解決策", action="save"))
     assert resp.status_code == 302
@@ -80,10 +80,10 @@ def test_editing_a_submitted_proposal_issues_a_new_receipt(world, as_user, db):
     assert entry.detail == {"previous_receipt_hash": first_hash, "receipt_hash": p.receipt_hash}
 
 
-def test_attachment_hashes_are_in_the_receipt(world, as_user, db):
-    client = as_user(world.proposer)
-    _submit(client, world, attachments=[(io.BytesIO(PNG), "構造図.png")])
-    [p] = proposals_of(db, world.proposer.organisation_id)
+def test_attachment_hashes_are_in_the_receipt(cast, need, as_user, db):
+    client = as_user(cast.proposer)
+    _submit(client, need, attachments=[(io.BytesIO(PNG), "構造図.png")])
+    [p] = proposals_of(db, cast.proposer.organisation_id)
     [att] = json.loads(p.receipt_content)["attachments"]
     assert att == {"filename": "構造図.png", "sha256": hashlib.sha256(PNG).hexdigest(), "size": len(PNG)}
     page = client.get(f"/proposals/{p.id}").get_data(as_text=True)
@@ -92,13 +92,13 @@ def test_attachment_hashes_are_in_the_receipt(world, as_user, db):
     download = client.get(f"/proposals/{p.id}/files/{att_id}")
     assert download.status_code == 200 and download.data == PNG
     # Others may not fetch it, through this route or by guessing.
-    assert as_user(world.other).get(f"/proposals/{p.id}/files/{att_id}").status_code == 404
+    assert as_user(cast.other_proposer).get(f"/proposals/{p.id}/files/{att_id}").status_code == 404
 
 
-def test_wrong_file_type_is_refused_and_nothing_saved(world, as_user, db):
-    client = as_user(world.proposer)
-    resp = client.post(f"/proposals/new?need_id={world.need.id}", content_type="multipart/form-data",
+def test_wrong_file_type_is_refused_and_nothing_saved(cast, need, as_user, db):
+    client = as_user(cast.proposer)
+    resp = client.post(f"/proposals/new?need_id={need.id}", content_type="multipart/form-data",
                        data=proposal_form(attachments=[(io.BytesIO(b"#!/bin/sh\necho hi\n"), "run.pdf")]))
     assert resp.status_code == 400
-    assert "PDF、PNG、JPEG" in resp.get_data(as_text=True) or "PDF" in resp.get_data(as_text=True)
-    assert proposals_of(db, world.proposer.organisation_id) == []
+    assert "添付できるのはPDF・PNG・JPEGファイルのみです。「run」" in resp.get_data(as_text=True)
+    assert proposals_of(db, cast.proposer.organisation_id) == []

@@ -15,9 +15,9 @@ ROLES = ("proposer", "owner", "coordinator", "elsewhere", "admin")
 DECLINE = {"reason": "tech_mismatch", "note": "量産条件に合いません。"}
 
 
-def _user(world, role):
-    return {"proposer": world.proposer, "owner": world.owner, "coordinator": world.coordinator,
-            "elsewhere": world.elsewhere, "admin": world.admin}[role]
+def _user(cast, role):
+    return {"proposer": cast.proposer, "owner": cast.owner, "coordinator": cast.coordinator,
+            "elsewhere": cast.other_coordinator, "admin": cast.admin}[role]
 
 
 # (action, stage before) -> {role: expected status}; 302 means the move happened.
@@ -58,86 +58,94 @@ DATA = {"decline": DECLINE, "withdraw": {"note": ""}}
 
 
 @pytest.mark.parametrize("action,stage", list(CASES), ids=[f"{a}-{s}" for a, s in CASES])
-def test_stage_action_by_role(world, as_user, db, action, stage):
+def test_stage_action_by_role(cast, need, factory, as_user, db, action, stage):
     """Refused roles first (nothing changes), then each allowed role on its own proposal."""
     expected = CASES[(action, stage)]
-    p = world.factory.proposal(world.need, world.proposer, stage=stage)
+    p = factory.proposal(need, cast.proposer, stage=stage)
+    events_before = db.session.scalar(select(func.count(ProposalEvent.id)))
+    mails_before = outbox_to(db, cast.proposer.email)
     for role in [r for r in ROLES if expected[r] != 302]:
-        resp = as_user(_user(world, role)).post(f"/proposals/{p.id}/{action}", data=DATA.get(action, {}))
+        resp = as_user(_user(cast, role)).post(f"/proposals/{p.id}/{action}", data=DATA.get(action, {}))
         assert resp.status_code == expected[role], (role, resp.get_data(as_text=True)[:2000])
         if expected[role] == 400:
             assert "alert-danger" in resp.get_data(as_text=True)  # a message, on the proposal's page
     db.session.expire_all()
     assert p.stage == stage
-    assert db.session.scalar(select(func.count(ProposalEvent.id))) == 0
-    assert outbox_to(db, world.proposer.email) == []
+    assert db.session.scalar(select(func.count(ProposalEvent.id))) == events_before
+    assert outbox_to(db, cast.proposer.email) == mails_before
 
     for role in [r for r in ROLES if expected[r] == 302]:
-        need = world.factory.need(owner=world.owner)
-        p = world.factory.proposal(need, world.proposer, stage=stage)
-        actor = _user(world, role)
-        mails_before = len(outbox_to(db, world.proposer.email))
+        need = factory.need(owner=cast.owner)
+        p = factory.proposal(need, cast.proposer, stage=stage)
+        actor = _user(cast, role)
+        mails_before = len(outbox_to(db, cast.proposer.email))
         resp = as_user(actor).post(f"/proposals/{p.id}/{action}", data=DATA.get(action, {}))
         assert resp.status_code == 302, (role, resp.get_data(as_text=True)[:2000])
         db.session.expire_all()
         assert p.stage == TARGET[action]
-        [event] = db.session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id == p.id)).all()
+        event = db.session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id == p.id)
+                                   .order_by(ProposalEvent.id.desc())).first()
         assert (event.from_stage, event.to_stage, event.actor_id) == (stage, TARGET[action], actor.id)
         assert db.session.scalar(select(func.count(AuditLog.id)).where(
             AuditLog.action == f"proposal.{TARGET[action]}", AuditLog.object_id == p.id,
             AuditLog.actor_id == actor.id)) == 1
         # every stage change is told to the proposer
-        assert len(outbox_to(db, world.proposer.email)) == mails_before + 1
+        assert len(outbox_to(db, cast.proposer.email)) == mails_before + 1
 
 
-def test_refused_transition_message_names_the_stage(world, as_user):
-    p = world.factory.proposal(world.need, world.proposer, stage="meeting_scheduled")
-    resp = as_user(world.coordinator).post(f"/proposals/{p.id}/decline", data=DECLINE)
+def test_refused_transition_message_names_the_stage(cast, need, factory, as_user):
+    p = factory.proposal(need, cast.proposer, stage="meeting_scheduled")
+    resp = as_user(cast.coordinator).post(f"/proposals/{p.id}/decline", data=DECLINE)
     assert resp.status_code == 400
     assert "面談日程確定" in resp.get_data(as_text=True)
 
 
-def test_proposal_page_offers_only_the_allowed_actions(world, as_user):
-    p = world.factory.proposal(world.need, world.proposer, stage="submitted")
-    html = as_user(world.coordinator).get(f"/proposals/{p.id}").get_data(as_text=True)
+def test_proposal_page_offers_only_the_allowed_actions(cast, need, factory, as_user):
+    p = factory.proposal(need, cast.proposer, stage="submitted")
+    html = as_user(cast.coordinator).get(f"/proposals/{p.id}").get_data(as_text=True)
     assert f"/proposals/{p.id}/screen" in html and f"/proposals/{p.id}/decline" in html
     assert f"/proposals/{p.id}/withdraw" not in html and f"/proposals/{p.id}/edit" not in html
-    html = as_user(world.proposer).get(f"/proposals/{p.id}").get_data(as_text=True)
+    html = as_user(cast.proposer).get(f"/proposals/{p.id}").get_data(as_text=True)
     assert f"/proposals/{p.id}/withdraw" in html and f"/proposals/{p.id}/edit" in html
     assert f"/proposals/{p.id}/screen" not in html and f"/proposals/{p.id}/decline" not in html
 
 
 # --- declines: a structured reason, always sent to the proposer ------------------------
 
-def test_decline_reason_and_note_reach_the_proposer(world, as_user, db):
-    p = world.factory.proposal(world.need, world.proposer, stage="screening")
-    client = as_user(world.coordinator)
+def test_decline_reason_and_note_reach_the_proposer(cast, need, factory, as_user, db):
+    p = factory.proposal(need, cast.proposer, stage="screening")
+    before = len(outbox_to(db, cast.proposer.email))
+    client = as_user(cast.coordinator)
     resp = client.post(f"/proposals/{p.id}/decline", data={"reason": "cost", "note": "予算の3倍です。"})
-    assert resp.status_code == 302
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/proposals/{p.id}")
     db.session.refresh(p)
     assert (p.stage, p.decline_reason, p.decline_note) == ("declined", "cost", "予算の3倍です。")
-    [mail] = outbox_to(db, world.proposer.email)
+    [mail] = outbox_to(db, cast.proposer.email)[before:]
     assert "費用・条件が合わない" in mail.body_text and "予算の3倍です。" in mail.body_text
     assert p.title in mail.body_text
-    html = as_user(world.proposer).get(f"/proposals/{p.id}").get_data(as_text=True)
+    html = as_user(cast.proposer).get(f"/proposals/{p.id}").get_data(as_text=True)
     assert "費用・条件が合わない" in html and "予算の3倍です。" in html
 
 
-def test_owner_decline_goes_the_same_way(world, as_user, db):
-    p = world.factory.proposal(world.need, world.proposer, stage="shortlisted")
-    resp = as_user(world.owner).post(f"/proposals/{p.id}/decline",
+def test_owner_decline_goes_the_same_way(cast, need, factory, as_user, db):
+    p = factory.proposal(need, cast.proposer, stage="shortlisted")
+    before = len(outbox_to(db, cast.proposer.email))
+    resp = as_user(cast.owner).post(f"/proposals/{p.id}/decline",
                                      data={"reason": "schedule", "note": ""})
     assert resp.status_code == 302
-    [mail] = outbox_to(db, world.proposer.email)
+    db.session.refresh(p)
+    assert (p.stage, p.decline_reason) == ("declined", "schedule")
+    [mail] = outbox_to(db, cast.proposer.email)[before:]
     assert "スケジュールが合わない" in mail.body_text
 
 
-def test_decline_in_english_for_an_english_speaking_proposer(world, as_user, db):
-    world.proposer.language = "en"
+def test_decline_in_english_for_an_english_speaking_proposer(cast, need, factory, as_user, db):
+    cast.proposer.language = "en"
     db.session.commit()
-    p = world.factory.proposal(world.need, world.proposer, stage="submitted")
-    as_user(world.coordinator).post(f"/proposals/{p.id}/decline", data={"reason": "capacity", "note": ""})
-    [mail] = outbox_to(db, world.proposer.email)
+    p = factory.proposal(need, cast.proposer, stage="submitted")
+    before = len(outbox_to(db, cast.proposer.email))
+    as_user(cast.coordinator).post(f"/proposals/{p.id}/decline", data={"reason": "capacity", "note": ""})
+    [mail] = outbox_to(db, cast.proposer.email)[before:]
     assert "Insufficient capacity or team" in mail.body_text and "Declined" in mail.body_text
     assert mail.subject == "[OIMS] Proposal status update"
 
@@ -148,19 +156,20 @@ def test_decline_in_english_for_an_english_speaking_proposer(world, as_user, db)
     ({"reason": "other", "note": " "}, "「その他」を選んだ場合"),
     ({"reason": "cost", "note": "あ" * 2001}, "2000"),
 ])
-def test_decline_bad_input(world, as_user, db, data, message):
-    p = world.factory.proposal(world.need, world.proposer, stage="submitted")
-    resp = as_user(world.coordinator).post(f"/proposals/{p.id}/decline", data=data)
+def test_decline_bad_input(cast, need, factory, as_user, db, data, message):
+    p = factory.proposal(need, cast.proposer, stage="submitted")
+    mails = outbox_to(db, cast.proposer.email)
+    resp = as_user(cast.coordinator).post(f"/proposals/{p.id}/decline", data=data)
     assert resp.status_code == 400
     assert message in resp.get_data(as_text=True)
     db.session.refresh(p)
     assert p.stage == "submitted" and p.decline_reason == ""
-    assert outbox_to(db, world.proposer.email) == []
+    assert outbox_to(db, cast.proposer.email) == mails
 
 
-def test_withdraw_note_too_long(world, as_user, db):
-    p = world.factory.proposal(world.need, world.proposer, stage="submitted")
-    resp = as_user(world.proposer).post(f"/proposals/{p.id}/withdraw", data={"note": "あ" * 2001})
+def test_withdraw_note_too_long(cast, need, factory, as_user, db):
+    p = factory.proposal(need, cast.proposer, stage="submitted")
+    resp = as_user(cast.proposer).post(f"/proposals/{p.id}/withdraw", data={"note": "あ" * 2001})
     assert resp.status_code == 400
     db.session.refresh(p)
     assert p.stage == "submitted"

@@ -13,8 +13,15 @@ Outcomes:
   ok     2xx, or 3xx to anything but the login page
   ok400  ok, or 400/422 (an authorised POST with empty data may fail validation)
   login  redirect to /auth/login (pages) or 401 (API)
-  deny   403 or 404
+  deny   403 or 404, and which one is decided by the one convention below
 An expectation is one outcome for both sides or a pair (own, other).
+
+Which refusal (`harness.deny_status`): 403 when the role may not use the route
+at all (roles_required, or a route about no object), or when it may see the
+object but not do this to it; 404 when it may not see the object (need,
+proposal, meeting, organisation by oims.policy; any other object: tokens, jobs,
+endorsements, join requests, calls are only ever their managers'). Two tables
+below name the routes that differ, each with its reason.
 """
 
 from __future__ import annotations
@@ -246,4 +253,24 @@ RULES: dict[str, Rule] = {
     "insight.strength_csv": Rule(STAFF, params={"table": Lit("orgs")}),
     "insight.declines": Rule(STAFF, why="aggregate counts of a bureau's declines"),
     "insight.declines_csv": Rule(STAFF),
+}
+
+
+# Staff pages about an object that answer 404 to everyone who does not manage it, even when the
+# object itself (a published need, an organisation's profile) is public: the page is the bureau's
+# file on the object, and its existence is not told outside the bureau.
+NOT_FOUND_UNLESS_MANAGER = {
+    "brokerage.need": "the coordinator's page of a need (ranked proposals, recommendations)",
+    "brokerage.invite": "invitations are sent from that page",
+    "brokerage.shortlist": "shortlists are made on that page",
+    "calls.remove_need": "a call's needs are managed by its bureau",
+    "matchfeed.judge": "relevance marks on the coordinator's ranked lists",
+    "endorsements.remove_endorser": "the bureau's list of allowed endorsers",
+    "orgs.approve": "approving a pending organisation is its bureau's act",
+}
+
+# Routes whose refusal does not follow the convention: reported, kept visible here until fixed.
+INCONSISTENT = {
+    "ratings.rate": (404, "answers 404 to everyone outside the proposing organisation, also to the need's "
+                          "owner, the bureau and admins who see the proposal (403 by the convention)"),
 }

@@ -9,13 +9,14 @@ from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from flask import current_app, g
 
 from oims import create_app
 from oims.extensions import db as _db
 
 from ..conftest import _empty_tables
 from ..factories import login
-from .access_rules import PARAM_DEFAULTS, RULES, Lit
+from .access_rules import INCONSISTENT, NOT_FOUND_UNLESS_MANAGER, PARAM_DEFAULTS, RULES, Lit
 from .world import SIDES, api_token_for, build_world
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
@@ -68,6 +69,78 @@ def classify(resp, api: bool) -> str:
 ACCEPTS = {"ok": {"ok"}, "ok400": {"ok", "400"}, "login": {"login"}, "deny": {"deny"}}
 
 
+_ROLE_MODEL = {"owner": "need_owner", "proposer": "proposer", "coord": "coordinator", "coord_other": "coordinator",
+               "admin": "admin"}
+
+
+def _visibility(arg: str):
+    """(model, may_see(user, obj)) for the URL arguments that name an object with a visibility rule."""
+    from oims.models import Meeting, Need, Organisation, Proposal
+    from oims.policy.orgs import can_view_org
+    from oims.policy.visibility import can_view_need, can_view_proposal
+
+    return {
+        "proposal_id": (Proposal, can_view_proposal),
+        "meeting_id": (Meeting, lambda user, m: can_view_proposal(user, _db.session.get(Proposal, m.proposal_id))),
+        "need_id": (Need, can_view_need),
+        "org_id": (Organisation, can_view_org),
+    }.get(arg)
+
+
+# URL arguments that choose a variant of a page (a file format, a table), not an object.
+_NOT_OBJECTS = {"name", "fmt", "kind", "table", "code", "filename", "decision"}
+
+
+def deny_status(world: dict, endpoint: str, role: str, side: str) -> int:
+    """The refusal the convention in access_rules.py expects: 403 or 404."""
+    if endpoint in INCONSISTENT:
+        return INCONSISTENT[endpoint][0]
+    if role == "anon":
+        return 404  # only link-token routes refuse a visitor instead of sending it to sign in
+    from oims.models import User
+
+    required = getattr(URL_APP.view_functions.get(endpoint), "required_roles", None)
+    if required and _ROLE_MODEL[role] not in required:
+        return 403
+    declared, rule = RULES[endpoint], URL_RULES[endpoint]
+    objects = [a for a in rule.arguments if a not in _NOT_OBJECTS]
+    if not objects:
+        return 403
+    if endpoint in NOT_FOUND_UNLESS_MANAGER:
+        return 404
+    user = _db.session.get(User, world["users"][role])
+    for arg in ("proposal_id", "meeting_id", "need_id", "org_id"):  # the most specific object decides
+        if arg in objects:
+            model, may_see = _visibility(arg)
+            source = declared.params.get(arg, PARAM_DEFAULTS.get(arg))
+            return 403 if may_see(user, _db.session.get(model, world[side][source])) else 404
+    return 404
+
+
+_SNAPSHOT: dict = {}
+
+
+def _restore_world() -> dict:
+    """The world, built once per process through the factories (that is, the
+    app's services), then restored from a copy of its rows: the matrix and the
+    form sweeps rebuild it after every request that changed something."""
+    from sqlalchemy import select
+
+    if not _SNAPSHOT:
+        world = build_world(_db)
+        rows = [(t, [dict(r._mapping) for r in _db.session.execute(select(t))]) for t in _db.metadata.sorted_tables]
+        _SNAPSHOT.update(world=world, rows=rows)  # attachments' bytes are rows too (stored files)
+        return world
+    for table, rows in _SNAPSHOT["rows"]:
+        if rows:
+            _db.session.execute(table.insert(), rows)
+    _db.session.commit()
+    from oims.insight import cache  # bulk inserts skip the ORM hooks that invalidate the KPI cache
+
+    cache.store(current_app).clear()
+    return _SNAPSHOT["world"]
+
+
 class Matrix:
     """The shared world, a logged-in client per role and an API token per role."""
 
@@ -85,8 +158,11 @@ class Matrix:
             return
         _db.session.rollback()
         _empty_tables()
+        # The last request's user is gone with the tables: the services that build
+        # the world must not ask for its language (Flask-Login caches it in `g`).
+        g.pop("_login_user", None)
         self.rebuilds += 1
-        self.world = build_world(_db)
+        self.world = _restore_world()
         self.clients = {"anon": self.app.test_client()}
         self.tokens = {"anon": None}
         from oims.models import User

@@ -17,6 +17,7 @@ from .harness import (
     ACCEPTS,
     URL_APP,
     URL_RULES,
+    deny_status,
     expected,
     world_context,
 )
@@ -45,6 +46,9 @@ def test_access(matrix, endpoint, role, side):
         f"{method} {url} as {role} on {side} object: got {resp.status_code} "
         f"{resp.headers.get('Location', '')} ({got}), expected {want}"
     )
+    if want == "deny":  # which refusal: see the convention in access_rules.py
+        status = deny_status(matrix.world, endpoint, role, side)
+        assert resp.status_code == status, f"{method} {url} as {role} on {side} object: {resp.status_code}, not {status}"
 
 
 def test_every_endpoint_has_a_rule():

@@ -5,38 +5,17 @@ firm's proposal (to its competitors)."""
 
 from __future__ import annotations
 
-import hashlib
-
-import pytest
-
-from oims.models import Attachment, Notification
-from oims.needs.uploads import store_bytes
+from oims.models import Attachment
 
 from ..factories import login
-from .world import PNG, api_token_for
+from .world import api_token_for
 
-SECRET_FIRM = "秘密重工業株式会社"
-SECRET_FIRM_EN = "Himitsu Heavy Industries"
+# What must not leak: the cast's owner (tests/cast.py) posts the anonymous need of the `scene`
+# fixture (tests/security/conftest.py), and the cast's proposer the unforwarded proposal.
+SECRET_FIRM = "東都モビリティ工業株式会社"
+SECRET_FIRM_EN = "Toto Mobility Industries"
+OWNER_NAME = "鈴木 一郎"
 SECRET_PROPOSAL = "極秘提案ゼータ射出成形"
-
-
-@pytest.fixture
-def scene(db, factory):
-    owner_org = factory.org(kind="large", name=SECRET_FIRM, name_en=SECRET_FIRM_EN)
-    owner = factory.user("need_owner", org=owner_org, name="秘密 太郎")
-    need = factory.need(owner=owner, anonymous=True, title="匿名ニーズ：軽量化部材")
-    p1 = factory.user("proposer", name="提案 一郎")
-    p2 = factory.user("proposer", name="競合 二郎")
-    unforwarded = factory.proposal(need, proposer=p1, stage="submitted", title=SECRET_PROPOSAL)
-    coord_other = factory.user("coordinator", prefecture="27")
-    stored = store_bytes(PNG, "image/png")
-    att = Attachment(need_id=need.id, filename=f"{SECRET_FIRM}_仕様書.png", file_id=stored.id,
-                     content_type="image/png", size=len(PNG), sha256=hashlib.sha256(PNG).hexdigest(),
-                     uploaded_by_id=owner.id)
-    db.session.add_all([att, Notification(user_id=p1.id, kind="x", text="提案を受け付けました")])
-    db.session.commit()
-    return {"owner": owner, "need": need, "p1": p1, "p2": p2, "proposal": unforwarded, "att": att,
-            "coord_other": coord_other}
 
 
 def _responses(app, db, user, urls, api_urls):
@@ -77,7 +56,7 @@ def test_anonymous_owner_hidden_from_proposers(app, db, scene):
     api = ["/api/v1/needs", f"/api/v1/needs/{need.id}", "/api/v1/proposals", f"/api/v1/proposals/{prop.id}",
            "/api/v1/matches/needs"]
     for who in ("p1", "p2"):
-        _assert_absent(app, db, scene[who], [SECRET_FIRM, SECRET_FIRM_EN, "秘密 太郎"], urls, api)
+        _assert_absent(app, db, scene[who], [SECRET_FIRM, SECRET_FIRM_EN, OWNER_NAME], urls, api)
 
 
 def test_search_by_the_owners_name_does_not_find_the_anonymous_need(app, db, scene):
@@ -93,7 +72,7 @@ def test_unforwarded_proposal_hidden_from_the_owner(app, db, scene):
             "/brokerage/inbox", "/dashboard", "/notifications", "/insight/", "/insight/export/proposals.csv",
             "/insight/export/meetings.csv", "/needs/mine", "/account/data.json"]
     api = ["/api/v1/proposals", f"/api/v1/proposals/{prop.id}", f"/api/v1/needs/{need.id}", "/api/v1/kpi"]
-    _assert_absent(app, db, scene["owner"], [SECRET_PROPOSAL, "提案 一郎"], urls, api)
+    _assert_absent(app, db, scene["owner"], [SECRET_PROPOSAL, scene["p1"].name], urls, api)
 
 
 def test_a_proposal_hidden_from_competitors_and_other_bureaus(app, db, scene):
@@ -107,13 +86,13 @@ def test_a_proposal_hidden_from_competitors_and_other_bureaus(app, db, scene):
                    urls + ["/brokerage/workspace", f"/brokerage/need/{need.id}"], api)
 
 
-def test_controls_the_same_pages_do_show_them_to_those_allowed(app, db, scene, factory):
+def test_controls_the_same_pages_do_show_them_to_those_allowed(app, db, scene, cast):
     """So that the absence checks above are not vacuous."""
     need = scene["need"]
     client = app.test_client()
     assert login(client, scene["owner"]).status_code == 302
     assert SECRET_FIRM in client.get(f"/needs/{need.id}").get_data(as_text=True)
-    coord = factory.user("coordinator")  # the need's bureau (Kanto)
+    coord = cast.coordinator  # the need's bureau (Kanto)
     client = app.test_client()
     assert login(client, coord).status_code == 302
     assert SECRET_PROPOSAL in client.get(f"/proposals/need/{need.id}").get_data(as_text=True)
@@ -125,7 +104,7 @@ def test_controls_the_same_pages_do_show_them_to_those_allowed(app, db, scene, f
 
 # --- anonymity through the real path: files, aliases, history (issue 11) ------------------------------
 
-def test_anonymous_need_published_through_the_pages_leaks_nothing(app, db, factory):
+def test_anonymous_need_published_through_the_pages_leaks_nothing(app, db, cast):
     """An owner posts an anonymous need with files full of its name in metadata; the coordinator
     publishes it; a proposer then walks every page, download and API answer of it. A second anonymous
     need of the same owner must not be findable through the first one's alias."""
@@ -136,7 +115,7 @@ def test_anonymous_need_published_through_the_pages_leaks_nothing(app, db, facto
 
     from oims.models import Need
 
-    from ..needs.h5_files import (
+    from ..needs.identifying_files import (
         assert_name_absent,
         escaped_pdf,
         jpeg_with_exif,
@@ -144,11 +123,8 @@ def test_anonymous_need_published_through_the_pages_leaks_nothing(app, db, facto
         rich_pdf,
     )
 
-    org = factory.org(kind="large", name=SECRET_FIRM, name_en=SECRET_FIRM_EN)
-    owner = factory.user("need_owner", org=org, name="秘密 太郎")
-    coord = factory.user("coordinator")
-    proposer = factory.user("proposer")
-    names = ("秘密重工業", SECRET_FIRM_EN)
+    owner, coord, proposer = cast.owner, cast.coordinator, cast.proposer
+    names = ("東都モビリティ", SECRET_FIRM_EN)
     owner_client, coord_client = app.test_client(), app.test_client()
     assert login(owner_client, owner).status_code == 302 and login(coord_client, coord).status_code == 302
     form = {"summary": "軽量化部材の共同開発パートナーを募集します。", "partnership_types": ["joint_rnd"],
@@ -173,7 +149,7 @@ def test_anonymous_need_published_through_the_pages_leaks_nothing(app, db, facto
     urls = [f"/needs/{first.id}", f"/needs/{first.id}/versions", "/needs/", f"/needs/?q={first.alias}",
             "/dashboard"] + [f"/needs/attachments/{a.id}" for a in atts]
     api = ["/api/v1/needs", f"/api/v1/needs/{first.id}"]
-    _assert_absent(app, db, proposer, [SECRET_FIRM, SECRET_FIRM_EN, "秘密重工業", "秘密 太郎"], urls, api)
+    _assert_absent(app, db, proposer, [SECRET_FIRM, SECRET_FIRM_EN, "東都モビリティ", OWNER_NAME], urls, api)
     client = app.test_client()
     assert login(client, proposer).status_code == 302
     for att in atts:

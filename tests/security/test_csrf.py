@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from oims.extensions import db as _db
 
@@ -83,6 +84,10 @@ def test_a_wrong_token_is_refused_too(world, csrf_app):
     client.get("/auth/settings")  # puts a real token in the session
     resp = client.post("/notifications/read", data={"csrf_token": "forged"})
     assert resp.status_code == 400
+    from oims.models import Notification
+
+    unread = _db.session.scalars(select(Notification).where(Notification.user_id == world.world["users"]["owner"]))
+    assert unread and {n.read_at for n in unread} == {None}  # nothing was marked read
 
 
 def test_login_form_needs_its_token(world, csrf_app):

@@ -19,8 +19,8 @@ def _clean(html: str) -> None:
         assert marker not in html, html[max(0, html.index(marker) - 100):html.index(marker) + 50]
 
 
-def test_org_profile_round_trip(client, db, factory):
-    user = factory.user("proposer")
+def test_org_profile_round_trip(client, db, cast):
+    user = cast.proposer
     org = user.organisation
     assert login(client, user).status_code == 302
     data = {"name": PAYLOAD, "name_kana": PAYLOAD, "name_en": PAYLOAD, "prefecture": "13", "industry": "E",
@@ -36,8 +36,8 @@ def test_org_profile_round_trip(client, db, factory):
     assert ESCAPED in client.get(f"/orgs/{org.id}").get_data(as_text=True)
 
 
-def test_website_cannot_be_a_javascript_url(client, db, factory):
-    user = factory.user("proposer")
+def test_website_cannot_be_a_javascript_url(client, db, cast):
+    user = cast.proposer
     org = user.organisation
     assert login(client, user).status_code == 302
     for evil in ("javascript:alert(1)", "javascript://example.com/%0Aalert(1)", "JaVaScRiPt://x.example.com/%0a1",
@@ -49,8 +49,8 @@ def test_website_cannot_be_a_javascript_url(client, db, factory):
         assert not re.search(r'href\s*=\s*["\']?\s*(javascript|data):', html, re.IGNORECASE), evil
 
 
-def test_need_form_round_trip(client, db, factory):
-    owner = factory.user("need_owner")
+def test_need_form_round_trip(client, db, cast):
+    owner = cast.owner
     assert login(client, owner).status_code == 302
     data = {"title": PAYLOAD, "summary": PAYLOAD, "background": PAYLOAD, "sought": PAYLOAD,
             "partnership_types": ["joint_rnd"], "keywords": "<script>alert(1)</script>, CFRP", "budget": PAYLOAD[:100],
@@ -65,18 +65,18 @@ def test_need_form_round_trip(client, db, factory):
     assert ESCAPED in client.get(f"/needs/{need.id}").get_data(as_text=True)
 
 
-def test_bad_form_re_render_is_escaped(client, factory):
+def test_bad_form_re_render_is_escaped(client, cast):
     """A refused form shows the typed text again: escaped as well."""
-    owner = factory.user("need_owner")
+    owner = cast.owner
     assert login(client, owner).status_code == 302
     resp = client.post("/needs/new", data={"title": PAYLOAD, "summary": ""})
     assert resp.status_code == 400
     _clean(resp.get_data(as_text=True))
 
 
-def test_proposal_form_and_thread_round_trip(client, db, factory):
+def test_proposal_form_and_thread_round_trip(client, db, cast, factory):
     need = factory.need()
-    proposer = factory.user("proposer")
+    proposer = cast.proposer
     assert login(client, proposer).status_code == 302
     data = {"title": PAYLOAD, "summary": PAYLOAD, "solution": PAYLOAD, "track_record": PAYLOAD,
             "team": PAYLOAD, "schedule": PAYLOAD[:100], "cost": PAYLOAD[:100], "answered_other": PAYLOAD}
@@ -99,17 +99,19 @@ def test_proposal_form_and_thread_round_trip(client, db, factory):
     assert db.session.get(Proposal, prop.id) is not None
 
 
-def test_user_name_round_trip(client, factory):
-    user = factory.user("proposer")
+def test_user_name_round_trip(client, db, cast):
+    user = cast.proposer
     assert login(client, user).status_code == 302
     resp = client.post("/auth/settings", data={"name": PAYLOAD[:100], "language": "ja", "save_settings": "1"})
     assert resp.status_code == 302
+    db.session.refresh(user)
+    assert user.name == PAYLOAD[:100].strip()  # stored as typed; escaped only when shown
     for url in ("/auth/settings", "/dashboard", f"/orgs/{user.organisation_id}"):
         _clean(client.get(url).get_data(as_text=True))
 
 
-def test_csv_exports_neutralise_formulas(client, db, factory):
-    owner = factory.user("need_owner")
+def test_csv_exports_neutralise_formulas(client, db, cast, factory):
+    owner = cast.owner
     factory.need(owner=owner, title='=HYPERLINK("http://evil.example","x")')
     assert login(client, owner).status_code == 302
     resp = client.get("/insight/export/needs.csv")

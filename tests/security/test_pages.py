@@ -21,6 +21,7 @@ from oims.models import (
     ThreadMessage,
     User,
 )
+from oims.needs.search import refresh_search_text
 
 from .access_rules import RULES
 from .harness import URL_RULES, expected, method_for, world_context
@@ -60,7 +61,7 @@ def _poison() -> None:
             for name in fields:
                 setattr(row, name, [PAYLOAD, "ok"])
     for need in _db.session.scalars(select(Need)):
-        need.search_text = PAYLOAD.lower()
+        refresh_search_text(need)  # from the poisoned fields, as the needs services keep it
     _db.session.commit()
 
 

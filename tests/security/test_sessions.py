@@ -10,8 +10,8 @@ from ..factories import PASSWORD, login
 
 # --- sessions -------------------------------------------------------------------------------
 
-def test_session_is_replaced_at_login(client, factory):
-    user = factory.user("proposer")
+def test_session_is_replaced_at_login(client, cast):
+    user = cast.proposer
     client.post("/lang/ja")
     with client.session_transaction() as sess:
         sess["planted"] = "by-attacker"
@@ -24,8 +24,8 @@ def test_session_is_replaced_at_login(client, factory):
         assert sess.get("lang") == "ja"  # except the chosen language
 
 
-def test_pre_login_cookie_gives_no_access(app, client, factory):
-    user = factory.user("proposer")
+def test_pre_login_cookie_gives_no_access(app, client, cast):
+    user = cast.proposer
     client.get("/auth/login")
     old = client.get_cookie("session")
     old_value = old.value if old else ""
@@ -37,15 +37,15 @@ def test_pre_login_cookie_gives_no_access(app, client, factory):
     assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
 
 
-def test_session_cookie_flags(client, factory):
-    user = factory.user("proposer")
+def test_session_cookie_flags(client, cast):
+    user = cast.proposer
     resp = login(client, user)
     cookie = next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_password_change_ends_other_sessions(app, client, factory):
-    user = factory.user("proposer")
+def test_password_change_ends_other_sessions(app, client, cast):
+    user = cast.proposer
     other = app.test_client()
     assert login(other, user).status_code == 302
     assert login(client, user).status_code == 302
@@ -77,8 +77,8 @@ def _same_site(location: str) -> bool:
 
 
 @pytest.mark.parametrize("target", EVIL)
-def test_login_next_stays_on_site(client, factory, target):
-    user = factory.user("proposer")
+def test_login_next_stays_on_site(client, cast, target):
+    user = cast.proposer
     resp = client.post("/auth/login?next=" + target.replace("#", "%23"), data={"email": user.email, "password": PASSWORD})
     assert resp.status_code == 302
     assert _same_site(resp.headers["Location"]), resp.headers["Location"]
@@ -91,7 +91,7 @@ def test_language_switch_next_stays_on_site(client, target):
     assert _same_site(resp.headers["Location"]), resp.headers["Location"]
 
 
-def test_login_next_keeps_a_local_path(client, factory):
-    user = factory.user("proposer")
+def test_login_next_keeps_a_local_path(client, cast):
+    user = cast.proposer
     resp = client.post("/auth/login?next=/needs/", data={"email": user.email, "password": PASSWORD})
     assert urlsplit(resp.headers["Location"]).path == "/needs/"
