@@ -52,14 +52,14 @@ def _count(db, model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_submission_statements_do_not_grow_with_the_people_told(world, as_user, db):
-    f = world.factory
+def test_submission_statements_do_not_grow_with_the_people_told(cast, need, factory, as_user, db):
+    f = factory
     # Warm-up (first-request work of the app is not the submission's).
     warm = f.user("proposer")
-    _submit(as_user(warm), db, warm, world.need, "準備の提案")
+    _submit(as_user(warm), db, warm, need, "準備の提案")
 
-    # Few people told: one proposer user; the Kanto coordinator of the world.
-    few_statements, few = _submit(as_user(world.proposer), db, world.proposer, world.need, "少人数への通知")
+    # Few people told: one proposer user; the cast's Kanto coordinator.
+    few_statements, few = _submit(as_user(cast.proposer), db, cast.proposer, need, "少人数への通知")
 
     # Many: five users in the proposing organisation (one disabled), six more
     # Kanto coordinators (one disabled), and coordinators of another bureau.
@@ -69,14 +69,14 @@ def test_submission_statements_do_not_grow_with_the_people_told(world, as_user, 
     coordinators = [f.user("coordinator") for _ in range(6)]
     f.user("coordinator", status="disabled")
     f.user("coordinator", prefecture="23")
-    many_statements, many = _submit(as_user(lead), db, lead, world.need, "大人数への通知")
+    many_statements, many = _submit(as_user(lead), db, lead, need, "大人数への通知")
 
     assert few_statements <= MAX_STATEMENTS
     assert many_statements == few_statements
 
     # Nothing left out: each active person told in-app and by e-mail, once.
-    kanto = [world.coordinator, *coordinators]
-    for proposal, told in ((few, [world.proposer, world.coordinator]), (many, [lead, *colleagues, *kanto])):
+    kanto = [cast.coordinator, *coordinators]
+    for proposal, told in ((few, [cast.proposer, cast.coordinator]), (many, [lead, *colleagues, *kanto])):
         url = f"/proposals/{proposal.id}"
         notes = db.session.scalars(select(Notification).where(Notification.url == url)).all()
         assert sorted(n.user_id for n in notes) == sorted(u.id for u in told)

@@ -15,20 +15,20 @@ from .conftest import proposal_form
 TIMING = re.compile(r'^app;dur=([\d.]+), cpu;dur=([\d.]+), db;dur=([\d.]+);desc="(\d+) statements"$')
 
 
-def test_server_timing_header_on_a_submission(world, variant_app, db):
+def test_server_timing_header_on_a_submission(cast, need, variant_app, db):
     app = variant_app(OIMS_SERVER_TIMING=True)
     client = app.test_client()
-    assert login(client, world.proposer).status_code == 302
-    resp = client.post(f"/proposals/new?need_id={world.need.id}", data=proposal_form())
+    assert login(client, cast.proposer).status_code == 302
+    resp = client.post(f"/proposals/new?need_id={need.id}", data=proposal_form())
     assert resp.status_code == 302
     m = TIMING.match(resp.headers["Server-Timing"])
     assert m, resp.headers["Server-Timing"]
     wall, cpu, sql, statements = float(m[1]), float(m[2]), float(m[3]), int(m[4])
     assert 0 < cpu and 0 < sql < wall and 5 <= statements <= 30
-    assert db.session.scalar(select(Proposal.stage).where(Proposal.org_id == world.proposer.organisation_id)) \
+    assert db.session.scalar(select(Proposal.stage).where(Proposal.org_id == cast.proposer.organisation_id)) \
         == "submitted"
 
 
-def test_no_server_timing_header_by_default(world, client):
-    assert login(client, world.proposer).status_code == 302
-    assert "Server-Timing" not in client.get(f"/proposals/new?need_id={world.need.id}").headers
+def test_no_server_timing_header_by_default(cast, need, client):
+    assert login(client, cast.proposer).status_code == 302
+    assert "Server-Timing" not in client.get(f"/proposals/new?need_id={need.id}").headers
