@@ -45,6 +45,7 @@ from load_common import (
     seed_needs_and_proposers,
     submit_proposal,
     summary_ms,
+    timing_summary,
 )
 
 CACHE = Path(os.environ.get("OIMS_BENCH_CACHE", Path.home() / ".cache" / "oims-bench"))
@@ -255,15 +256,16 @@ def part_post(args) -> None:
             server.start()
             s = requests.Session()
             http_login(s, server.base, seeded["proposer_emails"][0])
-            times = []
+            times, timings = [], {}
             for i, nid in enumerate(seeded["need_ids"][: args.samples]):
-                pid, took, status = submit_proposal(s, server.base, nid, f"提案{i}")
+                pid, took, status = submit_proposal(s, server.base, nid, f"提案{i}", timings=timings)
                 if pid is None:
                     raise RuntimeError(f"submission failed: HTTP {status}")
                 times.append(took)
                 time.sleep(0.2)  # let the worker encode in between, as under real traffic
             print(f"[post] submission POST, matching on, {mode} worker, one client: {summary_ms(times)} "
                   "(target <= 25 ms server time)")
+            print(f"[post] {mode} worker, {timing_summary(timings.get('post', []))}")
         finally:
             server.stop()
             if worker:

@@ -101,6 +101,7 @@ class BenchEnv:
             "OIMS_ENCODER": self.encoder,
             "OIMS_UPLOAD_DIR": str(self.workdir / "uploads"),
             "OIMS_BASE_URL": "http://127.0.0.1",
+            "OIMS_SERVER_TIMING": "1",  # the benches report the app's own time beside the client's
         })
         return env
 
@@ -194,9 +195,11 @@ class Server:
     separate machine as far as the app can tell); `extra_env` overrides OIMS_*."""
 
     def __init__(self, env: BenchEnv, workers: int = 4, port: int | None = None, *, host: int = 0,
-                 extra_env: dict | None = None):
+                 extra_env: dict | None = None, threads: int = 1, keep_alive: int | None = None):
         self.env = env
         self.workers = workers
+        self.threads = threads  # > 1: gunicorn's gthread workers, `threads` requests at a time each
+        self.keep_alive = keep_alive  # seconds (gthread); 0: a connection per request, spread over the workers
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.log = env.workdir / f"gunicorn-{self.port}.log"
@@ -212,9 +215,11 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> None:
-        cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(self.workers),
+        cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(self.workers), "--threads", str(self.threads),
                "--bind", f"127.0.0.1:{self.port}", "--chdir", str(ROOT), "--pythonpath", f"{ROOT},{ROOT / 'bench'}",
                "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning", "load_wsgi:app"]
+        if self.keep_alive is not None:
+            cmd[1:1] = ["--keep-alive", str(self.keep_alive)]
         with open(self.log, "ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(cmd, env=self.environ(), stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
@@ -296,9 +301,44 @@ def http_login(session, base: str, email: str) -> None:
 PROPOSAL_RE = re.compile(r"/proposals/(\d+)$")
 
 
-def submit_proposal(session, base: str, need_id: int, title: str) -> tuple[int | None, float, int]:
-    """Open the form, submit it. Returns (proposal id if acknowledged, POST seconds, status)."""
+TIMING_RE = re.compile(r'(\w+);dur=([\d.]+)(?:;desc="(\d+) statements")?')
+
+
+def server_timing(resp) -> dict | None:
+    """The app's own account of a request (OIMS_SERVER_TIMING=1, oims/web/server_timing.py):
+    {"app", "cpu", "db"} in seconds and "statements", or None without the header."""
+    header = resp.headers.get("Server-Timing")
+    if not header:
+        return None
+    out: dict = {}
+    for name, dur, statements in TIMING_RE.findall(header):
+        out[name] = float(dur) / 1000
+        if statements:
+            out["statements"] = int(statements)
+    return out
+
+
+def timing_summary(timings: list[dict]) -> str:
+    """p50/p95 of the server's wall and CPU time, SQL time and statements."""
+    if not timings:
+        return "no Server-Timing headers (OIMS_SERVER_TIMING=1 on the server)"
+
+    def p(key: str, q: float) -> float:
+        return percentile([t[key] for t in timings if key in t], q)
+
+    return (f"server wall p50 {p('app', 50) * 1000:.1f} ms, p95 {p('app', 95) * 1000:.1f} ms; "
+            f"CPU p50 {p('cpu', 50) * 1000:.1f} ms, p95 {p('cpu', 95) * 1000:.1f} ms; "
+            f"SQL p50 {p('db', 50) * 1000:.1f} ms in {p('statements', 50):.0f} statements (n={len(timings)})")
+
+
+def submit_proposal(session, base: str, need_id: int, title: str,
+                    timings: dict[str, list] | None = None) -> tuple[int | None, float, int]:
+    """Open the form, submit it. Returns (proposal id if acknowledged, POST seconds, status).
+    `timings`: the Server-Timing of the form page and of the POST are appended to
+    timings["form"] and timings["post"] (when the server sends them)."""
     page = session.get(f"{base}/proposals/new", params={"need_id": need_id}, timeout=60)
+    if timings is not None and (st := server_timing(page)):
+        timings.setdefault("form", []).append(st)
     data = {"csrf_token": csrf(page.text), "title": title,
             "summary": "炭素繊維強化樹脂の射出成形で、アルミ部品比40%の軽量化を実現します。",
             "solution": "独自の金型温度制御で薄肉成形を行い、量産試作まで3か月で対応します。",
@@ -307,8 +347,78 @@ def submit_proposal(session, base: str, need_id: int, title: str) -> tuple[int |
     resp = session.post(f"{base}/proposals/new", params={"need_id": need_id}, data=data,
                         allow_redirects=False, timeout=120)
     took = time.perf_counter() - t0
+    if timings is not None and resp.status_code == 302 and (st := server_timing(resp)):
+        timings.setdefault("post", []).append(st)
     m = PROPOSAL_RE.search(resp.headers.get("Location", "")) if resp.status_code == 302 else None
     return (int(m.group(1)) if m else None), took, resp.status_code
+
+
+# --- CPU accounting ------------------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu(pid: int) -> tuple[int, float] | None:
+    """(process group, CPU seconds user+system) of a live process, from /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[2]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds of the live processes in a process group (a gunicorn host, the worker)."""
+    total = 0.0
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if name.isdigit() and (got := _proc_cpu(int(name))) and got[0] == pgid:
+            total += got[1]
+    return total
+
+
+def postgres_cpu(env: BenchEnv) -> float:
+    """CPU seconds of the PostgreSQL backends connected to the bench's database (same machine)."""
+    if env.db != "postgres":
+        return 0.0
+    import psycopg
+
+    with psycopg.connect(f"{env.pg_base}/postgres", autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (env.name,))]
+    return sum(got[1] for pid in pids if (got := _proc_cpu(pid)))
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of the bench between start() and stop():
+    the gunicorn hosts, the encoding worker, PostgreSQL's backends for the
+    bench's database (those alive at the end; the apps keep pooled connections)
+    and this client process."""
+
+    def __init__(self, env: BenchEnv, servers: list, worker=None):
+        self.env, self.servers, self.worker = env, servers, worker
+
+    def _read(self) -> dict[str, float]:
+        out = {"web": sum(group_cpu(s.proc.pid) for s in self.servers if s.proc)}
+        if self.worker is not None and self.worker.proc is not None:
+            out["worker"] = group_cpu(self.worker.proc.pid)
+        out["postgres"] = postgres_cpu(self.env)
+        t = os.times()
+        out["client"] = t.user + t.system
+        return out
+
+    def start(self) -> None:
+        self.before = self._read()
+
+    def stop(self) -> dict[str, float]:
+        after = self._read()
+        return {k: after[k] - self.before.get(k, 0.0) for k in after}
+
+
+def cpu_summary(used: dict[str, float], n: int, wall: float) -> str:
+    total = sum(used.values())
+    parts = ", ".join(f"{k} {v / n * 1000:.1f}" for k, v in used.items())
+    return (f"CPU per acknowledged proposal (ms): {parts}; total {total / n * 1000:.1f} ms "
+            f"= {total / wall:.2f} of the 2 cores over the burst")
 
 
 # --- checks ------------------------------------------------------------------------------------

@@ -16,15 +16,18 @@ Prints throughput and p50/p95 latency of the submitting POST.
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import time
 
 import requests
 from load_common import (
     BenchEnv,
+    CpuMeter,
     Server,
     Worker,
     check_stored,
+    cpu_summary,
     http_login,
     index_state,
     make_schema,
@@ -32,6 +35,7 @@ from load_common import (
     seed_needs_and_proposers,
     submit_proposal,
     summary_ms,
+    timing_summary,
 )
 
 
@@ -44,6 +48,7 @@ def run_burst(base: str | list[str], emails: list[str], need_ids: list[int], per
     acked: dict[int, str] = {}
     latencies: list[float] = []
     failures: dict[str, int] = {}
+    timings: dict[str, list] = {}
     lock = threading.Lock()
     start = threading.Barrier(len(emails) + 1)
 
@@ -58,13 +63,22 @@ def run_burst(base: str | list[str], emails: list[str], need_ids: list[int], per
             start.wait()
             return
         start.wait()
+        my_timings: dict[str, list] = {}
+        try:
+            _submit_all(j, base, s, my_timings)
+        finally:
+            with lock:
+                for key, values in my_timings.items():
+                    timings.setdefault(key, []).extend(values)
+
+    def _submit_all(j: int, base: str, s, my_timings: dict) -> None:
         for k in range(per_proposer):
             if stop is not None and stop.is_set():
                 return
             need_id = need_ids[(j + k) % len(need_ids)]
             title = f"{tag}-p{j}-n{need_id}-{k} 軽量化部材のご提案"
             try:
-                pid, took, status = submit_proposal(s, base, need_id, title)
+                pid, took, status = submit_proposal(s, base, need_id, title, timings=my_timings)
             except requests.RequestException as exc:
                 with lock:
                     key = type(exc).__name__
@@ -87,7 +101,7 @@ def run_burst(base: str | list[str], emails: list[str], need_ids: list[int], per
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    return {"acked": acked, "latencies": latencies, "failures": failures, "wall": wall}
+    return {"acked": acked, "latencies": latencies, "failures": failures, "wall": wall, "timings": timings}
 
 
 def main() -> None:
@@ -97,6 +111,9 @@ def main() -> None:
     ap.add_argument("--proposals", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=4, help="gunicorn workers per host")
     ap.add_argument("--hosts", type=int, default=1, help="gunicorn hosts, each with its own instance folder")
+    ap.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (> 1: gthread workers)")
+    ap.add_argument("--keep-alive", type=int, default=None,
+                    help="gunicorn --keep-alive seconds (gthread; 0: no keep-alive, requests spread over workers)")
     ap.add_argument("--external-worker", action="store_true",
                     help="encode in one `flask oims worker` (OIMS_INDEX_WORKER=external on the hosts)")
     ap.add_argument("--no-matching", action="store_true", help="run with OIMS_MATCHING_ENABLED=0")
@@ -113,10 +130,11 @@ def main() -> None:
     make_schema(app)
     seeded = seed_needs_and_proposers(app, needs=max(per * 2, 20), proposers=args.proposers)
     extra = {"OIMS_INDEX_WORKER": "external"} if args.external_worker else {}
-    servers = [Server(env, workers=args.workers, host=h + 1 if args.hosts > 1 else 0, extra_env=extra)
+    servers = [Server(env, workers=args.workers, host=h + 1 if args.hosts > 1 else 0, extra_env=extra,
+                      threads=args.threads, keep_alive=args.keep_alive)
                for h in range(args.hosts)]
     worker = Worker(env) if args.external_worker and env.matching else None
-    print(f"[load] db={args.db} hosts={args.hosts} workers/host={args.workers} proposers={args.proposers} "
+    print(f"[load] db={args.db} hosts={args.hosts} workers/host={args.workers} threads/worker={args.threads} keep-alive={args.keep_alive} proposers={args.proposers} "
           f"proposals={per * args.proposers} matching={'on' if env.matching else 'off'} ({env.encoder}, "
           f"{'external worker' if worker else 'embedded worker threads'})")
     try:
@@ -124,7 +142,10 @@ def main() -> None:
             worker.start()
         for server in servers:
             server.start()
+        meter = CpuMeter(env, servers, worker)
+        meter.start()  # after sign-in would be fairer; sign-in is cheap here (argon2 at its minimum)
         result = run_burst([s.base for s in servers], seeded["proposer_emails"], seeded["need_ids"], per)
+        cpu_used = meter.stop()
         # Encoding runs off the request path (worker thread or process): let it
         # finish while it is still up (anything left stays in the change log
         # for the next start's repair).
@@ -137,6 +158,11 @@ def main() -> None:
     acked, lat = result["acked"], result["latencies"]
     print(f"[load] acknowledged {len(acked)} in {result['wall']:.1f} s -> {len(acked) / result['wall']:.1f} proposals/s")
     print(f"[load] submit POST latency: {summary_ms(lat)}")
+    print(f"[load] submit POST, {timing_summary(result['timings'].get('post', []))}")
+    print(f"[load] form page GET, {timing_summary(result['timings'].get('form', []))}")
+    if acked:
+        print(f"[load] {cpu_summary(cpu_used, len(acked), result['wall'])}; load average "
+              f"{os.getloadavg()[0]:.1f}")
     if result["failures"]:
         print(f"[load] not acknowledged: {result['failures']}")
     stored = check_stored(app, acked)

@@ -111,6 +111,7 @@ def from_environment(instance_path: str) -> dict:
         "OIMS_ENCODER": os.environ.get("OIMS_ENCODER", ""),
         "OIMS_MATCHING_ENABLED": _bool("OIMS_MATCHING_ENABLED", True),
         "OIMS_INDEX_IN_BACKGROUND": _bool("OIMS_INDEX_IN_BACKGROUND", True),
+        "OIMS_SERVER_TIMING": _bool("OIMS_SERVER_TIMING", False),
         # embedded: each web process runs an encoding thread (one at a time holds the
         # lease); external: only `flask oims worker` processes encode.
         "OIMS_INDEX_WORKER": os.environ.get("OIMS_INDEX_WORKER", "embedded"),

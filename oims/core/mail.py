@@ -11,18 +11,54 @@ from __future__ import annotations
 import base64
 import logging
 import smtplib
+from contextlib import contextmanager
 from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from jinja2 import TemplateNotFound
+from sqlalchemy import insert, select
 
 from oims.extensions import db
 from oims.models import Notification, OutboxMessage, User
 from oims.models.base import utcnow
 
 log = logging.getLogger(__name__)
+
+
+_BATCH = "oims_mail_batch"
+
+
+@contextmanager
+def batch():
+    """Notifications and e-mails made inside (by `notify` and `enqueue`) are
+    written when the block ends, one INSERT per table whatever the number of
+    recipients (an executemany on the session's connection), in the caller's
+    transaction. When the block raises, nothing is written (the caller rolls
+    back). Nested blocks write with the outermost one."""
+    session = db.session()
+    if _BATCH in session.info:
+        yield
+        return
+    rows = session.info[_BATCH] = {"notification": [], "outbox": []}
+    try:
+        yield
+        _write(session, rows)
+    finally:
+        session.info.pop(_BATCH, None)
+
+
+def _write(session, rows: dict) -> None:
+    conn = session.connection()
+    if rows["notification"]:
+        conn.execute(insert(Notification.__table__), rows["notification"])
+    if rows["outbox"]:
+        conn.execute(insert(OutboxMessage.__table__), rows["outbox"])
+
+
+def _batch_rows() -> dict | None:
+    return db.session().info.get(_BATCH)
 
 
 def enqueue(
@@ -33,47 +69,80 @@ def enqueue(
     locale: str = "ja",
     attachments: list[tuple[str, str, bytes]] | None = None,
     **context,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Render `templates/email/<template>.txt` (and `.html` when present) in
-    `locale` and add the message to the outbox (flushed, not committed)."""
+    `locale` and add the message to the outbox: to the session, written with
+    the caller's next flush or commit (the caller's transaction either way)."""
+    html = _html_version(template)
     with force_locale(locale):
         body_text = render_template(f"email/{template}.txt", **context)
-        try:
-            body_html = render_template(f"email/{template}.html", **context)
-        except Exception:  # noqa: BLE001 - an HTML version is optional
-            body_html = ""
-    msg = OutboxMessage(
-        to=to,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        attachments=[
+        body_html = ""
+        if html:
+            try:
+                body_html = render_template(html, **context)
+            except Exception:  # noqa: BLE001 - an HTML version is optional
+                log.warning("E-mail template %s failed; sending the text version only", html, exc_info=True)
+    values = {
+        "to": to,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "attachments": [
             {"filename": n, "content_type": ct, "data": base64.b64encode(data).decode()}
             for n, ct, data in (attachments or [])
         ],
-    )
+    }
+    if (rows := _batch_rows()) is not None:
+        now = utcnow()
+        rows["outbox"].append(values | {"status": "pending", "attempts": 0, "last_error": "",
+                                        "next_attempt_at": now, "created_at": now})
+        return None
+    msg = OutboxMessage(**values)
     db.session.add(msg)
-    db.session.flush()
     return msg
 
 
+def _html_version(template: str) -> str | None:
+    """`email/<template>.html` when it exists. Looked up once per process (a
+    miss walks every template folder and raises), or every time while
+    templates auto-reload (debug)."""
+    name = f"email/{template}.html"
+    env = current_app.jinja_env
+    known = current_app.extensions.setdefault("oims_mail_html", {})
+    if name not in known or env.auto_reload:
+        try:
+            env.get_template(name)
+        except TemplateNotFound:
+            known[name] = False
+        else:
+            known[name] = True
+    return name if known[name] else None
+
+
 def notify(user: User, kind: str, text: str, url: str = "", *, email_template: str | None = None,
-           subject: str | None = None, attachments=None, **context) -> Notification:
+           subject: str | None = None, attachments=None, **context) -> Notification | None:
     """In-app notification, plus an e-mail through the outbox when a template is given.
 
     `text`/`subject` are callables or strings; callables are evaluated in the
-    recipient's language so each person reads their own.
+    recipient's language so each person reads their own. Both rows are added
+    to the session, not flushed: the caller's next flush or commit writes them,
+    in the caller's transaction. Inside `batch()` they are written when the
+    batch ends, one INSERT per table for every recipient, and None is returned.
     """
     locale = user.language or current_app.config.get("BABEL_DEFAULT_LOCALE", "ja")
     with force_locale(locale):
         text_value = text() if callable(text) else text
         subject_value = subject() if callable(subject) else subject
-    note = Notification(user_id=user.id, kind=kind, text=text_value[:500], url=url)
-    db.session.add(note)
+    if (rows := _batch_rows()) is not None:
+        rows["notification"].append({"user_id": user.id, "kind": kind, "text": text_value[:500], "url": url,
+                                     "created_at": utcnow(), "read_at": None})
+        note = None
+    else:
+        note = Notification(user_id=user.id, kind=kind, text=text_value[:500], url=url)
+        db.session.add(note)
     if email_template:
         enqueue(user.email, subject_value or text_value, email_template, locale=locale,
                 attachments=attachments, user=user, url=url, text=text_value, **context)
-    db.session.flush()
     return note
 
 

@@ -73,8 +73,10 @@ def _after_rollback(session) -> None:
 
 
 def _link_invitations(session, flush_context, instances) -> None:
-    """A proposal from an invited organisation remembers its invitation (for hit rates)."""
-    new = [o for o in session.new if isinstance(o, Proposal) and o.invitation_id is None]
+    """A proposal from an invited organisation remembers its invitation (for hit rates).
+    A proposal made with `invitation_id` given (None included: its maker looked) is left as it is."""
+    new = [o for o in session.new if isinstance(o, Proposal) and o.invitation_id is None
+           and not get_history(o, "invitation_id", passive=PASSIVE_NO_INITIALIZE).added]
     if not new:
         return
     with session.no_autoflush:

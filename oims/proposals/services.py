@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from oims.audit.log import audit
 from oims.core.exceptions import NotAllowed, ValidationFailed
-from oims.core.mail import notify
+from oims.core.mail import batch, notify
 from oims.core.reference import DECLINE_REASON_BY_CODE, PROPOSER_KINDS
 from oims.core.vocabulary import (
     INACTIVE_STAGES,
@@ -33,7 +33,7 @@ from oims.models import Attachment, Need, Organisation, Proposal, User
 from oims.models.base import utcnow
 from oims.needs.services import accepts_proposals
 from oims.policy import RESTRICTABLE_PARTS, proposal_role
-from oims.proposals import receipts, workflow
+from oims.proposals import lookups, receipts, workflow
 
 # Limits of the text fields (the columns allow at least as much).
 MAX_LENGTHS = {
@@ -181,17 +181,21 @@ def _clean(data: dict, required: tuple[str, ...]) -> dict:
 # --- operations --------------------------------------------------------------------
 
 def create_proposal(need: Need, data: dict, *, actor: User, submit: bool = False,
-                    attach: Callable[[Proposal], None] | None = None) -> Proposal:
+                    attach: Callable[[Proposal], None] | None = None,
+                    standing: tuple[int | None, int | None] | None = None) -> Proposal:
     """A new proposal of the actor's organisation to `need`, as a draft or
     submitted at once. `attach(proposal)` stores uploaded files before the
-    receipt is made. Raises NotAllowed, ValidationFailed or DuplicateProposal."""
+    receipt is made. `standing`: (active proposal id, invitation id) when read
+    in this transaction already (`lookups.need_with_standing`). Raises NotAllowed,
+    ValidationFailed or DuplicateProposal."""
     _check_may_propose(need, actor)
     _check_open(need)
-    existing = active_proposal(need.id, actor.organisation_id)
-    if existing is not None:
-        raise DuplicateProposal(existing)
+    existing_id, invitation_id = standing or lookups.active_and_invitation(need.id, actor.organisation_id)
+    if existing_id is not None:
+        raise DuplicateProposal(db.session.get(Proposal, existing_id))
     clean = _clean(data, REQUIRED_FOR_SUBMISSION if submit else REQUIRED_FOR_DRAFT)
-    proposal = Proposal(need=need, need_id=need.id, org_id=actor.organisation_id,
+    # invitation_id given (None too): the matcher's hook need not look it up again.
+    proposal = Proposal(need=need, need_id=need.id, org_id=actor.organisation_id, invitation_id=invitation_id,
                         created_by_id=actor.id, stage=ProposalStage.DRAFT, **clean)
     db.session.add(proposal)
     try:
@@ -203,10 +207,12 @@ def create_proposal(need: Need, data: dict, *, actor: User, submit: bool = False
         db.session.rollback()
         raise DuplicateProposal() from exc
     audit(actor, "proposal.created", proposal, need_id=need.id)
-    if attach is not None:
-        attach(proposal)
+    attached = attach(proposal) if attach is not None else []
     if submit:
-        submit_proposal(proposal, actor=actor)
+        # A proposal made in this transaction has exactly the files just saved
+        # (`attach` returns them; None from an older hook: read them back).
+        submit_proposal(proposal, actor=actor,
+                        attachments=list(attached) if isinstance(attached, list | tuple) else None)
     return proposal
 
 
@@ -248,9 +254,15 @@ def _check_editable(proposal: Proposal) -> None:
                                  "the proposal can no longer be changed.", date=need.deadline.isoformat()))
 
 
-def submit_proposal(proposal: Proposal, *, actor: User) -> Proposal:
+def submit_proposal(proposal: Proposal, *, actor: User, attachments: list[Attachment] | None = None) -> Proposal:
     """draft → submitted: check completeness, issue the receipt, tell the
-    coordinators of the need's bureau (the proposer is told by the workflow)."""
+    proposer's users and the coordinators of the need's bureau.
+
+    Everything (stage, receipt, event, audit rows, notifications and their
+    outbox e-mails) is written by the one conditional UPDATE's flush in
+    `workflow.change_stage`; the people to tell are read in one query first.
+    `attachments`: the proposal's files when the caller knows them (a proposal
+    created in this transaction), else they are read."""
     if proposal_role(actor, proposal) != Party.PROPOSER:
         raise NotAllowed()
     if proposal.stage != ProposalStage.DRAFT:
@@ -258,11 +270,17 @@ def submit_proposal(proposal: Proposal, *, actor: User) -> Proposal:
     _check_open(proposal.need)
     _clean({f: getattr(proposal, f) for f in TEXT_FIELDS} | {"answers": proposal.answers},
            REQUIRED_FOR_SUBMISSION)
+    # Reads first, without flushing: the changes below go out in one flush.
+    with db.session.no_autoflush:
+        if attachments is None:
+            attachments = proposal_attachments(proposal)
+        proposer_users, coordinators = lookups.submission_recipients(proposal)
     now = utcnow()
     proposal.submitted_at = now
-    receipts.issue_receipt(proposal, proposal_attachments(proposal), now)
-    workflow.change_stage(proposal, ProposalStage.SUBMITTED, actor)
-    _tell_coordinators(proposal)
+    receipts.issue_receipt(proposal, attachments, now)
+    with batch():  # every notification and e-mail of the submission: one INSERT per table
+        _tell_coordinators(proposal, coordinators)
+        workflow.change_stage(proposal, ProposalStage.SUBMITTED, actor, recipients=proposer_users)
     return proposal
 
 
@@ -339,14 +357,14 @@ def bureau_coordinators(bureau: str) -> list[User]:
         .order_by(User.id)))
 
 
-def _tell_coordinators(proposal: Proposal) -> None:
+def _tell_coordinators(proposal: Proposal, coordinators: list[User] | None = None) -> None:
     need = proposal.need
     org = db.session.get(Organisation, proposal.org_id)
     try:
         url = url_for("proposals.view", proposal_id=proposal.id)
     except RuntimeError:  # no request or app context with a server name
         url = ""
-    for user in bureau_coordinators(need.bureau):
+    for user in bureau_coordinators(need.bureau) if coordinators is None else coordinators:
         def text(org=org):
             return _("New proposal to screen: “%(title)s” from %(org)s",
                      title=proposal.title, org=org.name)

@@ -29,7 +29,7 @@ from oims.policy import (
     withheld_parts,
 )
 from oims.proposals import attachments as proposal_files
-from oims.proposals import receipts, services, workflow
+from oims.proposals import lookups, receipts, services, workflow
 from oims.proposals.forms import DeclineForm, ProposalForm, WithdrawForm
 from oims.web.actions import run_action
 from oims.web.conflicts import conflict_context
@@ -135,28 +135,36 @@ def _form_page(template: str, form: ProposalForm, need: Need, status: int, **ctx
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(Role.PROPOSER)
 def new():
-    need = _need_or_404(request.args.get("need_id", type=int))
+    # The need with the organisation's active proposal and invitation for it: one query.
+    need_id = request.args.get("need_id", type=int)
+    need, standing = lookups.need_with_standing(need_id, current_user.organisation_id) if need_id else (None, None)
+    if need is None or not can_view_need(current_user, need):
+        abort(404)
     if not services.may_propose(current_user):
         abort(403)
-    existing = services.active_proposal(need.id, current_user.organisation_id)
-    if existing is not None and request.method == "GET":
+    existing_id = standing[0]
+    if request.method == "GET" and existing_id is not None:
         flash(_("Your organisation already has an active proposal for this need."), "info")
-        return redirect(url_for("proposals.view", proposal_id=existing.id))
+        return redirect(url_for("proposals.view", proposal_id=existing_id))
     options = services.answer_options(need)
     form = ProposalForm()
     form.fill_choices(options)
     if request.method == "POST":
         if not form.validate_on_submit():
+            existing = db.session.get(Proposal, existing_id) if existing_id else None
             return _form_page("proposals/new.html", form, need, 400, general_errors=[], existing=existing)
         submit = request.form.get("action") == "submit"
+        # create_proposal refuses a second active proposal (DuplicateProposal
+        # carries it); the action returns the new id, read before the commit
+        # expires the object (the redirect needs no query).
         return run_action(
             lambda: services.create_proposal(
-                need, form.service_data(options), actor=current_user, submit=submit,
+                need, form.service_data(options), actor=current_user, submit=submit, standing=standing,
                 attach=lambda p: proposal_files.save_all(form.attachments.data, p, actor=current_user,
-                                                         after_nda=bool(form.attachments_after_nda.data))),
+                                                         after_nda=bool(form.attachments_after_nda.data))).id,
             success=_("Your proposal was submitted. Keep the receipt below as proof of what you sent and when.")
             if submit else _("Your proposal was saved as a draft. Submit it before the deadline."),
-            redirect_to=lambda proposal: url_for("proposals.view", proposal_id=proposal.id),
+            redirect_to=lambda proposal_id: url_for("proposals.view", proposal_id=proposal_id),
             # the page links the organisation's proposal that is already there (DuplicateProposal)
             on_refused=lambda exc, status: _form_page(
                 "proposals/new.html", form, need, 400, general_errors=apply_errors(form, exc),

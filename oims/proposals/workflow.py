@@ -17,7 +17,7 @@ from sqlalchemy import select
 from oims.audit.log import audit
 from oims.core.concurrency import claim_state
 from oims.core.exceptions import NotAllowed, ValidationFailed
-from oims.core.mail import notify
+from oims.core.mail import batch, notify
 from oims.core.reference import DECLINE_REASON_BY_CODE
 from oims.core.vocabulary import AccountStatus, Party, ProposalStage
 from oims.extensions import db
@@ -64,11 +64,13 @@ def allowed_targets(proposal: Proposal, user: User) -> list[str]:
 
 def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = "",
                  on_date: date | None = None, notify_proposer: bool = True,
-                 on_behalf_of: str | None = None) -> ProposalEvent:
+                 on_behalf_of: str | None = None, recipients: list[User] | None = None) -> ProposalEvent:
     """Move `proposal` to `to_stage` or raise NotAllowed / ValidationFailed.
 
     Records a ProposalEvent and an audit entry and tells the proposer's
-    users (in-app and e-mail). Flushes; the caller commits.
+    users (in-app and e-mail; `recipients` when the caller has already read
+    them). Flushes once — the conditional UPDATE of the stage together with
+    every row added here and before — and the caller commits.
     `on_behalf_of` lets an admin act as one side (off-boarding an
     organisation withdraws its proposals as the proposer would).
     """
@@ -83,17 +85,22 @@ def change_stage(proposal: Proposal, to_stage: str, actor: User, *, note: str = 
     if role not in allowed:
         raise NotAllowed()
     from_stage = proposal.stage
-    # The one conditional UPDATE: of two concurrent changes from the same
-    # stage, exactly one moves the proposal; the other gets StaleState.
-    claim_state(proposal, "stage", from_stage, to_stage, _stale_message, last_activity_at=utcnow())
-    event = ProposalEvent(proposal=proposal, from_stage=from_stage, to_stage=to_stage,
-                          actor_id=actor.id, note=note, on_date=on_date)
-    db.session.add(event)
-    audit(actor, f"proposal.{to_stage}", proposal, from_stage=event.from_stage,
-          **({"on_behalf_of": on_behalf_of} if on_behalf_of else {}))
-    db.session.flush()
-    if notify_proposer:
-        _tell_proposer(proposal, to_stage, note)
+    if notify_proposer and recipients is None:
+        with db.session.no_autoflush:  # the changes pending so far go out with the UPDATE below
+            recipients = proposer_recipients(proposal)
+    with batch():  # notifications and e-mails: one INSERT per table, after the UPDATE
+        event = ProposalEvent(proposal=proposal, from_stage=from_stage, to_stage=to_stage,
+                              actor_id=actor.id, note=note, on_date=on_date)
+        db.session.add(event)
+        audit(actor, f"proposal.{to_stage}", proposal, from_stage=event.from_stage,
+              **({"on_behalf_of": on_behalf_of} if on_behalf_of else {}))
+        if notify_proposer:
+            _tell_proposer(proposal, to_stage, note, recipients)
+        # The one conditional UPDATE, flushed with the rows added above: of two
+        # concurrent changes from the same stage, exactly one moves the proposal;
+        # the other gets StaleState and its whole transaction (event, audit,
+        # notifications) is rolled back.
+        claim_state(proposal, "stage", from_stage, to_stage, _stale_message, last_activity_at=utcnow())
     return event
 
 
@@ -105,9 +112,13 @@ def _stale_message(current: str | None) -> str:
              stage=stage_labels().get(current, current))
 
 
-def _tell_proposer(proposal: Proposal, to_stage: str, note: str) -> None:
-    recipients = db.session.scalars(select(User).where(
-        User.organisation_id == proposal.org_id, User.status == AccountStatus.ACTIVE)).all()
+def proposer_recipients(proposal: Proposal) -> list[User]:
+    """The proposing organisation's active users (told of every stage change)."""
+    return list(db.session.scalars(select(User).where(
+        User.organisation_id == proposal.org_id, User.status == AccountStatus.ACTIVE).order_by(User.id)))
+
+
+def _tell_proposer(proposal: Proposal, to_stage: str, note: str, recipients: list[User]) -> None:
     reason = ""
     if to_stage == ProposalStage.DECLINED and proposal.decline_reason in DECLINE_REASON_BY_CODE:
         reason = DECLINE_REASON_BY_CODE[proposal.decline_reason]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from oims.core.timeutil import today_local
-from oims.models import Notification, Proposal, ProposalEvent
-from oims.proposals import services
+from oims.models import Need, Notification, Proposal, ProposalEvent
+from oims.proposals import lookups, services
 
 from .conftest import audits, outbox_to, proposal_form, proposals_of
 
@@ -232,14 +232,21 @@ def test_other_organisations_may_propose_to_the_same_need(cast, need, factory, a
 def test_race_is_caught_by_the_unique_index(cast, need, factory, as_user, db, monkeypatch):
     factory.proposal(need, cast.proposer, stage="submitted")
     events = db.session.scalar(select(func.count(ProposalEvent.id)))
-    # Simulate a concurrent request: the service's own check saw nothing yet.
-    monkeypatch.setattr(services, "active_proposal", lambda need_id, org_id: None)
+    # Simulate a concurrent request: the form's and the service's own checks saw nothing yet.
+    monkeypatch.setattr(lookups, "need_with_standing", lambda need_id, org_id: (db.session.get(Need, need_id),
+                                                                               (None, None)))
+    monkeypatch.setattr(lookups, "active_and_invitation", lambda need_id, org_id: (None, None))
+    refused = []
+    real_duplicate = services.DuplicateProposal
+    monkeypatch.setattr(services, "DuplicateProposal",
+                        lambda existing=None: refused.append(existing) or real_duplicate(existing))
     client = as_user(cast.proposer)
     resp = client.post(f"/proposals/new?need_id={need.id}", data=proposal_form(title="競合"))
     assert resp.status_code == 400 and "既に" in resp.get_data(as_text=True)
     assert [p.title for p in proposals_of(db, cast.proposer.organisation_id)] != ["競合"]
     assert len(proposals_of(db, cast.proposer.organisation_id)) == 1
     assert db.session.scalar(select(func.count(ProposalEvent.id))) == events
+    assert refused == [None]  # refused by the index (after the INSERT), not by a check before it
 
 
 def test_new_proposal_allowed_after_withdrawal_or_decline(cast, factory, as_user, db):
