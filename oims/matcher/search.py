@@ -94,6 +94,11 @@ class StoredSearch:
         qvec = self.stored_vectors(query_kind, query_id, texts)
         if qvec is None:
             return None
+        # The generation is read before the matcher: a list is then never labelled newer than
+        # the index it was computed on (a reload swaps the matcher object; a background refresh
+        # with the old one labelled with the new generation would be served as fresh until the
+        # next change of that kind).
+        generation = self.mirror.generation.get(kind, 0)
         m = self.mirror.matchers.get(kind)
         if m is None:
             return None
@@ -105,7 +110,7 @@ class StoredSearch:
             return m.search_vector(query, vector, k=k, filters=filters or None, exclude_ids=exclude_ids)
 
         try:
-            return self.cache.get_or_compute(key, self.mirror.generation.get(kind, 0), compute,
+            return self.cache.get_or_compute(key, generation, compute,
                                              allow_stale=self.allow_stale)
         except Exception:
             log.warning("matching search failed", exc_info=True)
