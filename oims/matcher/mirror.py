@@ -124,13 +124,19 @@ class IndexMirror:
         """Apply the log's new "index" entries; returns how many entries were read."""
         if not self.loaded and not self.load(session):
             return 0
+        with self._lock:
+            rows = self.reader.read(session, limit)
+        # The encoder is checked after the entries are read: the worker commits a new
+        # encoder before it writes any entry made with it, so entries read here are never
+        # judged against an older encoder than theirs (checked before, entries written in
+        # between were dropped as "another encoder's" and marked handled: an item missing
+        # from this process's index until the next change of the same item).
         cur = session.get(MatchCursor, "worker", populate_existing=True)
         if cur is not None and cur.encoder and (cur.encoder, cur.dim) != self.encoder:
             log.info("encoder changed to %s: rebuilding the index", cur.encoder)
             self.loaded = False
             return self.follow(session, limit) if self.load(session) else 0
         with self._lock:
-            rows = self.reader.read(session, limit)
             if not rows:
                 session.rollback()
                 return 0

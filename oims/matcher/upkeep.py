@@ -135,6 +135,16 @@ class IndexUpkeep:
                 log.warning("matching is not available", exc_info=True)
         return self.mirror.loaded
 
+    def _late_entries(self, session: Session) -> bool:
+        """Entries below the worker's position that committed after it moved past them
+        (gaps its reader will read again): still work to do."""
+        reader = getattr(self._worker, "reader", None)
+        gaps = sorted(reader.gaps)[:1000] if reader is not None and reader.gaps else []
+        if not gaps:
+            return False
+        return bool(session.scalar(select(func.count(MatchChange.id)).where(
+            MatchChange.id.in_(gaps), MatchChange.origin == "app")))
+
     def pending(self, session: Session | None = None) -> int:
         """Changes the worker has not handled yet (approximately)."""
         return pending_changes(session or db.session)
@@ -167,7 +177,7 @@ class IndexUpkeep:
         while time.monotonic() < deadline:
             with own_session() as session:
                 top = session.scalar(select(func.max(MatchChange.id))) or 0
-                if self.mirror.loaded and not self.pending(session) and (
+                if self.mirror.loaded and not self.pending(session) and not self._late_entries(session) and (
                         self.mirror.reader is not None and self.mirror.reader.position >= top):
                     return True
             if not self.background:

@@ -121,7 +121,11 @@ class IndexWorker:
             self.repair(session)
             self.repaired = True
         if self.reader is None or self.reader.position < cur.position:
-            self.reader = LogReader(cur.position)
+            # A new reader (start, lease taken over from another process) starts a little
+            # behind the stored position: entries that committed after higher ones were
+            # gaps in the previous holder's memory, lost with it. Reading an entry twice
+            # is harmless (content hashes are compared before any work).
+            self.reader = LogReader(max(0, cur.position - REWIND))
         rows = self.reader.read(session, limit)
         if not rows:
             return 0
@@ -252,6 +256,9 @@ class IndexWorker:
         cur.position = max(cur.position, top)
         session.commit()
         return report
+
+
+REWIND = 500  # log entries a new reader re-reads below the stored position
 
 
 def pending_changes(session: Session) -> int:
