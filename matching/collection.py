@@ -6,7 +6,6 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,6 +20,7 @@ from .filters import matching_items
 from .filters import top_rows as _top
 from .index import VectorIndex
 from .lexical import ANALYSER_VERSION, BM25Index
+from .persistence import Persisted, _Item
 from .ranking import Weights, aggregate, zscore
 from .reasons import Reason, explain
 from .text import is_japanese, tokens
@@ -40,14 +40,7 @@ class Result(NamedTuple):
     band: str = "low"
 
 
-@dataclass
-class _Item:
-    texts: list[str]
-    meta: dict[str, Any]
-    rows: list[int]
-
-
-class Matcher:
+class Matcher(Persisted):
     """Items keyed by the app's integer ids, each with one or more texts and filterable meta.
 
     Thread-safe (one re-entrant lock guards searches and writes). Several processes can
@@ -412,73 +405,3 @@ class Matcher:
         counts = Counter(tokens(query) if self._has_japanese() else query_tokens(query))
         cos = self._lexicon.group_cosines(counts, groups, n_rows, norms)
         return cos
-
-    # --------------------------------------------------------- persistence
-    def save(self) -> dict[str, Any]:
-        """Write the collection atomically; returns the manifest."""
-        with self._lock:
-            ids = sorted(self._items)
-            rows: list[int] = []
-            texts, metas, counts = [], [], []
-            for item_id in ids:
-                item = self._items[item_id]
-                rows.extend(item.rows)
-                texts.append(item.texts)
-                metas.append(item.meta)
-                counts.append(len(item.rows))
-            vectors = (self._vectors.get(rows) if rows
-                       else np.zeros((0, self.encoder.dim), np.float32))
-            items = {"ids": ids, "texts": texts, "meta": metas, "counts": counts}
-            manifest = store.write(self.directory, vectors.astype(np.float32),
-                                   np.arange(len(rows), dtype=np.int64), items,
-                                   self.encoder.name, self.encoder.dim)
-            self._fingerprint = store.fingerprint(self.directory)
-            return manifest
-
-    @property
-    def fingerprint(self) -> tuple[int, int, int]:
-        """What this instance last loaded or saved; compare with `store.fingerprint(dir)`."""
-        return self._fingerprint
-
-    def changed_on_disk(self) -> bool:
-        if self.directory is None:
-            return False
-        return store.fingerprint(self.directory) != self._fingerprint
-
-    def reload(self) -> bool:
-        """Load the saved collection (re-encoding it if another encoder built it)."""
-        with self._lock:
-            fp = store.fingerprint(self.directory)
-            data = store.read(self.directory)
-            if data is None:
-                return False
-            manifest, vectors, _rows, items = data
-            self._reset()
-            foreign = (manifest["encoder"], manifest["dim"]) != (self.encoder.name,
-                                                                 self.encoder.dim)
-            if foreign:
-                logger.warning("index in %s was built by %s/%s; re-encoding with %s",
-                               self.directory, manifest["encoder"], manifest["dim"],
-                               self.encoder.name)
-                self.upsert_many(zip(items["ids"], items["texts"], items["meta"], strict=True))
-            else:
-                offset = 0
-                for item_id, texts, meta, n in zip(items["ids"], items["texts"], items["meta"],
-                                                   items["counts"], strict=True):
-                    rows = list(range(offset, offset + n))
-                    self._row_item.extend([int(item_id)] * n)
-                    self._row_doc.extend(range(n))
-                    self._row_ja.extend(is_japanese(t) for t in texts)
-                    for row, text in zip(rows, texts, strict=True):
-                        self._lexicon.add(row, text)
-                    self._items[int(item_id)] = _Item(list(texts), dict(meta), rows)
-                    offset += n
-                self._vectors = VectorIndex.from_state(
-                    self.encoder.dim, vectors, np.arange(len(vectors), dtype=np.int64),
-                    hnsw_threshold=self.hnsw_threshold)
-            self._fingerprint = fp
-            self.version = int(manifest.get("generation", 0))
-            return True
-
-    def reload_if_changed(self) -> bool:
-        return self.reload() if self.changed_on_disk() else False
